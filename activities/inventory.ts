@@ -1,0 +1,187 @@
+import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import type { RateRequest } from '../src/carriers/carrier-gateway';
+import type { Db, Tx } from '../src/db/client';
+import { inventoryLevels, orderItems, products, reservations, stockMovements, warehouses } from '../src/db/schema';
+import { planAllocation, type Allocation, type Shortage } from '../src/domain/allocation';
+import { BusinessFailure } from '../src/domain/failures';
+import { multiply, sum } from '../src/domain/money';
+import { MAX_PARCEL_GRAMS } from '../src/domain/packing-list';
+import { businessFailure } from './failures';
+import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
+
+// RESERVE (R1.4, R2.1): stock is set aside with one conditional update per allocation
+// ("reserved + q where on_hand - reserved >= q"), so concurrent orders can never take
+// more than there is; the database's check constraint is the second lock on the door.
+
+/** Goods leaving one warehouse together: what PLAN quotes and books as one shipment. */
+export interface Consignment {
+  warehouseCode: string;
+  lines: { line: number; sku: string; quantity: number }[];
+  rateRequest: RateRequest;
+}
+
+export interface ReserveStockResult {
+  allocations: Allocation[];
+  consignments: Consignment[];
+  reasons: string[];
+}
+
+/** Another order took the stock between our read and our update: plan again. */
+class ReservationRace extends Error {}
+
+const MAX_RACE_RETRIES = 8;
+
+async function heldReservations(tx: Tx | Db, orderId: string) {
+  return tx
+    .select()
+    .from(reservations)
+    .where(eq(reservations.orderId, orderId))
+    .orderBy(reservations.line, reservations.warehouseCode);
+}
+
+async function consignmentsFor(tx: Tx, order: OrderRow, allocations: readonly Allocation[]): Promise<Consignment[]> {
+  const codes = [...new Set(allocations.map((a) => a.warehouseCode))].sort();
+  const sites = new Map((await tx.select().from(warehouses).where(inArray(warehouses.code, codes))).map((w) => [w.code, w]));
+  const skus = [...new Set(allocations.map((a) => a.sku))];
+  const catalogue = new Map((await tx.select().from(products).where(inArray(products.sku, skus))).map((p) => [p.sku, p]));
+  const items = new Map((await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id))).map((i) => [i.line, i]));
+  const address = order.customer.address;
+
+  return codes.map((code) => {
+    const site = sites.get(code)!;
+    const lines = allocations.filter((a) => a.warehouseCode === code).map(({ line, sku, quantity }) => ({ line, sku, quantity }));
+    const goods = lines.map((l) => ({ product: catalogue.get(l.sku)!, quantity: l.quantity, unitPrice: items.get(l.line)?.unitPrice ?? 0 }));
+    const grams = sum(goods.map((g) => multiply(g.product.weightGrams, g.quantity)));
+    const parcels = Math.max(1, Math.ceil(grams / MAX_PARCEL_GRAMS));
+    const side = (pick: (p: (typeof goods)[number]['product']) => number) => Math.max(...goods.map((g) => pick(g.product)));
+    return {
+      warehouseCode: code,
+      lines,
+      rateRequest: {
+        origin: { country: site.country, region: site.region, postalCode: site.postalCode },
+        destination: { country: address.country, region: address.region, postalCode: address.postalCode },
+        parcels: Array.from({ length: parcels }, (_, i) => ({
+          weightGrams: i < parcels - 1 ? MAX_PARCEL_GRAMS : grams - MAX_PARCEL_GRAMS * (parcels - 1),
+          lengthCm: side((p) => p.lengthCm),
+          widthCm: side((p) => p.widthCm),
+          heightCm: side((p) => p.heightCm),
+        })),
+        handling: [...new Set(goods.map((g) => g.product.handling))],
+        declaredValue: { amount: sum(goods.map((g) => multiply(g.unitPrice, g.quantity))), currency: order.currency },
+      },
+    };
+  });
+}
+
+export function createInventoryActivities(db: Db) {
+  async function tryReserve(orderId: string, transitions: Transition[]): Promise<ReserveStockResult> {
+    return db.transaction(async (tx) => {
+      const order = await lockOrder(tx, orderId);
+      const existing = (await heldReservations(tx, orderId)).filter((r) => r.status !== 'released');
+      if (existing.length > 0) {
+        // Already reserved by an earlier attempt of this activity: answer as it did.
+        const allocations = existing.map(({ line, sku, warehouseCode, quantity }) => ({ line, sku, warehouseCode, quantity }));
+        await applyTransitions(tx, order, transitions);
+        return { allocations, consignments: await consignmentsFor(tx, order, allocations), reasons: ['already reserved'] };
+      }
+
+      const lines = (await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(orderItems.line)).map(
+        ({ line, sku, quantity }) => ({ line, sku, quantity }),
+      );
+      const skus = [...new Set(lines.map((l) => l.sku))];
+      const stock = (await tx.select().from(inventoryLevels).where(inArray(inventoryLevels.sku, skus))).map((l) => ({
+        sku: l.sku,
+        warehouseCode: l.warehouseCode,
+        available: l.onHand - l.reserved,
+      }));
+      const sites = await tx.select().from(warehouses);
+      const plan = planAllocation(lines, stock, sites, order.customer.address);
+      if (!plan.ok) throw new InsufficientStock(plan.shortages);
+
+      for (const a of plan.allocations) {
+        const updated = await tx
+          .update(inventoryLevels)
+          .set({ reserved: sql`${inventoryLevels.reserved} + ${a.quantity}`, updatedAt: new Date() })
+          .where(
+            and(
+              eq(inventoryLevels.sku, a.sku),
+              eq(inventoryLevels.warehouseCode, a.warehouseCode),
+              gte(sql`${inventoryLevels.onHand} - ${inventoryLevels.reserved}`, a.quantity),
+            ),
+          )
+          .returning({ sku: inventoryLevels.sku });
+        if (updated.length === 0) throw new ReservationRace();
+      }
+      await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));
+      await tx.insert(stockMovements).values(
+        plan.allocations.map((a) => ({
+          sku: a.sku,
+          warehouseCode: a.warehouseCode,
+          kind: 'reserve' as const,
+          onHandDelta: 0,
+          reservedDelta: a.quantity,
+          orderId,
+          reference: order.number,
+          idempotencyKey: `reserve:${orderId}:${a.line}:${a.warehouseCode}`,
+        })),
+      );
+      await applyTransitions(tx, order, transitions);
+      return { allocations: plan.allocations, consignments: await consignmentsFor(tx, order, plan.allocations), reasons: plan.reasons };
+    });
+  }
+
+  return {
+    /** Reserves every line of the order, or raises InsufficientStock with the shortages. */
+    async reserveStock(input: { orderId: string; transitions: Transition[] }): Promise<ReserveStockResult> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await tryReserve(input.orderId, input.transitions);
+        } catch (err) {
+          if (err instanceof InsufficientStock) {
+            throw businessFailure(BusinessFailure.InsufficientStock, err.message, { shortages: err.shortages });
+          }
+          // Lost a race for the last units: re-read and plan again (the activity's
+          // own retry would do too, but this is quicker and keeps the history short).
+          if (err instanceof ReservationRace && attempt < MAX_RACE_RETRIES) continue;
+          throw err;
+        }
+      }
+    },
+
+    /** Compensation for reserveStock: gives back whatever this order still holds. */
+    async releaseStock(input: { orderId: string; transitions?: Transition[] }): Promise<{ released: number }> {
+      return db.transaction(async (tx) => {
+        const order = await lockOrder(tx, input.orderId);
+        const held = (await heldReservations(tx, input.orderId)).filter((r) => r.status === 'held');
+        for (const r of held) {
+          await tx
+            .update(inventoryLevels)
+            .set({ reserved: sql`${inventoryLevels.reserved} - ${r.quantity}`, updatedAt: new Date() })
+            .where(and(eq(inventoryLevels.sku, r.sku), eq(inventoryLevels.warehouseCode, r.warehouseCode)));
+          await tx
+            .update(reservations)
+            .set({ status: 'released', updatedAt: new Date() })
+            .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
+          await tx.insert(stockMovements).values({
+            sku: r.sku,
+            warehouseCode: r.warehouseCode,
+            kind: 'release',
+            onHandDelta: 0,
+            reservedDelta: -r.quantity,
+            orderId: r.orderId,
+            reference: order.number,
+            idempotencyKey: `release:${r.orderId}:${r.line}:${r.warehouseCode}`,
+          });
+        }
+        await applyTransitions(tx, order, input.transitions ?? []);
+        return { released: held.reduce((n, r) => n + r.quantity, 0) };
+      });
+    },
+  };
+}
+
+class InsufficientStock extends Error {
+  constructor(readonly shortages: Shortage[]) {
+    super(`not enough stock: ${shortages.map((s) => `${s.sku} needs ${s.requested}, ${s.available} available`).join('; ')}`);
+  }
+}

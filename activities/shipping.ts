@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Booking, BookingRequest, RateQuote } from '../src/carriers/carrier-gateway';
+import type { Db } from '../src/db/client';
+import { inventoryLevels, orderItems, products, reservations, shipments, stockMovements } from '../src/db/schema';
+import { BusinessFailure } from '../src/domain/failures';
+import type { Priority } from '../src/domain/order-status';
+import { buildPackingList, checkPackingList } from '../src/domain/packing-list';
+import { planShipDate } from '../src/domain/ship-date';
+import { chooseShippingMethod } from '../src/domain/shipping-method';
+import { isoDate } from '../src/domain/calendar';
+import { businessFailure } from './failures';
+import type { Consignment } from './inventory';
+import { applyTransitions, lockOrder, type Transition } from './order-status';
+
+// PLAN and DISPATCH (R3.1–R3.9): one shipment per consignment, its date, method and
+// carrier chosen with reasons, its packing list built and checked against the order;
+// then, once the carrier has booked it, the stock leaves the shelves.
+
+export interface PlannedShipment {
+  shipmentId: string;
+  warehouseCode: string;
+  carrier: string;
+  method: string;
+  service: string;
+  shipDate: string;
+  estimatedDelivery: string;
+  bookingKey: string;
+  bookingRequest: BookingRequest;
+}
+
+export interface PlanShipmentsInput {
+  orderId: string;
+  consignments: (Consignment & { quotes: RateQuote[] })[];
+  transitions: Transition[];
+}
+
+function toPlanned(row: typeof shipments.$inferSelect): PlannedShipment {
+  const decision = row.decision as { bookingRequest: BookingRequest };
+  return {
+    shipmentId: row.id,
+    warehouseCode: row.warehouseCode,
+    carrier: row.carrier,
+    method: row.method,
+    service: row.service,
+    shipDate: row.shipDate,
+    estimatedDelivery: row.estimatedDeliveryDate ?? row.shipDate,
+    bookingKey: row.bookingKey,
+    bookingRequest: decision.bookingRequest,
+  };
+}
+
+export function createShippingActivities(db: Db) {
+  return {
+    async planShipments(input: PlanShipmentsInput): Promise<{ shipments: PlannedShipment[] }> {
+      return db.transaction(async (tx) => {
+        const order = await lockOrder(tx, input.orderId);
+        const existing = await tx.select().from(shipments).where(eq(shipments.orderId, order.id)).orderBy(shipments.sequence);
+        if (existing.length > 0) {
+          await applyTransitions(tx, order, input.transitions);
+          return { shipments: existing.map(toPlanned) };
+        }
+
+        const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id));
+        const skus = [...new Set(items.map((i) => i.sku))];
+        const catalogue = new Map((await tx.select().from(products).where(inArray(products.sku, skus))).map((p) => [p.sku, p]));
+        const held = await tx.select().from(reservations).where(and(eq(reservations.orderId, order.id), eq(reservations.status, 'held')));
+        const now = new Date();
+        const planned: PlannedShipment[] = [];
+
+        for (const [index, consignment] of input.consignments.entries()) {
+          const { shipDate, reason: dateReason } = planShipDate(now, order.priority as Priority);
+          const choice = chooseShippingMethod(consignment.quotes, {
+            shipDate,
+            deliverBy: order.requestedDeliveryBy ? isoDate(order.requestedDeliveryBy) : undefined,
+            priority: order.priority as Priority,
+          });
+          if (!choice.ok) {
+            throw businessFailure(BusinessFailure.NoCarrierAvailable, choice.reasons.join('; '), {
+              warehouseCode: consignment.warehouseCode,
+              reasons: choice.reasons,
+            });
+          }
+          const shipmentId = randomUUID();
+          const packingList = buildPackingList({
+            shipmentId,
+            orderNumber: order.number,
+            warehouseCode: consignment.warehouseCode,
+            lines: consignment.lines.map((l) => {
+              const product = catalogue.get(l.sku)!;
+              return { ...l, name: product.name, spec: product.spec, weightGrams: product.weightGrams, handling: product.handling };
+            }),
+          });
+          // R3.8: what we pack must be what the order holds at this warehouse.
+          const check = checkPackingList(
+            packingList,
+            held.filter((r) => r.warehouseCode === consignment.warehouseCode),
+          );
+          if (!check.ok) {
+            throw businessFailure(BusinessFailure.PackingListMismatch, 'packing list does not match the reserved goods', {
+              discrepancies: check.discrepancies,
+            });
+          }
+          packingList.checkedAgainstOrder = true;
+
+          const address = order.customer.address;
+          const bookingRequest: BookingRequest = {
+            carrier: choice.chosen.carrier,
+            service: choice.chosen.service,
+            reference: shipmentId,
+            origin: consignment.rateRequest.origin,
+            destination: {
+              ...consignment.rateRequest.destination,
+              name: order.customer.name,
+              line1: address.line1,
+              line2: address.line2,
+              city: address.city,
+              phone: order.customer.phone,
+            },
+            parcels: consignment.rateRequest.parcels,
+          };
+          const row = {
+            id: shipmentId,
+            orderId: order.id,
+            sequence: index + 1,
+            warehouseCode: consignment.warehouseCode,
+            carrier: choice.chosen.carrier,
+            method: choice.chosen.method,
+            service: choice.chosen.service,
+            status: 'planned',
+            shipDate,
+            estimatedDeliveryDate: choice.estimatedDelivery,
+            costAmount: choice.chosen.amount,
+            costCurrency: choice.chosen.currency,
+            packingList,
+            decision: {
+              reasons: [dateReason, ...choice.reasons],
+              meetsDeadline: choice.meetsDeadline,
+              alternatives: choice.alternatives.map((a) => ({
+                carrier: a.quote.carrier,
+                service: a.quote.service,
+                amount: a.quote.amount,
+                transitDays: a.quote.transitDays,
+                rejectedBecause: a.reason,
+              })),
+              bookingRequest,
+            },
+            bookingKey: `booking:${shipmentId}`,
+          };
+          await tx.insert(shipments).values(row);
+          planned.push(toPlanned({ ...row, trackingNumber: null, labelUrl: null, bookedAt: null, deliveredAt: null, lastTrackingAt: null, createdAt: now, updatedAt: now }));
+        }
+
+        const first = planned[0];
+        const detail = first
+          ? { shipDate: first.shipDate, carrier: first.carrier, method: first.method, estimatedDelivery: first.estimatedDelivery }
+          : {};
+        await applyTransitions(
+          tx,
+          order,
+          input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
+        );
+        return { shipments: planned };
+      });
+    },
+
+    /** DISPATCH, after the carrier booked every shipment: tracking numbers in, stock out. */
+    async recordDispatch(input: {
+      orderId: string;
+      bookings: (Booking & { shipmentId: string })[];
+      transitions: Transition[];
+    }): Promise<void> {
+      await db.transaction(async (tx) => {
+        const order = await lockOrder(tx, input.orderId);
+        for (const booking of input.bookings) {
+          await tx
+            .update(shipments)
+            .set({
+              trackingNumber: booking.trackingNumber,
+              labelUrl: booking.labelUrl,
+              bookedAt: new Date(booking.createdAt),
+              status: sql`case when ${shipments.status} = 'planned' then 'label_created' else ${shipments.status} end`,
+              updatedAt: new Date(),
+            })
+            .where(and(eq(shipments.id, booking.shipmentId), eq(shipments.orderId, order.id)));
+        }
+        const held = await tx.select().from(reservations).where(and(eq(reservations.orderId, order.id), eq(reservations.status, 'held')));
+        for (const r of held) {
+          await tx
+            .update(inventoryLevels)
+            .set({
+              onHand: sql`${inventoryLevels.onHand} - ${r.quantity}`,
+              reserved: sql`${inventoryLevels.reserved} - ${r.quantity}`,
+              updatedAt: new Date(),
+            })
+            .where(and(eq(inventoryLevels.sku, r.sku), eq(inventoryLevels.warehouseCode, r.warehouseCode)));
+          await tx
+            .update(reservations)
+            .set({ status: 'shipped', updatedAt: new Date() })
+            .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
+          await tx.insert(stockMovements).values({
+            sku: r.sku,
+            warehouseCode: r.warehouseCode,
+            kind: 'ship',
+            onHandDelta: -r.quantity,
+            reservedDelta: -r.quantity,
+            orderId: r.orderId,
+            reference: order.number,
+            idempotencyKey: `ship:${r.orderId}:${r.line}:${r.warehouseCode}`,
+          });
+        }
+        const first = input.bookings[0];
+        const detail = first ? { carrier: first.carrier, trackingNumber: first.trackingNumber } : {};
+        await applyTransitions(
+          tx,
+          order,
+          input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
+        );
+      });
+    },
+  };
+}
+

@@ -1,0 +1,67 @@
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import { keyring } from './auth';
+import { orderCommands } from './order-commands';
+import { openApiDocument } from './openapi';
+import { HttpProblem, problemHandler } from './problem';
+import { mount, route } from './route';
+import { carrierWebhookRoutes } from './routes/carrier-webhooks';
+import { catalogueRoutes } from './routes/catalogue';
+import { healthRoutes } from './routes/health';
+import { inventoryRoutes } from './routes/inventory';
+import { orderRoutes } from './routes/orders';
+
+export interface ApiDeps {
+  db: Db;
+  client: Client;
+  apiKeys: { role: NonNullable<Config['apiKeys']>[number]['role']; key: string }[];
+  taskQueues: Config['temporal']['taskQueues'];
+  orderSettings: Config['orderSettings'];
+  webhookSecret: string;
+  log?: (message: string, error?: unknown) => void;
+  answerTimeoutMs?: number;
+}
+
+export function createApi(deps: ApiDeps): express.Express {
+  const log = deps.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
+  const commands = orderCommands({
+    client: deps.client,
+    ordersTaskQueue: deps.taskQueues.orders,
+    carriersTaskQueue: deps.taskQueues.carriers,
+    settings: deps.orderSettings,
+    answerTimeoutMs: deps.answerTimeoutMs,
+  });
+  const routes = [
+    ...healthRoutes({ db: deps.db, client: deps.client }),
+    ...orderRoutes({ db: deps.db, commands }),
+    ...catalogueRoutes({ db: deps.db }),
+    ...inventoryRoutes({ db: deps.db, commands, log }),
+    ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecret: deps.webhookSecret }),
+  ];
+  const document = openApiDocument(routes, { version: '1' });
+  routes.push(
+    route({
+      method: 'get',
+      path: '/openapi.json',
+      tag: 'operations',
+      summary: 'This document',
+      access: 'public',
+      responses: { 200: 'OpenAPI 3.1' },
+      handler: ({ res }) => void res.json(document),
+    }),
+  );
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  const router = express.Router();
+  mount(router, routes, keyring(deps.apiKeys));
+  app.use(router);
+  app.use(() => {
+    throw new HttpProblem(404, 'Not found', 'no such resource; see /openapi.json');
+  });
+  app.use(problemHandler(log));
+  return app;
+}

@@ -1,0 +1,61 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { z } from 'zod';
+import type { Role } from '../config';
+import { requireRole, type Caller, type Keyring } from './auth';
+import { validationProblem } from './problem';
+
+// A route is declared once — path, who may call it, what it accepts — and that one
+// declaration wires express, validates the request, and writes the OpenAPI document.
+
+export type Access = readonly Role[] | 'public' | 'carrier-signature';
+
+export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** Express path syntax: /v1/orders/:id */
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  body?: B;
+  query?: Q;
+  /** Accepts an Idempotency-Key header. */
+  idempotent?: boolean;
+  responses: Record<number, string>;
+  handler: (ctx: {
+    req: Request;
+    res: Response;
+    body: z.output<B>;
+    query: z.output<Q>;
+    params: Record<string, string>;
+    caller?: Caller;
+  }) => Promise<void> | void;
+}
+
+export function route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType>(spec: RouteSpec<B, Q>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+export function mount(router: Router, routes: readonly RouteSpec[], ring: Keyring): void {
+  for (const spec of routes) {
+    const chain: express.RequestHandler[] = [];
+    if (Array.isArray(spec.access)) chain.push(requireRole(ring, spec.access as readonly Role[]));
+    if (spec.access === 'carrier-signature') chain.push(express.raw({ type: () => true, limit: '256kb' }));
+    else if (spec.body) chain.push(express.json({ limit: '1mb', type: () => true }));
+    chain.push(async (req, res) => {
+      let body: unknown;
+      if (spec.body) {
+        const parsed = spec.body.safeParse(req.body ?? {});
+        if (!parsed.success) throw validationProblem(parsed.error, 'body');
+        body = parsed.data;
+      }
+      let query: unknown = {};
+      if (spec.query) {
+        const parsed = spec.query.safeParse(req.query);
+        if (!parsed.success) throw validationProblem(parsed.error, 'query');
+        query = parsed.data;
+      }
+      await spec.handler({ req, res, body, query, params: req.params as Record<string, string>, caller: req.caller });
+    });
+    router[spec.method](spec.path, ...chain);
+  }
+}

@@ -1,0 +1,129 @@
+import { and, asc, eq, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { products, warehouses } from '../../db/schema';
+import { HttpProblem } from '../problem';
+import { route } from '../route';
+import { ProductBody, ProductsQuery, WarehouseBody } from '../schemas';
+
+// The catalogue VERIFY checks orders against (R1.3), and the warehouses stock lives in.
+
+const EVERYONE = ['integrator', 'operator', 'finance', 'carrier'] as const;
+
+type ProductRow = typeof products.$inferSelect;
+
+export function productJson(p: ProductRow) {
+  return {
+    sku: p.sku,
+    name: p.name,
+    spec: p.spec,
+    unitPrice: p.unitPrice,
+    unitCost: p.unitCost,
+    currency: p.currency,
+    weightGrams: p.weightGrams,
+    dimensionsCm: { length: p.lengthCm, width: p.widthCm, height: p.heightCm },
+    handling: p.handling,
+    active: p.active,
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === '23505' || e?.cause?.code === '23505';
+}
+
+export function catalogueRoutes(deps: { db: Db }) {
+  const { db } = deps;
+  return [
+    route({
+      method: 'post',
+      path: '/v1/products',
+      tag: 'catalogue',
+      summary: 'Add a product to the catalogue',
+      access: ['operator'],
+      body: ProductBody,
+      responses: { 201: 'the product', 409: 'a product with this SKU exists' },
+      async handler({ res, body }) {
+        try {
+          const [row] = await db
+            .insert(products)
+            .values({
+              sku: body.sku,
+              name: body.name,
+              spec: body.spec,
+              unitPrice: body.unitPrice,
+              unitCost: body.unitCost,
+              currency: body.currency,
+              weightGrams: body.weightGrams,
+              lengthCm: body.dimensionsCm.length,
+              widthCm: body.dimensionsCm.width,
+              heightCm: body.dimensionsCm.height,
+              handling: body.handling,
+              active: body.active,
+            })
+            .returning();
+          res.status(201).location(`/v1/products/${row!.sku}`).json(productJson(row!));
+        } catch (err) {
+          if (isUniqueViolation(err)) {
+            throw new HttpProblem(409, 'Conflict', `a product with SKU ${body.sku} exists`, { errors: [{ field: 'sku', message: 'already exists' }] });
+          }
+          throw err;
+        }
+      },
+    }),
+
+    route({
+      method: 'get',
+      path: '/v1/products',
+      tag: 'catalogue',
+      summary: 'The catalogue',
+      access: EVERYONE,
+      query: ProductsQuery,
+      responses: { 200: '{ data: [product] }' },
+      async handler({ res, query }) {
+        const where: SQL[] = [];
+        if (query.sku) where.push(eq(products.sku, query.sku));
+        if (query.active !== undefined) where.push(eq(products.active, query.active));
+        const rows = await db.select().from(products).where(and(...where)).orderBy(asc(products.sku)).limit(query.limit);
+        res.json({ data: rows.map(productJson) });
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/warehouses',
+      tag: 'catalogue',
+      summary: 'Add a warehouse',
+      access: ['operator'],
+      body: WarehouseBody,
+      responses: { 201: 'the warehouse', 409: 'a warehouse with this code exists' },
+      async handler({ res, body }) {
+        try {
+          const [row] = await db.insert(warehouses).values(body).returning();
+          res.status(201).location(`/v1/warehouses/${row!.code}`).json(warehouseJson(row!));
+        } catch (err) {
+          if (isUniqueViolation(err)) {
+            throw new HttpProblem(409, 'Conflict', `a warehouse with code ${body.code} exists`, { errors: [{ field: 'code', message: 'already exists' }] });
+          }
+          throw err;
+        }
+      },
+    }),
+
+    route({
+      method: 'get',
+      path: '/v1/warehouses',
+      tag: 'catalogue',
+      summary: 'The warehouses',
+      access: EVERYONE,
+      responses: { 200: '{ data: [warehouse] }' },
+      async handler({ res }) {
+        const rows = await db.select().from(warehouses).orderBy(asc(warehouses.code));
+        res.json({ data: rows.map(warehouseJson) });
+      },
+    }),
+  ];
+}
+
+function warehouseJson(w: typeof warehouses.$inferSelect) {
+  return { code: w.code, name: w.name, region: w.region, country: w.country, postalCode: w.postalCode };
+}

@@ -1,0 +1,260 @@
+import type { Response } from 'express';
+import type { Db } from '../../db/client';
+import {
+  cancel,
+  correctOrder,
+  respondToStockout,
+  signOff,
+  submitFeedback,
+  view,
+  type IntakeReply,
+} from '../../../workflows/order-messages';
+import { fingerprint, type OrderCommands } from '../order-commands';
+import { findOrderRow, listOrders, orderDetail } from '../order-read-model';
+import { HttpProblem } from '../problem';
+import { route } from '../route';
+import {
+  CancelBody,
+  CorrectionBody,
+  CreateOrderBody,
+  FeedbackBody,
+  OrderIdParam,
+  OrdersQuery,
+  SignOffBody,
+  StockoutResponseBody,
+} from '../schemas';
+
+const READERS = ['integrator', 'operator', 'finance'] as const;
+const ACTORS = ['integrator', 'operator'] as const;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function orderId(params: Record<string, string>): string {
+  const parsed = OrderIdParam.safeParse(params.id);
+  if (!parsed.success) {
+    throw new HttpProblem(404, 'Not found', `no order ${params.id}`, { errors: [{ field: 'path.id', message: parsed.error.issues[0]!.message }] });
+  }
+  return parsed.data;
+}
+
+export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
+  const { db, commands } = deps;
+
+  /** The order as the database has it; the workflow's own view while the row is not written yet. */
+  async function readOrder(id: string) {
+    const row = await findOrderRow(db, id);
+    if (row) return orderDetail(db, row);
+    if (id.startsWith('OF-')) return undefined;
+    try {
+      const v = await commands.handle(id).query(view);
+      return { id: v.orderId, number: v.number ?? null, status: v.status, stage: v.stage, needsAttention: v.needsAttention, timeline: v.timeline, shipments: [], notifications: [] };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function resolveId(params: Record<string, string>): Promise<string> {
+    const id = orderId(params);
+    if (!id.startsWith('OF-')) return id;
+    const row = await findOrderRow(db, id);
+    if (!row) throw new HttpProblem(404, 'Not found', `no order ${id}`);
+    return row.id;
+  }
+
+  async function replyWithOrder(res: Response, status: number, id: string, extra: Record<string, unknown> = {}) {
+    const order = await readOrder(id);
+    res.status(status).location(`/v1/orders/${id}`).json({ ...order, ...extra });
+  }
+
+  const intakeFields = (reply: IntakeReply) => ({
+    status: reply.status,
+    verification: { passed: reply.verification.ok, reasons: reply.verification.reasons },
+  });
+
+  return [
+    route({
+      method: 'post',
+      path: '/v1/orders',
+      tag: 'orders',
+      summary: 'Create an order; the reply says whether it passed verification',
+      access: ['integrator', 'operator'],
+      body: CreateOrderBody,
+      idempotent: true,
+      responses: {
+        201: 'created; `verification` says whether it passed',
+        200: 'the same order again (same Idempotency-Key or externalId)',
+        202: 'accepted; verification still running',
+        409: 'the externalId belongs to a different order',
+        422: 'invalid body, or an Idempotency-Key reused for a different order',
+      },
+      async handler({ req, res, body, caller }) {
+        const key = req.get('idempotency-key');
+        if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+          throw new HttpProblem(422, 'Invalid request', 'Idempotency-Key: 1 to 255 visible ASCII characters', {
+            errors: [{ field: 'header.Idempotency-Key', message: '1 to 255 visible ASCII characters' }],
+          });
+        }
+        const result = await commands.placeOrder({ body, idempotencyKey: key, callerKeyId: caller!.keyId });
+        if (result.kind === 'pending') {
+          return replyWithOrder(res, 202, result.orderId, { status: 'verifying', id: result.orderId });
+        }
+        if (result.kind === 'closed') {
+          const row = await findOrderRow(db, result.orderId);
+          if (!row) throw new HttpProblem(409, 'Conflict', 'an order with this key existed and has been archived');
+          checkSameRequest(body, key, result.orderId, row.requestFingerprint, fingerprint(body));
+          return replyWithOrder(res, 200, result.orderId);
+        }
+        const { reply } = result;
+        checkSameRequest(body, key, result.orderId, reply.fingerprint, fingerprint(body));
+        return replyWithOrder(res, reply.created ? 201 : 200, result.orderId, intakeFields(reply));
+      },
+    }),
+
+    route({
+      method: 'get',
+      path: '/v1/orders',
+      tag: 'orders',
+      summary: 'List orders, newest first, with filters',
+      access: READERS,
+      query: OrdersQuery,
+      responses: { 200: '{ data: [order summary], nextCursor }' },
+      async handler({ res, query }) {
+        res.json(await listOrders(db, query));
+      },
+    }),
+
+    route({
+      method: 'get',
+      path: '/v1/orders/:id',
+      tag: 'orders',
+      summary: 'One order (by id or number) with its timeline, shipments, packing lists, tracking and notices',
+      access: READERS,
+      responses: { 200: 'the order', 404: 'no such order' },
+      async handler({ res, params }) {
+        const order = await readOrder(orderId(params));
+        if (!order) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
+        res.json(order);
+      },
+    }),
+
+    route({
+      method: 'get',
+      path: '/v1/orders/:id/tracking',
+      tag: 'orders',
+      summary: "Where the order's shipments are (R4.5)",
+      access: READERS,
+      responses: { 200: 'shipments with their tracking events', 404: 'no such order' },
+      async handler({ res, params }) {
+        const row = await findOrderRow(db, orderId(params));
+        if (!row) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
+        const detail = await orderDetail(db, row);
+        res.json({
+          orderId: row.id,
+          status: row.status,
+          shipments: detail.shipments.map((s) => ({
+            carrier: s.carrier,
+            trackingNumber: s.trackingNumber,
+            status: s.status,
+            estimatedDelivery: s.estimatedDelivery,
+            events: s.tracking,
+          })),
+        });
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/corrections',
+      tag: 'orders',
+      summary: 'Correct the customer or items of an order that needs correction; it is verified again (R1.9)',
+      access: ACTORS,
+      body: CorrectionBody,
+      responses: { 200: 'verified again; `verification` says how', 409: 'the order does not need correction' },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        const reply = await commands.update(id, (h) => h.executeUpdate(correctOrder, { args: [body] }));
+        await replyWithOrder(res, 200, id, intakeFields(reply));
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/stockout-response',
+      tag: 'orders',
+      summary: "The customer's answer to a stockout: wait, or cancel (R1.8)",
+      access: ACTORS,
+      body: StockoutResponseBody,
+      responses: { 200: 'the order', 409: 'the order is not waiting for a stock decision' },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        await commands.update(id, (h) => h.executeUpdate(respondToStockout, { args: [body] }));
+        await replyWithOrder(res, 200, id);
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/sign-off',
+      tag: 'orders',
+      summary: 'The recipient signs for a delivered order (R5.2, R5.3)',
+      access: ACTORS,
+      body: SignOffBody,
+      responses: { 200: 'signed off', 409: 'the order is not delivered, or already signed off', 422: 'proof not acceptable' },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        await commands.update(id, (h) => h.executeUpdate(signOff, { args: [body] }));
+        await replyWithOrder(res, 200, id);
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/feedback',
+      tag: 'orders',
+      summary: "The customer's ratings, within the feedback window (R5.4, R5.5)",
+      access: ACTORS,
+      body: FeedbackBody,
+      responses: { 200: 'recorded', 409: 'not awaiting feedback, already given, or the window has closed' },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        await commands.update(id, (h) => h.executeUpdate(submitFeedback, { args: [body] }));
+        await replyWithOrder(res, 200, id);
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/cancel',
+      tag: 'orders',
+      summary: 'Cancel an order before it is handed to the carrier; reserved stock is released',
+      access: ACTORS,
+      body: CancelBody,
+      responses: { 200: 'cancelled', 409: 'already dispatched or ended' },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        await commands.update(id, (h) => h.executeUpdate(cancel, { args: [body] }));
+        await replyWithOrder(res, 200, id);
+      },
+    }),
+  ];
+}
+
+function checkSameRequest(
+  body: { externalId?: string },
+  key: string | undefined,
+  orderId: string,
+  storedFingerprint: string,
+  requestFingerprint: string,
+): void {
+  if (storedFingerprint === requestFingerprint) return;
+  if (body.externalId) {
+    throw new HttpProblem(409, 'Conflict', `an order with externalId ${body.externalId} already exists with different content`, {
+      orderId,
+      errors: [{ field: 'externalId', message: 'already used by another order' }],
+    });
+  }
+  throw new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${key} was used for a different order`, {
+    orderId,
+    errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different request' }],
+  });
+}

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { CREDENTIAL_TYPES } from '../domain/sign-off';
+import { FEEDBACK_CHANNELS } from '../domain/feedback';
+import { CHANNELS, ORDER_STAGES, ORDER_STATUSES, PRIORITIES, SETTLEMENT_METHODS } from '../domain/order-status';
+import type { OrderDraft } from '../domain/order';
+
+// The shapes the HTTP API accepts, the single source of its validation, its types and
+// its OpenAPI document. Structure is checked here (a 422 naming the field, nothing
+// stored); whether the content makes a deliverable order is VERIFY's business.
+
+export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as EUR');
+export const MinorUnits = z
+  .number()
+  .int('money is a whole number of minor units (cents), never a fraction')
+  .nonnegative()
+  .max(Number.MAX_SAFE_INTEGER);
+const text = (max: number) => z.string().trim().min(1).max(max);
+const CountryCode = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as DE')
+  .transform((c) => c.toUpperCase());
+
+export const Address = z.strictObject({
+  line1: text(200),
+  line2: z.string().trim().max(200).optional(),
+  city: text(100),
+  region: text(100),
+  postalCode: text(20),
+  country: CountryCode,
+});
+
+export const Customer = z.strictObject({
+  id: text(100).optional(),
+  name: text(200),
+  email: z.string().trim().max(254).optional(),
+  phone: z.string().trim().max(32).optional(),
+  address: Address,
+});
+
+export const OrderLineBody = z.strictObject({
+  sku: text(64),
+  quantity: z.number().int().positive().max(100_000),
+  unitPrice: MinorUnits,
+  name: text(200).optional(),
+  spec: text(200).optional(),
+});
+
+export const CreateOrderBody = z.strictObject({
+  externalId: text(100).optional(),
+  channel: z.enum(CHANNELS),
+  partner: text(100).optional(),
+  priority: z.enum(PRIORITIES).default('normal'),
+  currency: CurrencyCode,
+  customer: Customer,
+  items: z.array(OrderLineBody).min(1).max(500),
+  settlement: z.strictObject({ method: z.enum(SETTLEMENT_METHODS) }),
+  requestedDeliveryBy: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+});
+export type CreateOrderBody = z.output<typeof CreateOrderBody>;
+
+// The body is the draft the workflow verifies: keep them the same shape.
+const _sameShape: OrderDraft = {} as CreateOrderBody;
+void _sameShape;
+
+export const CorrectionBody = z
+  .strictObject({ customer: Customer.optional(), items: z.array(OrderLineBody).min(1).max(500).optional() })
+  .refine((c) => c.customer || c.items, { message: 'send customer, items, or both' });
+
+export const StockoutResponseBody = z.discriminatedUnion('decision', [
+  z.strictObject({ decision: z.literal('wait') }),
+  z.strictObject({ decision: z.literal('cancel'), reason: text(500).optional() }),
+]);
+
+export const CancelBody = z.strictObject({ reason: text(500) });
+
+export const SignOffBody = z.strictObject({
+  recipientName: text(200),
+  credential: z.strictObject({ type: z.enum(CREDENTIAL_TYPES), value: text(100) }),
+  packagingIntact: z.boolean(),
+  quantitiesMatch: z.boolean(),
+});
+
+const Rating = z.number().int().min(1).max(5);
+export const FeedbackBody = z.strictObject({
+  channel: z.enum(FEEDBACK_CHANNELS),
+  ratings: z.strictObject({
+    productQuality: Rating,
+    serviceAttitude: Rating,
+    deliveryPunctuality: Rating,
+    resolutionEfficiency: Rating,
+  }),
+  comment: z.string().trim().max(2000).optional(),
+});
+
+const csv = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values)).min(1));
+
+export const OrdersQuery = z.strictObject({
+  status: csv(ORDER_STATUSES).optional(),
+  stage: csv(ORDER_STAGES).optional(),
+  channel: z.enum(CHANNELS).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+  customerId: text(254).optional(),
+  externalId: text(100).optional(),
+  needsAttention: z.stringbool().optional(),
+  createdFrom: z.iso.datetime({ offset: true }).optional(),
+  createdTo: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const ProductBody = z.strictObject({
+  sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore; at most 64'),
+  name: text(200),
+  spec: text(200),
+  unitPrice: MinorUnits,
+  unitCost: MinorUnits,
+  currency: CurrencyCode,
+  weightGrams: z.number().int().positive().max(1_000_000),
+  dimensionsCm: z.strictObject({
+    length: z.number().int().positive().max(1000),
+    width: z.number().int().positive().max(1000),
+    height: z.number().int().positive().max(1000),
+  }),
+  handling: z.enum(['standard', 'fragile', 'perishable', 'hazardous']).default('standard'),
+  active: z.boolean().default(true),
+});
+
+export const ProductsQuery = z.strictObject({
+  sku: text(64).optional(),
+  active: z.stringbool().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const WarehouseBody = z.strictObject({
+  code: z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,31}$/, 'upper-case letters, digits and dashes, 2 to 32'),
+  name: text(200),
+  region: text(100),
+  country: CountryCode,
+  postalCode: text(20),
+});
+
+export const ReceiptBody = z.strictObject({
+  warehouse: text(32),
+  sku: text(64),
+  quantity: z.number().int().positive().max(10_000_000),
+  reference: text(200).optional(),
+});
+
+export const InventoryQuery = z.strictObject({
+  sku: text(64).optional(),
+  warehouse: text(32).optional(),
+});
+
+export const OrderIdParam = z.union([z.uuid(), z.string().regex(/^OF-\d+$/, 'an order id (UUID) or number (OF-…)')]);

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { openDatabase } from '../db/client';
+import { seedDemoCatalogue } from '../db/seed';
+import { logNotifier } from '../notifications/outbox-dispatcher';
+import { startOrderflow } from '../service';
+import { provideTemporal } from '../temporal/embedded';
+import { asKeyList, devKeysFile, loadOrCreateDevKeys } from './dev-keys';
+import { takeProcessLock } from './process-lock';
+
+// `npm start`: the whole of orderflow in one process on embedded defaults — Temporal dev
+// server (a child process), embedded Postgres, API, workers and the carrier sandbox.
+
+const say = (line: string) => console.log(`[orderflow] ${line}`);
+
+async function main(config: Config): Promise<void> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const releaseLock = takeProcessLock(path.join(config.dataDir, 'orderflow.pid'));
+  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'INFO' : 'WARN') });
+
+  const stops: (() => Promise<void>)[] = [async () => releaseLock()];
+  let stopping: Promise<void> | undefined;
+  const shutdown = (code: number) =>
+    (stopping ??= (async () => {
+      say('stopping…');
+      for (const stop of stops.splice(0).reverse()) await stop().catch((err: unknown) => say(`while stopping: ${String(err)}`));
+      say('stopped');
+      process.exit(code);
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        say('stopping now');
+        process.exit(130);
+      }
+      void shutdown(0);
+    });
+  }
+
+  try {
+    const keys = config.apiKeys
+      ? { list: config.apiKeys, file: undefined }
+      : (() => {
+          const { keys: dev } = loadOrCreateDevKeys(config.dataDir);
+          return { list: asKeyList(dev), file: devKeysFile(config.dataDir) };
+        })();
+
+    const database = await openDatabase(config.database);
+    stops.push(() => database.close());
+    await database.migrate();
+    if (await seedDemoCatalogue(database.db)) say('seeded the demo catalogue: 6 products, 3 warehouses, stock');
+
+    const temporal = await provideTemporal(config, { log: say });
+    stops.push(() => temporal.stop());
+
+    const running = await startOrderflow({
+      config,
+      db: database.db,
+      temporal: temporal.target,
+      apiKeys: keys.list,
+      notifier: logNotifier(config.logLevel === 'debug' ? say : () => undefined),
+      log: say,
+    });
+    stops.push(() => running.stop());
+    running.workersDone.catch(() => void shutdown(1));
+
+    say(`API            ${running.apiUrl}   (OpenAPI: ${running.apiUrl}/openapi.json)`);
+    say(`Temporal UI    ${temporal.uiUrl ?? `your Temporal server at ${temporal.target.address}`}`);
+    if (running.sandboxUrl) say(`carrier sandbox ${running.sandboxUrl}`);
+    say(`database       ${config.database.kind === 'pglite' ? `embedded PGlite in ${config.database.dir}` : 'DATABASE_URL'}`);
+    if (keys.file) {
+      say(`dev API keys   ${keys.file}`);
+      for (const k of keys.list) say(`  ${k.role.padEnd(10)} ${k.key}`);
+    }
+    say(`time scale     ${config.timeScale}${config.timeScale === 1 ? ' (real time; ORDERFLOW_TIME_SCALE=0.001 runs a week in ten minutes)' : ''}`);
+    say('ready — Ctrl-C stops');
+  } catch (err) {
+    say(err instanceof Error ? err.message : String(err));
+    await shutdown(1);
+  }
+}
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
+void main(configOrExit());

@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration, scaleDuration } from './domain/duration';
+import type { OrderSettings } from './domain/order-settings';
+
+// Every setting orderflow reads from the environment, in one place. The keys of the
+// schema are the variable names, so a bad value is reported by the name a user typed.
+
+export const ROLES = ['integrator', 'operator', 'finance', 'carrier', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 90s, 36h or 7d` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+const url = z.url({ protocol: /^https?$/ });
+
+const apiKeys = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    const keys: { role: Role; key: string }[] = [];
+    for (const pair of text.split(',')) {
+      const [role, key, ...rest] = pair.trim().split(':');
+      if (!ROLES.includes(role as Role) || !key || rest.length > 0 || key.length < 8) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${pair.trim().slice(0, 20)}…" is not role:key (roles: ${ROLES.join(', ')}; keys at least 8 characters)`,
+        });
+        return z.NEVER;
+      }
+      keys.push({ role: role as Role, key });
+    }
+    return keys;
+  });
+
+const EnvSchema = z.object({
+  PORT: port(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ORDERFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_TLS: z.stringbool().default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[\w.-]*$/).default(''),
+  ORDERFLOW_API_KEYS: apiKeys,
+  ORDERFLOW_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
+  ORDERFLOW_CORRECTION_WINDOW: duration('3d'),
+  ORDERFLOW_STOCK_DECISION_WINDOW: duration('2d'),
+  ORDERFLOW_STOCK_RECHECK_INTERVAL: duration('1h'),
+  ORDERFLOW_SIGN_OFF_WINDOW: duration('7d'),
+  ORDERFLOW_FEEDBACK_WINDOW: duration('7d'),
+  ORDERFLOW_TRACKING_POLL_INTERVAL: duration('12h'),
+  ORDERFLOW_TRACKING_STALL_AFTER: duration('10d'),
+  ORDERFLOW_PUBLIC_URL: url.optional(),
+  CARRIER_SANDBOX: z.enum(['on', 'off']).default('on'),
+  CARRIER_SANDBOX_PORT: port(3001),
+  CARRIER_API_URL: url.optional(),
+  CARRIER_WEBHOOK_SECRET: z.string().min(16).default('orderflow-sandbox-webhook-secret'),
+  CARRIER_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  // An empty variable means "not set": shells and compose files leave them behind.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CERT_PATH: set it together with TEMPORAL_TLS_KEY_PATH');
+  }
+  const scale = e.ORDERFLOW_TIME_SCALE;
+  const dataDir = path.resolve(e.ORDERFLOW_DATA_DIR);
+  const settings: OrderSettings = {
+    correctionWindowMs: scaleDuration(e.ORDERFLOW_CORRECTION_WINDOW, scale),
+    stockDecisionWindowMs: scaleDuration(e.ORDERFLOW_STOCK_DECISION_WINDOW, scale),
+    stockRecheckIntervalMs: scaleDuration(e.ORDERFLOW_STOCK_RECHECK_INTERVAL, scale),
+    signOffWindowMs: scaleDuration(e.ORDERFLOW_SIGN_OFF_WINDOW, scale),
+    feedbackWindowMs: scaleDuration(e.ORDERFLOW_FEEDBACK_WINDOW, scale),
+    trackingPollIntervalMs: scaleDuration(e.ORDERFLOW_TRACKING_POLL_INTERVAL, scale),
+    trackingStallAfterMs: scaleDuration(e.ORDERFLOW_TRACKING_STALL_AFTER, scale),
+  };
+  return {
+    http: { port: e.PORT, host: e.HOST, publicUrl: e.ORDERFLOW_PUBLIC_URL },
+    dataDir,
+    database: e.DATABASE_URL
+      ? ({ kind: 'postgres', url: e.DATABASE_URL } as const)
+      : ({ kind: 'pglite', dir: path.join(dataDir, 'pglite') } as const),
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      devServerPort: e.TEMPORAL_DEV_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      tls: e.TEMPORAL_TLS || Boolean(e.TEMPORAL_TLS_CERT_PATH) || Boolean(e.TEMPORAL_API_KEY),
+      tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
+      tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
+      apiKey: e.TEMPORAL_API_KEY,
+      taskQueues: {
+        orders: `${e.TEMPORAL_TASK_QUEUE_PREFIX}orders`,
+        carriers: `${e.TEMPORAL_TASK_QUEUE_PREFIX}carriers`,
+        finance: `${e.TEMPORAL_TASK_QUEUE_PREFIX}finance`,
+      },
+    },
+    apiKeys: e.ORDERFLOW_API_KEYS,
+    timeScale: scale,
+    orderSettings: settings,
+    carriers: {
+      sandbox: e.CARRIER_SANDBOX === 'on',
+      sandboxPort: e.CARRIER_SANDBOX_PORT,
+      apiUrl: e.CARRIER_API_URL,
+      webhookSecret: e.CARRIER_WEBHOOK_SECRET,
+      rateLimitPerSecond: e.CARRIER_RATE_LIMIT_PER_SECOND,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

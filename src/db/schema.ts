@@ -1,0 +1,428 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  pgSequence,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// The system of record. Money is integer minor units beside an ISO 4217 code; times are
+// UTC timestamptz. Tables named in the business's words; the ledger-like ones
+// (stock_movements, order_events, tracking_events, ledger_entries) are append-only,
+// enforced by triggers in migrations/0001_append_only.sql.
+
+const money = (name: string) => bigint(name, { mode: 'number' });
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export type PackagingKind = 'standard' | 'fragile' | 'perishable' | 'hazardous';
+
+export const products = pgTable(
+  'products',
+  {
+    sku: text('sku').primaryKey(),
+    name: text('name').notNull(),
+    spec: text('spec').notNull(),
+    unitPrice: money('unit_price').notNull(),
+    unitCost: money('unit_cost').notNull(),
+    currency: text('currency').notNull(),
+    weightGrams: integer('weight_grams').notNull(),
+    lengthCm: integer('length_cm').notNull(),
+    widthCm: integer('width_cm').notNull(),
+    heightCm: integer('height_cm').notNull(),
+    handling: text('handling').$type<PackagingKind>().notNull().default('standard'),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('products_price_non_negative', sql`${t.unitPrice} >= 0 and ${t.unitCost} >= 0`),
+    check('products_size_positive', sql`${t.weightGrams} > 0 and ${t.lengthCm} > 0 and ${t.widthCm} > 0 and ${t.heightCm} > 0`),
+    check('products_currency_iso', sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
+
+export const warehouses = pgTable('warehouses', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  region: text('region').notNull(),
+  country: text('country').notNull(),
+  postalCode: text('postal_code').notNull(),
+  createdAt: createdAt(),
+});
+
+export const inventoryLevels = pgTable(
+  'inventory_levels',
+  {
+    sku: text('sku')
+      .notNull()
+      .references(() => products.sku),
+    warehouseCode: text('warehouse_code')
+      .notNull()
+      .references(() => warehouses.code),
+    onHand: integer('on_hand').notNull().default(0),
+    reserved: integer('reserved').notNull().default(0),
+    safetyThreshold: integer('safety_threshold').notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sku, t.warehouseCode] }),
+    check('inventory_on_hand_non_negative', sql`${t.onHand} >= 0`),
+    check('inventory_reserved_non_negative', sql`${t.reserved} >= 0`),
+    check('inventory_no_over_reservation', sql`${t.reserved} <= ${t.onHand}`),
+  ],
+);
+
+export type StockMovementKind = 'receipt' | 'reserve' | 'release' | 'ship' | 'adjust';
+
+/** Every change to a stock figure, with the deltas it made; stock can be rebuilt from it. */
+export const stockMovements = pgTable(
+  'stock_movements',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sku: text('sku').notNull(),
+    warehouseCode: text('warehouse_code').notNull(),
+    kind: text('kind').$type<StockMovementKind>().notNull(),
+    onHandDelta: integer('on_hand_delta').notNull(),
+    reservedDelta: integer('reserved_delta').notNull(),
+    orderId: uuid('order_id'),
+    reference: text('reference'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('stock_movements_idempotency_key').on(t.idempotencyKey),
+    index('stock_movements_sku_warehouse').on(t.sku, t.warehouseCode, t.createdAt),
+    index('stock_movements_order').on(t.orderId),
+  ],
+);
+
+export interface CustomerSnapshot {
+  id?: string;
+  name: string;
+  email?: string;
+  phone?: string;
+  address: {
+    line1: string;
+    line2?: string;
+    city: string;
+    region: string;
+    postalCode: string;
+    country: string;
+  };
+}
+
+/** Order numbers people read out on the phone: OF-1000001, OF-1000002, … */
+export const orderNumbers = pgSequence('order_numbers', { startWith: 1_000_001 });
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    number: text('number')
+      .notNull()
+      .default(sql`'OF-' || nextval('order_numbers')`),
+    externalId: text('external_id'),
+    channel: text('channel').notNull(),
+    customer: jsonb('customer').$type<CustomerSnapshot>().notNull(),
+    customerId: text('customer_id').notNull(),
+    region: text('region').notNull(),
+    priority: text('priority').notNull(),
+    currency: text('currency').notNull(),
+    subtotalAmount: money('subtotal_amount').notNull(),
+    totalAmount: money('total_amount').notNull(),
+    settlementMethod: text('settlement_method').notNull(),
+    requestedDeliveryBy: timestamp('requested_delivery_by', { withTimezone: true }),
+    status: text('status').notNull(),
+    stage: text('stage').notNull(),
+    stateVersion: integer('state_version').notNull(),
+    needsAttention: boolean('needs_attention').notNull().default(false),
+    attentionReason: text('attention_reason'),
+    verification: jsonb('verification').$type<{ ok: boolean; reasons: { code: string; field: string; message: string }[] }>(),
+    workflowId: text('workflow_id').notNull(),
+    requestFingerprint: text('request_fingerprint').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('orders_number').on(t.number),
+    uniqueIndex('orders_channel_external_id').on(t.channel, t.externalId),
+    index('orders_status').on(t.status, t.createdAt),
+    index('orders_created').on(t.createdAt, t.id),
+    index('orders_customer').on(t.customerId),
+    check('orders_amounts_non_negative', sql`${t.subtotalAmount} >= 0 and ${t.totalAmount} >= 0`),
+  ],
+);
+
+export const orderItems = pgTable(
+  'order_items',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    line: smallint('line').notNull(),
+    sku: text('sku').notNull(),
+    name: text('name'),
+    spec: text('spec'),
+    quantity: integer('quantity').notNull(),
+    unitPrice: money('unit_price').notNull(),
+    lineTotal: money('line_total').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.line] }), check('order_items_quantity_positive', sql`${t.quantity} > 0`)],
+);
+
+/** The timeline: one row per status an order passed through, in state-version order. */
+export const orderEvents = pgTable(
+  'order_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    version: integer('version').notNull(),
+    status: text('status').notNull(),
+    stage: text('stage').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('order_events_once').on(t.orderId, t.version, t.status)],
+);
+
+export type ReservationStatus = 'held' | 'released' | 'shipped';
+
+/** Stock held for one order line at one warehouse. */
+export const reservations = pgTable(
+  'reservations',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    line: smallint('line').notNull(),
+    sku: text('sku').notNull(),
+    warehouseCode: text('warehouse_code').notNull(),
+    quantity: integer('quantity').notNull(),
+    status: text('status').$type<ReservationStatus>().notNull().default('held'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.line, t.warehouseCode] }),
+    check('reservations_quantity_positive', sql`${t.quantity} > 0`),
+  ],
+);
+
+export interface PackingListLine {
+  line: number;
+  sku: string;
+  name: string;
+  spec: string;
+  quantity: number;
+  packaging: PackagingKind;
+  weightGrams: number;
+}
+
+export interface PackingList {
+  shipmentId: string;
+  orderNumber: string;
+  warehouseCode: string;
+  lines: PackingListLine[];
+  totalWeightGrams: number;
+  parcelCount: number;
+  checkedAgainstOrder: boolean;
+}
+
+export const shipments = pgTable(
+  'shipments',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    sequence: smallint('sequence').notNull(),
+    warehouseCode: text('warehouse_code').notNull(),
+    carrier: text('carrier').notNull(),
+    method: text('method').notNull(),
+    service: text('service').notNull(),
+    status: text('status').notNull(),
+    shipDate: date('ship_date').notNull(),
+    estimatedDeliveryDate: date('estimated_delivery_date'),
+    costAmount: money('cost_amount').notNull(),
+    costCurrency: text('cost_currency').notNull(),
+    packingList: jsonb('packing_list').$type<PackingList>().notNull(),
+    decision: jsonb('decision').$type<Record<string, unknown>>().notNull(),
+    bookingKey: text('booking_key').notNull(),
+    trackingNumber: text('tracking_number'),
+    labelUrl: text('label_url'),
+    bookedAt: timestamp('booked_at', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    lastTrackingAt: timestamp('last_tracking_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('shipments_order_sequence').on(t.orderId, t.sequence),
+    uniqueIndex('shipments_tracking').on(t.carrier, t.trackingNumber),
+    uniqueIndex('shipments_booking_key').on(t.bookingKey),
+  ],
+);
+
+export const trackingEvents = pgTable(
+  'tracking_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shipmentId: uuid('shipment_id')
+      .notNull()
+      .references(() => shipments.id),
+    orderId: uuid('order_id').notNull(),
+    carrier: text('carrier').notNull(),
+    carrierEventId: text('carrier_event_id').notNull(),
+    status: text('status').notNull(),
+    description: text('description'),
+    location: text('location'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('tracking_events_carrier_event').on(t.carrier, t.carrierEventId),
+    index('tracking_events_shipment').on(t.shipmentId, t.occurredAt),
+  ],
+);
+
+export type NotificationChannel = 'email' | 'sms' | 'phone' | 'webhook';
+export type NotificationStatus = 'pending' | 'sent' | 'failed';
+
+/** The outbox: written in the same transaction as the change it announces. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orderId: uuid('order_id').references(() => orders.id),
+    channel: text('channel').$type<NotificationChannel>().notNull(),
+    recipient: text('recipient').notNull(),
+    template: text('template').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    status: text('status').$type<NotificationStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('notifications_dedupe').on(t.dedupeKey),
+    index('notifications_pending').on(t.status, t.createdAt),
+    index('notifications_order').on(t.orderId),
+  ],
+);
+
+/** Double-entry journal: every journal's debits equal its credits. */
+export const ledgerEntries = pgTable(
+  'ledger_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    journalId: text('journal_id').notNull(),
+    orderId: uuid('order_id').references(() => orders.id),
+    account: text('account').notNull(),
+    side: text('side').$type<'debit' | 'credit'>().notNull(),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    memo: text('memo').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('ledger_entries_once').on(t.journalId, t.account, t.side),
+    index('ledger_entries_order').on(t.orderId),
+    check('ledger_entries_amount_positive', sql`${t.amount} > 0`),
+    check('ledger_entries_side', sql`${t.side} in ('debit', 'credit')`),
+  ],
+);
+
+export const signOffs = pgTable('sign_offs', {
+  orderId: uuid('order_id')
+    .primaryKey()
+    .references(() => orders.id),
+  method: text('method').$type<'customer' | 'carrier_proof_of_delivery'>().notNull(),
+  recipientName: text('recipient_name'),
+  credentialType: text('credential_type'),
+  credentialHint: text('credential_hint'),
+  packagingIntact: boolean('packaging_intact'),
+  quantitiesMatch: boolean('quantities_match'),
+  signedAt: timestamp('signed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const feedback = pgTable(
+  'feedback',
+  {
+    orderId: uuid('order_id')
+      .primaryKey()
+      .references(() => orders.id),
+    channel: text('channel').notNull(),
+    productQuality: smallint('product_quality').notNull(),
+    serviceAttitude: smallint('service_attitude').notNull(),
+    deliveryPunctuality: smallint('delivery_punctuality').notNull(),
+    resolutionEfficiency: smallint('resolution_efficiency').notNull(),
+    comment: text('comment'),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check(
+      'feedback_ratings_1_to_5',
+      sql`${t.productQuality} between 1 and 5 and ${t.serviceAttitude} between 1 and 5 and ${t.deliveryPunctuality} between 1 and 5 and ${t.resolutionEfficiency} between 1 and 5`,
+    ),
+  ],
+);
+
+// The carrier sandbox keeps its own books in its own schema: it stands in for an
+// outside carrier, and must remember bookings and pending webhooks across restarts.
+export const carrierSandbox = pgSchema('carrier_sandbox');
+
+export const sandboxShipments = carrierSandbox.table(
+  'shipments',
+  {
+    trackingNumber: text('tracking_number').primaryKey(),
+    carrier: text('carrier').notNull(),
+    service: text('service').notNull(),
+    reference: text('reference').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    request: jsonb('request').$type<Record<string, unknown>>().notNull(),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('sandbox_shipments_idempotency').on(t.idempotencyKey)],
+);
+
+export const sandboxEvents = carrierSandbox.table(
+  'tracking_events',
+  {
+    eventId: text('event_id').primaryKey(),
+    trackingNumber: text('tracking_number')
+      .notNull()
+      .references(() => sandboxShipments.trackingNumber),
+    status: text('status').notNull(),
+    description: text('description').notNull(),
+    location: text('location').notNull(),
+    occursAt: timestamp('occurs_at', { withTimezone: true }).notNull(),
+    /** When the next webhook attempt is due: occursAt at first, later after a failed push. */
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [index('sandbox_events_due').on(t.deliveredAt, t.dueAt), index('sandbox_events_parcel').on(t.trackingNumber, t.occursAt)],
+);

@@ -1,0 +1,168 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createApi } from './api/app';
+import { HttpCarrierGateway } from './carriers/sandbox-gateway';
+import { startCarrierSandbox, type CarrierSandbox } from './carriers/sandbox-server';
+import type { Config, Role } from './config';
+import type { Db } from './db/client';
+import { logNotifier, startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
+import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
+import { createCarriersWorker, createOrdersWorker, runWorkers, type WorkflowCode } from './temporal/workers';
+
+// Assembles the pieces of orderflow that run in one process — API, carrier sandbox,
+// workers, outbox — in the same way for `npm start`, the entry points in workers/, the
+// tests and the benchmark. Temporal and the database are given to it, already running.
+
+export interface OrderflowPieces {
+  api?: boolean;
+  sandbox?: boolean;
+  workers?: readonly ('orders' | 'carriers')[];
+  outbox?: boolean;
+}
+
+export interface StartOptions {
+  config: Config;
+  db: Db;
+  temporal: TemporalTarget;
+  apiKeys: { role: Role; key: string }[];
+  pieces?: OrderflowPieces;
+  workflowCode?: WorkflowCode;
+  notifier?: Notifier;
+  log?: (message: string) => void;
+  /** How long POST /v1/orders waits for the verification verdict. */
+  answerTimeoutMs?: number;
+}
+
+export interface RunningOrderflow {
+  apiUrl?: string;
+  sandboxUrl?: string;
+  client: Client;
+  workers: Worker[];
+  /** Resolves when every worker has stopped; rejects if one fails. */
+  workersDone: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ALL: Required<OrderflowPieces> = { api: true, sandbox: true, workers: ['orders', 'carriers'], outbox: true };
+
+function listen(app: http.RequestListener, port: number, host: string): Promise<http.Server> {
+  const server = http.createServer(app);
+  // Keep-alive sockets would hold stop() open; idle ones are closed on shutdown.
+  server.keepAliveTimeout = 5_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+const urlOf = (server: http.Server) => {
+  const { address, port } = server.address() as AddressInfo;
+  const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+};
+
+export async function startOrderflow(options: StartOptions): Promise<RunningOrderflow> {
+  const { config, db } = options;
+  const pieces = { ...ALL, ...options.pieces };
+  const log = options.log ?? ((message: string) => console.log(message));
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop().catch((err: unknown) => log(`error while stopping: ${String(err)}`));
+    }
+  };
+
+  try {
+    const client = await connectClient(options.temporal);
+    stops.push(() => client.connection.close());
+
+    let apiUrl: string | undefined;
+    if (pieces.api) {
+      const app = createApi({
+        db,
+        client,
+        apiKeys: options.apiKeys,
+        taskQueues: config.temporal.taskQueues,
+        orderSettings: config.orderSettings,
+        webhookSecret: config.carriers.webhookSecret,
+        log: (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`),
+        answerTimeoutMs: options.answerTimeoutMs,
+      });
+      const server = await listen(app, config.http.port, config.http.host);
+      apiUrl = urlOf(server);
+      stops.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      );
+    }
+
+    let sandbox: CarrierSandbox | undefined;
+    if (pieces.sandbox && config.carriers.sandbox) {
+      const webhookBase = config.http.publicUrl ?? apiUrl;
+      if (!webhookBase) throw new Error('ORDERFLOW_PUBLIC_URL must be set for the carrier sandbox to reach the API');
+      sandbox = await startCarrierSandbox({
+        db,
+        port: config.carriers.sandboxPort,
+        host: config.http.host,
+        webhookBaseUrl: webhookBase,
+        webhookSecret: config.carriers.webhookSecret,
+        timeScale: config.timeScale,
+        logger: () => undefined,
+      });
+      stops.push(() => sandbox!.close());
+    }
+
+    const workers: Worker[] = [];
+    if (pieces.workers.length > 0) {
+      const connection = await connectWorker(options.temporal);
+      stops.push(() => connection.close());
+      const common = { connection, namespace: options.temporal.namespace };
+      if (pieces.workers.includes('orders')) {
+        workers.push(
+          await createOrdersWorker({ ...common, taskQueue: config.temporal.taskQueues.orders, db, workflowCode: options.workflowCode }),
+        );
+      }
+      if (pieces.workers.includes('carriers')) {
+        const carriersUrl = config.carriers.apiUrl ?? sandbox?.url;
+        if (!carriersUrl) throw new Error('CARRIER_API_URL must be set when the carrier sandbox does not run in this process');
+        workers.push(
+          await createCarriersWorker({
+            ...common,
+            taskQueue: config.temporal.taskQueues.carriers,
+            carriers: new HttpCarrierGateway({ baseUrl: carriersUrl }),
+            ratePerSecond: config.carriers.rateLimitPerSecond,
+          }),
+        );
+      }
+    }
+    const running = runWorkers(workers);
+    // Registered after the connection's close, so it runs before it on the way down.
+    stops.push(() => running.stop());
+    running.done.catch((err: unknown) => log(`a worker stopped with an error: ${String(err)}`));
+
+    if (pieces.outbox) {
+      const outbox = startOutboxDispatcher({ db, notifier: options.notifier ?? logNotifier(() => undefined) });
+      stops.push(() => outbox.stop());
+    }
+
+    return {
+      apiUrl,
+      sandboxUrl: sandbox?.url,
+      client,
+      workers,
+      workersDone: running.done,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+
+// How every orderflow process reaches Temporal: the API and CLIs through a client, the
+// workers through a native connection. TLS and API keys for Temporal Cloud or a secured
+// cluster come from configuration; the embedded dev server needs neither.
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  tls?: boolean;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  apiKey?: string;
+}
+
+function tlsOptions(target: TemporalTarget) {
+  if (!target.tls) return undefined;
+  if (target.tlsCertPath && target.tlsKeyPath) {
+    return { clientCertPair: { crt: fs.readFileSync(target.tlsCertPath), key: fs.readFileSync(target.tlsKeyPath) } };
+  }
+  return true as const;
+}
+
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  const options: ConnectionOptions = { address: target.address, connectTimeout: '10s' };
+  const tls = tlsOptions(target);
+  if (tls) options.tls = tls;
+  if (target.apiKey) options.apiKey = target.apiKey;
+  const connection = await Connection.connect(options);
+  return new Client({ connection, namespace: target.namespace });
+}
+
+export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  const options: NativeConnectionOptions = { address: target.address };
+  const tls = tlsOptions(target);
+  if (tls) options.tls = tls;
+  if (target.apiKey) options.apiKey = target.apiKey;
+  return NativeConnection.connect(options);
+}

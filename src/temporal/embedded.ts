@@ -1,0 +1,60 @@
+import path from 'node:path';
+import type { Config } from '../config';
+import type { TemporalTarget } from './connection';
+import { connectClient } from './connection';
+import type { Connection } from '@temporalio/client';
+import { startDevServer } from './dev-server';
+import { locateTemporalCli } from './locator';
+import { ensureSearchAttributes } from './register-search-attributes';
+import { ORDER_SEARCH_ATTRIBUTES } from './search-attributes';
+
+// Temporal for `npm start` and the benchmark: the server TEMPORAL_ADDRESS names (with our
+// search attributes added if missing), or else a dev server of our own, its state kept
+// in the data directory so orders survive a restart.
+
+export const PROJECT_DIR = path.resolve(__dirname, '../..');
+
+export interface TemporalForOrderflow {
+  target: TemporalTarget;
+  uiUrl?: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+export async function provideTemporal(
+  config: Config,
+  options: { log: (message: string) => void; persist?: boolean; ui?: boolean; port?: number },
+): Promise<TemporalForOrderflow> {
+  const t = config.temporal;
+  if (t.address) {
+    const target = { address: t.address, namespace: t.namespace, tls: t.tls, tlsCertPath: t.tlsCertPath, tlsKeyPath: t.tlsKeyPath, apiKey: t.apiKey };
+    const client = await connectClient(target);
+    try {
+      const added = await ensureSearchAttributes(client.connection as Connection, t.namespace);
+      if (added.length > 0) options.log(`registered search attributes ${added.join(', ')} in namespace ${t.namespace}`);
+    } finally {
+      await client.connection.close();
+    }
+    return { target, embedded: false, stop: async () => undefined };
+  }
+
+  const binary = await locateTemporalCli({ cliPath: t.cliPath, projectDir: PROJECT_DIR, log: options.log });
+  const persist = options.persist ?? true;
+  const server = await startDevServer({
+    binary,
+    port: options.port ?? t.devServerPort,
+    uiPort: options.ui === false ? false : t.uiPort,
+    dbFile: persist ? path.join(config.dataDir, 'temporal.db') : undefined,
+    pidFile: persist ? path.join(config.dataDir, 'temporal.pid') : undefined,
+    logFile: path.join(config.dataDir, 'temporal.log'),
+    namespace: t.namespace,
+    searchAttributes: ORDER_SEARCH_ATTRIBUTES,
+    log: options.log,
+  });
+  return {
+    target: { address: server.address, namespace: server.namespace },
+    uiUrl: server.uiUrl,
+    embedded: true,
+    stop: () => server.stop(),
+  };
+}

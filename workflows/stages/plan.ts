@@ -1,0 +1,38 @@
+import type { Consignment } from '../../activities/inventory';
+import { BusinessFailure } from '../../src/domain/failures';
+import { OrderCancelled, failureType, type OrderRun } from '../order-run';
+
+/**
+ * PLAN (R3.1–R3.7): quotes from the carriers for every consignment, then the date,
+ * method, carrier and packing list of each shipment, chosen and recorded with reasons.
+ */
+export async function plan(order: OrderRun, consignments: readonly Consignment[]): Promise<void> {
+  order.throwIfCancelled();
+  for (;;) {
+    const quotes = await Promise.all(
+      consignments.map((c) => order.run(`quote carriers from ${c.warehouseCode}`, () => order.carriers.quoteRates(c.rateRequest))),
+    );
+    const planned = order.prepare('planned');
+    try {
+      const { shipments } = await order.run(
+        'plan shipments',
+        () =>
+          order.acts.planShipments({
+            orderId: order.orderId,
+            consignments: consignments.map((c, i) => ({ ...c, quotes: quotes[i]! })),
+            transitions: [planned],
+          }),
+        [BusinessFailure.NoCarrierAvailable],
+      );
+      order.apply(planned);
+      order.shipments = shipments.map((s) => ({ ...s, status: 'planned' }));
+      order.setCarrier([...new Set(shipments.map((s) => s.carrier))].join(','));
+      return;
+    } catch (err) {
+      if (failureType(err) !== BusinessFailure.NoCarrierAvailable) throw err;
+      // Carriers' offers change: an operator may retry (quotes are asked again) or cancel.
+      const action = await order.askOperator(`no safe carrier serves this order: ${err instanceof Error ? err.message : ''}`);
+      if (action.action === 'cancel') throw new OrderCancelled(action.reason ?? 'no carrier available');
+    }
+  }
+}
