@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+// What orderflow needs from a carrier, whichever carrier it is. The sandbox speaks this
+// over HTTP today; real carrier adapters implement the same interface later.
+
+export const SHIPPING_METHODS = ['express_parcel', 'ground', 'air', 'freight'] as const;
+export type ShippingMethod = (typeof SHIPPING_METHODS)[number];
+
+export const TRACKING_STATUSES = ['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception'] as const;
+export type TrackingStatus = (typeof TRACKING_STATUSES)[number];
+
+export const Place = z.object({
+  country: z.string().length(2),
+  region: z.string().min(1),
+  postalCode: z.string().min(1),
+});
+export type Place = z.infer<typeof Place>;
+
+export const Parcel = z.object({
+  weightGrams: z.number().int().positive(),
+  lengthCm: z.number().int().positive(),
+  widthCm: z.number().int().positive(),
+  heightCm: z.number().int().positive(),
+});
+export type Parcel = z.infer<typeof Parcel>;
+
+export const RateRequest = z.object({
+  origin: Place,
+  destination: Place,
+  parcels: z.array(Parcel).min(1),
+  /** Goods that need care (fragile, perishable, hazardous) narrow the services offered. */
+  handling: z.array(z.enum(['standard', 'fragile', 'perishable', 'hazardous'])).default([]),
+  declaredValue: z.object({ amount: z.number().int().nonnegative(), currency: z.string().length(3) }),
+});
+export type RateRequest = z.input<typeof RateRequest>;
+
+export const RateQuote = z.object({
+  carrier: z.string(),
+  carrierName: z.string(),
+  method: z.enum(SHIPPING_METHODS),
+  service: z.string(),
+  amount: z.number().int().nonnegative(),
+  currency: z.string().length(3),
+  transitDays: z.number().int().positive(),
+  /** Share of shipments delivered on the promised day, 0–1. */
+  onTimeRate: z.number().min(0).max(1),
+  /** Share of shipments damaged or lost, 0–1. */
+  damageRate: z.number().min(0).max(1),
+  /** Public rating, 0–5. */
+  reputation: z.number().min(0).max(5),
+});
+export type RateQuote = z.infer<typeof RateQuote>;
+
+export const BookingRequest = z.object({
+  carrier: z.string().min(1),
+  service: z.string().min(1),
+  /** Our shipment id; every tracking event carries it back. */
+  reference: z.string().min(1),
+  origin: Place,
+  destination: Place.extend({
+    name: z.string().min(1),
+    line1: z.string().min(1),
+    line2: z.string().optional(),
+    city: z.string().min(1),
+    phone: z.string().optional(),
+  }),
+  parcels: z.array(Parcel).min(1),
+});
+export type BookingRequest = z.infer<typeof BookingRequest>;
+
+export const Booking = z.object({
+  carrier: z.string(),
+  service: z.string(),
+  trackingNumber: z.string(),
+  reference: z.string(),
+  labelUrl: z.string(),
+  amount: z.number().int().nonnegative(),
+  currency: z.string().length(3),
+  createdAt: z.string(),
+});
+export type Booking = z.infer<typeof Booking>;
+
+export const CarrierTrackingEvent = z.object({
+  eventId: z.string().min(1),
+  carrier: z.string().min(1),
+  trackingNumber: z.string().min(1),
+  reference: z.string().min(1),
+  status: z.enum(TRACKING_STATUSES),
+  occurredAt: z.iso.datetime({ offset: true }),
+  location: z.string(),
+  description: z.string(),
+});
+export type CarrierTrackingEvent = z.infer<typeof CarrierTrackingEvent>;
+
+/** The carrier said no (bad address, no service there, …): retrying will not help. */
+export class CarrierRejection extends Error {
+  override name = 'CarrierRejection';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CarrierGateway {
+  /** Quotes from every carrier that serves the lane. */
+  quote(request: RateRequest): Promise<RateQuote[]>;
+  /** Books a shipment; the same idempotency key always yields the same booking. */
+  book(request: BookingRequest, idempotencyKey: string): Promise<Booking>;
+  /** Every tracking event the carrier has for a shipment so far. */
+  track(carrier: string, trackingNumber: string): Promise<CarrierTrackingEvent[]>;
+}
