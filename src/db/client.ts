@@ -39,11 +39,16 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       db,
       kind: 'postgres',
       async migrate() {
-        // Replicas starting together must not apply the same migration twice.
-        await client.begin(async (tx) => {
-          await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-          await migrate(drizzle(tx as unknown as typeof client), { migrationsFolder: MIGRATIONS_DIR });
-        });
+        // Replicas starting together must not apply the same migration twice. The lock
+        // is held on a connection of its own: drizzle's migrator opens its own transaction.
+        const lock = await client.reserve();
+        try {
+          await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+          await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+        } finally {
+          await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
+          lock.release();
+        }
       },
       close: () => client.end({ timeout: 5 }),
     };

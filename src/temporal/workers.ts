@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import { createCarrierActivities, createOrderActivities } from '../../activities';
@@ -7,7 +8,7 @@ import type { Db } from '../db/client';
 // The workers of orderflow's task queues, built the same way by `npm start`, the
 // `workers/` entry points, the tests and the benchmark.
 
-export const WORKFLOWS_PATH = require.resolve('../../workflows');
+export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 
 export type WorkflowCode = { workflowsPath: string } | { workflowBundle: { code: string } | { codePath: string } };
 
