@@ -131,7 +131,7 @@ export function orderCommands(options: OrderCommandsOptions) {
     },
 
     /** Sends an update to a running order and maps its refusal to HTTP. */
-    async update<Ret, Args extends unknown[]>(
+    async update<Ret>(
       orderId: string,
       send: (handle: WorkflowHandle) => Promise<Ret>,
     ): Promise<Ret> {

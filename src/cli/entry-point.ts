@@ -1,0 +1,51 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../config';
+import { openDatabase } from '../db/client';
+import { startOrderflow, type OrderflowPieces } from '../service';
+import { provideTemporal } from '../temporal/embedded';
+
+// The production entry points (API replicas, workers per task queue): one piece each,
+// against the Postgres in DATABASE_URL and the Temporal in TEMPORAL_ADDRESS.
+
+export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
+  const say = (line: string) => console.log(`[orderflow ${name}] ${line}`);
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+  if (!config.temporal.address || config.database.kind !== 'postgres') {
+    console.error(`The ${name} entry point needs TEMPORAL_ADDRESS and DATABASE_URL; for everything in one process on embedded defaults, run \`npm start\`.`);
+    process.exit(2);
+  }
+  if (pieces.api && !config.apiKeys) {
+    console.error('ORDERFLOW_API_KEYS must be set (role:key,role:key,…) for the API entry point.');
+    process.exit(2);
+  }
+  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'INFO' : 'WARN') });
+
+  void (async () => {
+    const database = await openDatabase(config.database);
+    await database.migrate();
+    const temporal = await provideTemporal(config, { log: say });
+    const running = await startOrderflow({ config, db: database.db, temporal: temporal.target, apiKeys: config.apiKeys ?? [], pieces, log: say });
+    say(running.apiUrl ? `listening on ${running.apiUrl}` : 'running');
+    let stopping = false;
+    const stop = async (code: number) => {
+      if (stopping) return;
+      stopping = true;
+      await running.stop();
+      await database.close();
+      process.exit(code);
+    };
+    process.on('SIGINT', () => void stop(0));
+    process.on('SIGTERM', () => void stop(0));
+    running.workersDone.catch(() => void stop(1));
+  })().catch((err: unknown) => {
+    say(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  });
+}
