@@ -3,14 +3,23 @@ import { defineConfig } from 'vitest/config';
 // One run covers everything: pure rules (unit), then activities, workflows and
 // end-to-end tests against a real Postgres, a real Temporal dev server, the real HTTP
 // API and the carrier sandbox — once on Postgres and once more on embedded PGlite.
-// Global setup starts Postgres and Temporal once for the whole run.
+// Each integration project's global setup starts its own Temporal dev server (and, for
+// the postgres project, a throwaway Postgres); unit tests need neither.
 
-const integration = ['tests/activities/**/*.test.ts', 'tests/workflows/**/*.test.ts', 'tests/e2e/**/*.test.ts'];
+const integration = (name: 'postgres' | 'pglite', exclude: string[] = []) => ({
+  extends: true,
+  test: {
+    name,
+    include: ['tests/activities/**/*.test.ts', 'tests/workflows/**/*.test.ts', 'tests/e2e/**/*.test.ts'],
+    exclude,
+    globalSetup: ['tests/global-setup.ts'],
+    setupFiles: ['tests/setup-runtime.ts'],
+    env: { ORDERFLOW_TEST_DB: name },
+  },
+});
 
 export default defineConfig({
   test: {
-    globalSetup: ['tests/global-setup.ts'],
-    setupFiles: ['tests/setup-runtime.ts'],
     // Temporal's native bridge and PGlite's WASM are happiest one per process.
     pool: 'forks',
     testTimeout: 60_000,
@@ -18,17 +27,9 @@ export default defineConfig({
     teardownTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'postgres', include: integration, env: { ORDERFLOW_TEST_DB: 'postgres' } } },
-      {
-        extends: true,
-        test: {
-          name: 'pglite',
-          include: integration,
-          // The durability test drives `npm start` itself, which always runs on PGlite.
-          exclude: ['tests/e2e/durability.test.ts'],
-          env: { ORDERFLOW_TEST_DB: 'pglite' },
-        },
-      },
+      integration('postgres'),
+      // The durability test drives `npm start` itself, which always runs on PGlite.
+      integration('pglite', ['tests/e2e/durability.test.ts']),
     ],
   },
 });

@@ -32,12 +32,13 @@ const apiKeys = z
   .transform((text, ctx) => {
     if (text === undefined || text.trim() === '') return undefined;
     const keys: { role: Role; key: string }[] = [];
-    for (const pair of text.split(',')) {
+    for (const [index, pair] of text.split(',').entries()) {
       const [role, key, ...rest] = pair.trim().split(':');
       if (!ROLES.includes(role as Role) || !key || rest.length > 0 || key.length < 8) {
+        // Never echo the entry: it holds a secret.
         ctx.addIssue({
           code: 'custom',
-          message: `"${pair.trim().slice(0, 20)}…" is not role:key (roles: ${ROLES.join(', ')}; keys at least 8 characters)`,
+          message: `entry ${index + 1} is not role:key (roles: ${ROLES.join(', ')}; keys at least 8 characters, no ':')`,
         });
         return z.NEVER;
       }
@@ -86,8 +87,8 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
-  // An empty variable means "not set": shells and compose files leave them behind.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  // An empty (or blank) variable means "not set": shells and compose files leave them behind.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);

@@ -23,6 +23,8 @@ declare module 'vitest' {
     templateDatabase: string;
     temporalAddress: string;
     temporalNamespace: string;
+    /** The Temporal CLI the run found, for tests that start orderflow as a whole (null with TEMPORAL_ADDRESS). */
+    temporalCliPath: string | null;
     /** Path of the bundled workflows/ code for Worker.create({ workflowBundle: { codePath } }); null while workflows/index.ts is absent. */
     workflowBundlePath: string | null;
   }
@@ -50,7 +52,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   // allSettled, not all: whatever did start must be stopped even when another part failed.
   const [database, temporal, bundle] = await Promise.allSettled([
-    timed('database', () => setupDatabase(cleanups)),
+    // The pglite project keeps its databases in memory: it needs no Postgres server.
+    project.config.env?.ORDERFLOW_TEST_DB === 'pglite' ? Promise.resolve({ adminUrl: '' }) : timed('database', () => setupDatabase(cleanups)),
     timed('temporal', () => setupTemporal(cleanups, runDir)),
     timed('workflow bundle', () => bundleWorkflows(runDir)),
   ]);
@@ -64,6 +67,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('templateDatabase', TEMPLATE_DATABASE);
   project.provide('temporalAddress', temporal.value.address);
   project.provide('temporalNamespace', temporal.value.namespace);
+  project.provide('temporalCliPath', temporal.value.binary);
   project.provide('workflowBundlePath', bundle.value);
   log(`ready in ${Date.now() - started} ms`);
   return teardown;
@@ -110,7 +114,7 @@ async function dropTemplate(sql: postgres.Sql): Promise<void> {
   await sql.unsafe(`DROP DATABASE ${TEMPLATE_DATABASE} WITH (FORCE)`);
 }
 
-async function setupTemporal(cleanups: Cleanup[], runDir: string): Promise<{ address: string; namespace: string }> {
+async function setupTemporal(cleanups: Cleanup[], runDir: string): Promise<{ address: string; namespace: string; binary: string | null }> {
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const existing = process.env.TEMPORAL_ADDRESS;
   if (existing) {
@@ -122,7 +126,7 @@ async function setupTemporal(cleanups: Cleanup[], runDir: string): Promise<{ add
     } finally {
       await connection.close();
     }
-    return { address: existing, namespace };
+    return { address: existing, namespace, binary: null };
   }
 
   const binary = await locateTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, projectDir: REPO_ROOT, log });
@@ -136,7 +140,7 @@ async function setupTemporal(cleanups: Cleanup[], runDir: string): Promise<{ add
     log,
   });
   cleanups.push(server.stop);
-  return { address: server.address, namespace };
+  return { address: server.address, namespace, binary };
 }
 
 async function bundleWorkflows(runDir: string): Promise<string | null> {

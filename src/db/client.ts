@@ -34,7 +34,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       onnotice: () => undefined,
       connection: { application_name: 'orderflow' },
     });
-    const db = drizzle(client, { schema }) as unknown as Db;
+    const postgresDb = drizzle(client, { schema });
+    const db = postgresDb as unknown as Db;
     return {
       db,
       kind: 'postgres',
@@ -44,7 +45,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
         const lock = await client.reserve();
         try {
           await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
-          await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+          await migrate(postgresDb, { migrationsFolder: MIGRATIONS_DIR });
         } finally {
           await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
           lock.release();

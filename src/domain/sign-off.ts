@@ -30,7 +30,7 @@ export function checkSignOff(
     if (!known.includes(value)) {
       return { ok: false, code: 'credential_invalid', message: 'the order number given does not match this order' };
     }
-  } else if (!/^[A-Z0-9-]{5,}$/.test(value.replace(/\s/g, ''))) {
+  } else if (!/^[A-Z0-9-]+$/.test(value.replace(/\s/g, '')) || value.replace(/[^A-Z0-9]/g, '').length < 5) {
     return { ok: false, code: 'credential_invalid', message: 'an identity document number has at least 5 letters or digits' };
   }
   if (!proof.packagingIntact || !proof.quantitiesMatch) {
