@@ -1,5 +1,5 @@
 import { waitFor } from './wait-for';
-import type { TestStack } from './stack';
+import { TEST_KEYS, type TestStack } from './stack';
 
 // A valid order for the demo catalogue (src/db/seed.ts), and ways to follow one.
 
@@ -53,3 +53,46 @@ export const FEEDBACK = {
   ratings: { productQuality: 5, serviceAttitude: 4, deliveryPunctuality: 5, resolutionEfficiency: 4 },
   comment: 'quick and careful',
 };
+
+let uniqueCounter = 0;
+
+/** A SKU (or any code) no other test in this process uses. */
+export function uniqueSku(prefix = 'SKU'): string {
+  uniqueCounter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${uniqueCounter}`.toUpperCase();
+}
+
+/** Adds a plain product to the catalogue through the API, as an operator would. */
+export async function createProduct(stack: TestStack, sku: string, overrides: Record<string, unknown> = {}) {
+  const res = await stack.api('POST', '/v1/products', {
+    key: TEST_KEYS.operator,
+    body: {
+      sku,
+      name: `Test product ${sku}`,
+      spec: 'test item',
+      unitPrice: 1000,
+      unitCost: 400,
+      currency: 'EUR',
+      weightGrams: 300,
+      dimensionsCm: { length: 10, width: 10, height: 10 },
+      handling: 'standard',
+      ...overrides,
+    },
+  });
+  if (res.status !== 201) throw new Error(`could not create product ${sku}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Goods received into a warehouse through the API; answers the new stock figure. */
+export async function receiveStock(stack: TestStack, warehouse: string, sku: string, quantity: number) {
+  const res = await stack.api('POST', '/v1/inventory/receipts', { key: TEST_KEYS.operator, body: { warehouse, sku, quantity } });
+  if (res.status !== 201) throw new Error(`could not receive ${quantity} ${sku} into ${warehouse}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { sku: string; warehouse: string; onHand: number; reserved: number; available: number };
+}
+
+/** The stock figure of one SKU in one warehouse, as GET /v1/inventory shows it. */
+export async function stockLevel(stack: TestStack, sku: string, warehouse: string) {
+  const res = await stack.api('GET', `/v1/inventory?sku=${encodeURIComponent(sku)}&warehouse=${encodeURIComponent(warehouse)}`);
+  if (res.status !== 200) throw new Error(`GET /v1/inventory failed: ${res.status}`);
+  return res.body.data[0] as { sku: string; warehouse: string; onHand: number; reserved: number; available: number } | undefined;
+}
