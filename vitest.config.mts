@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 // the postgres project, a throwaway Postgres); unit tests need neither.
 
 const integration = (name: 'postgres' | 'pglite', exclude: string[] = []) => ({
-  extends: true,
+  extends: true as const,
   test: {
     name,
     include: ['tests/activities/**/*.test.ts', 'tests/workflows/**/*.test.ts', 'tests/e2e/**/*.test.ts'],
