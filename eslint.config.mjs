@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // Tests read JSON replies loosely on purpose: the assertions say what must be there.
-    files: ['tests/**/*.ts'],
+    files: ['tests/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

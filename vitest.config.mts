@@ -28,8 +28,9 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       integration('postgres'),
-      // The durability test drives `npm start` itself, which always runs on PGlite.
-      integration('pglite', ['tests/e2e/durability.test.ts']),
+      // The durability test drives `npm start` itself, which always runs on PGlite; the
+      // infrastructure test checks both backends from the postgres project.
+      integration('pglite', ['tests/e2e/durability.test.ts', 'tests/e2e/infrastructure.test.ts']),
     ],
   },
 });

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { CarrierTrackingEvent, TrackingStatus } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { shipments, trackingEvents } from '../src/db/schema';
@@ -40,17 +40,15 @@ export function createTrackingActivities(db: Db) {
           const status = furthest(shipment.status as TrackingStatus, event.status);
           const occurredAt = new Date(event.occurredAt);
           const last = shipment.lastTrackingAt && shipment.lastTrackingAt > occurredAt ? shipment.lastTrackingAt : occurredAt;
-          if (status !== shipment.status || last !== shipment.lastTrackingAt) {
+          // The first delivered event is when it was delivered, however events are batched.
+          const deliveredAt =
+            event.status === 'delivered' && (!shipment.deliveredAt || occurredAt < shipment.deliveredAt) ? occurredAt : shipment.deliveredAt;
+          if (status !== shipment.status || last !== shipment.lastTrackingAt || deliveredAt !== shipment.deliveredAt) {
             await tx
               .update(shipments)
-              .set({
-                status,
-                lastTrackingAt: last,
-                deliveredAt: status === 'delivered' ? (shipment.deliveredAt ?? occurredAt) : shipment.deliveredAt,
-                updatedAt: new Date(),
-              })
-              .where(and(eq(shipments.id, shipment.id)));
-            Object.assign(shipment, { status, lastTrackingAt: last });
+              .set({ status, lastTrackingAt: last, deliveredAt, updatedAt: new Date() })
+              .where(eq(shipments.id, shipment.id));
+            Object.assign(shipment, { status, lastTrackingAt: last, deliveredAt });
           }
         }
         await applyTransitions(tx, order, input.transitions);

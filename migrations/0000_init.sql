@@ -13,6 +13,15 @@ CREATE TABLE "feedback" (
 	CONSTRAINT "feedback_ratings_1_to_5" CHECK ("feedback"."product_quality" between 1 and 5 and "feedback"."service_attitude" between 1 and 5 and "feedback"."delivery_punctuality" between 1 and 5 and "feedback"."resolution_efficiency" between 1 and 5)
 );
 --> statement-breakpoint
+CREATE TABLE "idempotency_keys" (
+	"scope" text NOT NULL,
+	"key" text NOT NULL,
+	"order_id" uuid NOT NULL,
+	"request_fingerprint" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "idempotency_keys_scope_key_pk" PRIMARY KEY("scope","key")
+);
+--> statement-breakpoint
 CREATE TABLE "inventory_levels" (
 	"sku" text NOT NULL,
 	"warehouse_code" text NOT NULL,
@@ -101,7 +110,7 @@ CREATE TABLE "orders" (
 	"verification" jsonb,
 	"workflow_id" text NOT NULL,
 	"request_fingerprint" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "orders_amounts_non_negative" CHECK ("orders"."subtotal_amount" >= 0 and "orders"."total_amount" >= 0)
 );

@@ -22,7 +22,15 @@ import { acceptTrackingEvent } from './stages/track';
 // take now (WrongState → HTTP 409) or whose content is wrong (Invalid → HTTP 422) before
 // anything is written to history; handlers hand the message to the main flow.
 
-const wrongState = (message: string) => ApplicationFailure.create({ type: MessageRejection.WrongState, message, nonRetryable: true });
+// The order's status and state version go with a refusal: the API can tell "not yet"
+// (its database already shows a newer version than the workflow has applied) from "no".
+const wrongState = (order: OrderRun, message: string) =>
+  ApplicationFailure.create({
+    type: MessageRejection.WrongState,
+    message,
+    nonRetryable: true,
+    details: [{ status: order.status, version: order.stateVersion }],
+  });
 const invalid = (message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.create({ type: MessageRejection.Invalid, message, nonRetryable: true, details: details ? [details] : undefined });
 
@@ -59,8 +67,8 @@ export function installHandlers(order: OrderRun): void {
     },
     {
       validator: (correction) => {
-        if (order.status !== 'needs_correction') throw wrongState(`${describe(order)}; only an order that needs correction can be corrected`);
-        if (order.correction) throw wrongState('a correction is already being checked');
+        if (order.status !== 'needs_correction') throw wrongState(order, `${describe(order)}; only an order that needs correction can be corrected`);
+        if (order.correction) throw wrongState(order, 'a correction is already being checked');
         if (!correction.customer && !correction.items) throw invalid('a correction changes the customer, the items, or both');
       },
     },
@@ -77,7 +85,7 @@ export function installHandlers(order: OrderRun): void {
       validator: (decision) => {
         if (decision.decision !== 'wait' && decision.decision !== 'cancel') throw invalid('decision is wait or cancel');
         if (order.status !== 'awaiting_stock_decision' || order.stockDecision) {
-          throw wrongState(`${describe(order)}; it is not waiting for a stock decision`);
+          throw wrongState(order, `${describe(order)}; it is not waiting for a stock decision`);
         }
       },
     },
@@ -114,7 +122,7 @@ export function installHandlers(order: OrderRun): void {
     {
       validator: (proof) => {
         if (order.status !== 'delivered' || order.signedOffAt || order.signOffInProgress) {
-          throw wrongState(`${describe(order)}; an order can be signed off once, after it is delivered`);
+          throw wrongState(order, `${describe(order)}; an order can be signed off once, after it is delivered`);
         }
         const check = checkSignOff(proof, { id: order.orderId, number: order.number, externalId: order.draft.externalId });
         if (!check.ok) throw invalid(check.message, { code: check.code });
@@ -138,9 +146,9 @@ export function installHandlers(order: OrderRun): void {
     },
     {
       validator: (feedback) => {
-        if (order.feedback || order.feedbackInProgress) throw wrongState('feedback for this order was already given');
-        if (order.feedbackWindowClosed) throw wrongState('the feedback window for this order has closed');
-        if (order.status !== 'awaiting_feedback') throw wrongState(`${describe(order)}; feedback opens once the order is signed off`);
+        if (order.feedback || order.feedbackInProgress) throw wrongState(order, 'feedback for this order was already given');
+        if (order.feedbackWindowClosed) throw wrongState(order, 'the feedback window for this order has closed');
+        if (order.status !== 'awaiting_feedback') throw wrongState(order, `${describe(order)}; feedback opens once the order is signed off`);
         const problems = ratingProblems(feedback);
         if (problems.length > 0) throw invalid(problems.join('; '));
       },
@@ -157,9 +165,9 @@ export function installHandlers(order: OrderRun): void {
     {
       validator: ({ reason }) => {
         if (typeof reason !== 'string' || reason.trim() === '') throw invalid('a cancellation needs a reason');
-        if (order.isFinal) throw wrongState(describe(order));
+        if (order.isFinal) throw wrongState(order, describe(order));
         if (order.dispatchStarted) {
-          throw wrongState(`${describe(order)}; the goods are with the carrier, so it can no longer be cancelled`);
+          throw wrongState(order, `${describe(order)}; the goods are with the carrier, so it can no longer be cancelled`);
         }
       },
     },

@@ -69,6 +69,8 @@ export class OrderRun {
   readonly operatorActions: OperatorAction[] = [];
   readonly trackingInbox: CarrierTrackingEvent[] = [];
   readonly seenTrackingEvents = new Set<string>();
+  /** Every shipment is delivered: late tracking events are recorded as they arrive. */
+  trackingDone = false;
   /** Set as the first carrier booking goes out: from then on, the goods are on their way. */
   dispatchStarted = false;
   signOffInProgress = false;
@@ -84,6 +86,11 @@ export class OrderRun {
     this.settings = input.settings;
     this.draft = input.draft;
     this.carriers = carrierActivities(input.carrierTaskQueue);
+  }
+
+  /** The version of the last status change this run has applied. */
+  get stateVersion(): number {
+    return this.appliedVersion;
   }
 
   get isFinal(): boolean {

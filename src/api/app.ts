@@ -1,7 +1,9 @@
+import { eq } from 'drizzle-orm';
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
+import { orders } from '../db/schema';
 import { keyring } from './auth';
 import { orderCommands } from './order-commands';
 import { openApiDocument } from './openapi';
@@ -32,6 +34,10 @@ export function createApi(deps: ApiDeps): express.Express {
     carriersTaskQueue: deps.taskQueues.carriers,
     settings: deps.orderSettings,
     answerTimeoutMs: deps.answerTimeoutMs,
+    recordedVersion: async (orderId) => {
+      const [row] = await deps.db.select({ version: orders.stateVersion }).from(orders).where(eq(orders.id, orderId));
+      return row?.version;
+    },
   });
   const routes = [
     ...healthRoutes({ db: deps.db, client: deps.client }),

@@ -59,6 +59,8 @@ export interface OrderCommandsOptions {
   settings: OrderSettings;
   /** How long a request waits for the workflow's answer before replying "accepted, still working". */
   answerTimeoutMs?: number;
+  /** The order's state version as the database has it. */
+  recordedVersion(orderId: string): Promise<number | undefined>;
 }
 
 export type PlaceOrderResult =
@@ -84,9 +86,8 @@ export function orderCommands(options: OrderCommandsOptions) {
 
   return {
     /** Starts the order's workflow and waits for VERIFY's verdict, in one round trip. */
-    async placeOrder(input: { body: CreateOrderBody; idempotencyKey?: string; callerKeyId: string }): Promise<PlaceOrderResult> {
-      const { body } = input;
-      const orderId = orderIdFor(body, input.idempotencyKey, input.callerKeyId);
+    async placeOrder(input: { orderId: string; body: CreateOrderBody }): Promise<PlaceOrderResult> {
+      const { body, orderId } = input;
       const requestId = randomUUID();
       const print = fingerprint(body);
       const workflowInput: OrderWorkflowInput = {
@@ -136,11 +137,25 @@ export function orderCommands(options: OrderCommandsOptions) {
       send: (handle: WorkflowHandle) => Promise<Ret>,
     ): Promise<Ret> {
       const handle = client.workflow.getHandle(orderWorkflowId(orderId));
+      const catchUpUntil = Date.now() + CATCH_UP_MS;
       let result: Ret | typeof PENDING;
-      try {
-        result = await withinAnswerTime(send(handle));
-      } catch (err) {
-        throw asProblem(err);
+      for (;;) {
+        try {
+          result = await withinAnswerTime(send(handle));
+          break;
+        } catch (err) {
+          // An activity writes a status a moment before the workflow applies it. A client
+          // who read the new status from us and answered at once is early, not wrong.
+          const refused = refusedAt(err);
+          if (refused !== undefined && Date.now() < catchUpUntil) {
+            const recorded = await options.recordedVersion(orderId);
+            if (recorded !== undefined && recorded > refused) {
+              await new Promise((resolve) => setTimeout(resolve, 25));
+              continue;
+            }
+          }
+          throw asProblem(err);
+        }
       }
       if (result === PENDING) {
         throw new HttpProblem(503, 'Order busy', 'the order did not answer in time; the request may still be carried out, send it again to find out', {
@@ -157,6 +172,15 @@ export function orderCommands(options: OrderCommandsOptions) {
 }
 
 const PENDING = Symbol('pending');
+const CATCH_UP_MS = 3_000;
+
+/** The state version a WrongState refusal was made at, if it is one. */
+function refusedAt(err: unknown): number | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure)) return undefined;
+  if (err.cause.type !== MessageRejection.WrongState) return undefined;
+  const version = (err.cause.details?.[0] as { version?: unknown } | undefined)?.version;
+  return typeof version === 'number' ? version : undefined;
+}
 
 export type OrderCommands = ReturnType<typeof orderCommands>;
 

@@ -24,10 +24,13 @@ export class HttpProblem extends Error {
 export const PROBLEM_TYPE_BASE = 'https://orderflow.dev/problems/';
 
 export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return { field: [prefix, path].filter(Boolean).join('.') || (prefix ?? 'body'), message: issue.message };
-  });
+  const at = (path: readonly PropertyKey[]) => [prefix, path.map(String).join('.')].filter(Boolean).join('.') || (prefix ?? 'body');
+  return error.issues.flatMap((issue) =>
+    // An unknown key is reported against its parent: name the key itself, it is the typo.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: at([...issue.path, key]), message: 'unknown field' }))
+      : [{ field: at(issue.path), message: issue.message }],
+  );
 }
 
 export function validationProblem(error: z.ZodError, where: 'body' | 'query' | 'path' | 'header', status = 422): HttpProblem {
@@ -64,6 +67,10 @@ export function problemHandler(log: (message: string, error: unknown) => void): 
     }
     if (e?.type === 'entity.too.large') {
       return sendProblem(res, new HttpProblem(413, 'Request body too large'), req.originalUrl);
+    }
+    const pgCode = (err as { code?: string; cause?: { code?: string } })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
+    if (pgCode === '22003') {
+      return sendProblem(res, new HttpProblem(422, 'Number out of range', 'a quantity or amount would exceed what can be stored'), req.originalUrl);
     }
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendProblem(res, new HttpProblem(e.status, e.message ?? 'Bad request'), req.originalUrl);

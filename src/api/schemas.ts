@@ -45,6 +45,14 @@ export const OrderLineBody = z.strictObject({
   spec: text(200).optional(),
 });
 
+const OrderLines = z
+  .array(OrderLineBody)
+  .min(1)
+  .max(500)
+  .refine((lines) => lines.reduce((total, l) => total + l.quantity * l.unitPrice, 0) <= Number.MAX_SAFE_INTEGER, {
+    message: 'the order total is too large to be represented exactly',
+  });
+
 export const CreateOrderBody = z.strictObject({
   externalId: text(100).optional(),
   channel: z.enum(CHANNELS),
@@ -52,7 +60,7 @@ export const CreateOrderBody = z.strictObject({
   priority: z.enum(PRIORITIES).default('normal'),
   currency: CurrencyCode,
   customer: Customer,
-  items: z.array(OrderLineBody).min(1).max(500),
+  items: OrderLines,
   settlement: z.strictObject({ method: z.enum(SETTLEMENT_METHODS) }),
   requestedDeliveryBy: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
 });
@@ -63,7 +71,7 @@ const _sameShape: OrderDraft = {} as CreateOrderBody;
 void _sameShape;
 
 export const CorrectionBody = z
-  .strictObject({ customer: Customer.optional(), items: z.array(OrderLineBody).min(1).max(500).optional() })
+  .strictObject({ customer: Customer.optional(), items: OrderLines.optional() })
   .refine((c) => c.customer || c.items, { message: 'send customer, items, or both' });
 
 export const StockoutResponseBody = z.discriminatedUnion('decision', [

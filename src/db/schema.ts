@@ -154,7 +154,8 @@ export const orders = pgTable(
     verification: jsonb('verification').$type<{ ok: boolean; reasons: { code: string; field: string; message: string }[] }>(),
     workflowId: text('workflow_id').notNull(),
     requestFingerprint: text('request_fingerprint').notNull(),
-    createdAt: createdAt(),
+    // Milliseconds, like the API's timestamps and list cursors: no two readings of one row differ.
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -165,6 +166,19 @@ export const orders = pgTable(
     index('orders_customer').on(t.customerId),
     check('orders_amounts_non_negative', sql`${t.subtotalAmount} >= 0 and ${t.totalAmount} >= 0`),
   ],
+);
+
+/** Which order an Idempotency-Key made, per caller: a key reused for another order is refused. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    orderId: uuid('order_id').notNull(),
+    requestFingerprint: text('request_fingerprint').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] })],
 );
 
 export const orderItems = pgTable(

@@ -96,3 +96,20 @@ export async function stockLevel(stack: TestStack, sku: string, warehouse: strin
   if (res.status !== 200) throw new Error(`GET /v1/inventory failed: ${res.status}`);
   return res.body.data[0] as { sku: string; warehouse: string; onHand: number; reserved: number; available: number } | undefined;
 }
+
+/**
+ * Waits until the order's workflow itself (its `view` query) is in one of `statuses`.
+ * The database row is written by an activity a moment before the workflow takes the new
+ * status in; a message (update) sent in between is judged against the older status.
+ */
+export async function waitForWorkflowStatus(stack: TestStack, orderId: string, statuses: string | string[], timeoutMs = 30_000) {
+  const wanted = Array.isArray(statuses) ? statuses : [statuses];
+  const handle = stack.running.client.workflow.getHandle(`order-${orderId}`);
+  return waitFor(
+    async () => {
+      const view = await handle.query<{ status: string }>('view');
+      return wanted.includes(view.status) ? view : undefined;
+    },
+    { timeoutMs, intervalMs: 50, message: `the workflow of order ${orderId} to reach ${wanted.join(' or ')}` },
+  );
+}

@@ -12,6 +12,7 @@ export async function plan(order: OrderRun, consignments: readonly Consignment[]
     const quotes = await Promise.all(
       consignments.map((c) => order.run(`quote carriers from ${c.warehouseCode}`, () => order.carriers.quoteRates(c.rateRequest))),
     );
+    order.throwIfCancelled();
     const planned = order.prepare('planned');
     try {
       const { shipments } = await order.run(

@@ -13,6 +13,8 @@ export async function reserve(order: OrderRun): Promise<Consignment[]> {
   order.throwIfCancelled();
   let backordered = false;
   for (;;) {
+    // Cleared before trying, so news of stock that comes while we try is not lost.
+    order.stockArrived = false;
     const reserved = order.prepare('reserved');
     order.onCancel('release reserved stock', () => order.acts.releaseStock({ orderId: order.orderId }));
     try {
@@ -30,8 +32,9 @@ export async function reserve(order: OrderRun): Promise<Consignment[]> {
         await decideOnStockout(order, shortages);
         await order.moveTo('backordered', { shortages });
         backordered = true;
+        // Stock may have come in while the customer decided: try again at once.
+        continue;
       }
-      order.stockArrived = false;
       await condition(() => order.stockArrived || order.cancelRequest !== undefined, order.settings.stockRecheckIntervalMs, {
         summary: 'back-ordered: wait for stock',
       });

@@ -32,13 +32,23 @@ export async function track(order: OrderRun): Promise<void> {
       await order.flag(true, 'no tracking news from the carrier; check the shipment');
     }
   }
+  // From now on a late event is recorded as it comes (see acceptTrackingEvent); any that
+  // came in with the last batch is recorded now. Nothing a carrier told us is dropped.
+  order.trackingDone = true;
+  const late = order.trackingInbox.splice(0).filter((e) => shipmentOf(order, e) !== undefined);
+  if (late.length > 0) await record(order, late);
 }
 
 /** Accepts a tracking event signal: each carrier event once, whatever order they come in. */
-export function acceptTrackingEvent(order: OrderRun, event: CarrierTrackingEvent): void {
+export async function acceptTrackingEvent(order: OrderRun, event: CarrierTrackingEvent): Promise<void> {
   if (order.seenTrackingEvents.has(event.eventId)) return;
   order.seenTrackingEvents.add(event.eventId);
-  order.trackingInbox.push(event);
+  if (!order.trackingDone) {
+    order.trackingInbox.push(event);
+    return;
+  }
+  // After delivery the main flow no longer listens: keep the event for the record.
+  if (shipmentOf(order, event)) await record(order, [event]);
 }
 
 function shipmentOf(order: OrderRun, event: CarrierTrackingEvent): ShipmentState | undefined {

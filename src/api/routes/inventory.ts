@@ -52,9 +52,15 @@ export function inventoryRoutes(deps: { db: Db; commands: OrderCommands; log: (m
       body: ReceiptBody,
       idempotent: true,
       responses: { 201: 'received; the new stock figure', 200: 'the same receipt again', 422: 'unknown warehouse or SKU' },
-      async handler({ req, res, body }) {
+      async handler({ req, res, body, caller }) {
         const key = req.get('idempotency-key');
-        const movementKey = `receipt:${key ?? body.reference ?? randomUUID()}`;
+        // One delivery-note line is received once: per key (per caller), or per warehouse,
+        // SKU and reference when there is no key.
+        const movementKey = key
+          ? `receipt:key:${caller!.keyId}:${key}`
+          : body.reference
+            ? `receipt:ref:${body.warehouse}:${body.sku}:${body.reference}`
+            : `receipt:${randomUUID()}`;
         const [warehouse] = await db.select().from(warehouses).where(eq(warehouses.code, body.warehouse));
         const [product] = await db.select().from(products).where(eq(products.sku, body.sku));
         const errors = [
@@ -78,6 +84,16 @@ export function inventoryRoutes(deps: { db: Db; commands: OrderCommands; log: (m
             .onConflictDoNothing()
             .returning({ id: stockMovements.id });
           if (inserted.length === 0) {
+            const [earlier] = await tx.select().from(stockMovements).where(eq(stockMovements.idempotencyKey, movementKey));
+            if (!earlier || earlier.sku !== body.sku || earlier.warehouseCode !== body.warehouse || earlier.onHandDelta !== body.quantity) {
+              throw key
+                ? new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${key} was used for a different receipt`, {
+                    errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different receipt' }],
+                  })
+                : new HttpProblem(409, 'Conflict', `reference ${body.reference} was already received for ${body.sku} at ${body.warehouse} with another quantity`, {
+                    errors: [{ field: 'reference', message: 'already received with another quantity' }],
+                  });
+            }
             const [existing] = await tx
               .select()
               .from(inventoryLevels)

@@ -1,5 +1,7 @@
 import type { Response } from 'express';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { idempotencyKeys } from '../../db/schema';
 import {
   cancel,
   correctOrder,
@@ -9,7 +11,7 @@ import {
   view,
   type IntakeReply,
 } from '../../../workflows/order-messages';
-import { fingerprint, type OrderCommands } from '../order-commands';
+import { fingerprint, orderIdFor, type OrderCommands } from '../order-commands';
 import { findOrderRow, listOrders, orderDetail } from '../order-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
@@ -94,7 +96,9 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
             errors: [{ field: 'header.Idempotency-Key', message: '1 to 255 visible ASCII characters' }],
           });
         }
-        const result = await commands.placeOrder({ body, idempotencyKey: key, callerKeyId: caller!.keyId });
+        const orderId = orderIdFor(body, key, caller!.keyId);
+        if (key !== undefined) await claimIdempotencyKey(db, { scope: caller!.keyId, key, orderId, fingerprint: fingerprint(body) });
+        const result = await commands.placeOrder({ orderId, body });
         if (result.kind === 'pending') {
           return replyWithOrder(res, 202, result.orderId, { status: 'verifying', id: result.orderId });
         }
@@ -237,6 +241,28 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
       },
     }),
   ];
+}
+
+/**
+ * Binds an Idempotency-Key to the order it creates. With an externalId the order's id
+ * comes from the externalId, so only this record can tell that a key was reused for an
+ * order with another externalId.
+ */
+async function claimIdempotencyKey(db: Db, claim: { scope: string; key: string; orderId: string; fingerprint: string }): Promise<void> {
+  await db
+    .insert(idempotencyKeys)
+    .values({ scope: claim.scope, key: claim.key, orderId: claim.orderId, requestFingerprint: claim.fingerprint })
+    .onConflictDoNothing();
+  const [bound] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, claim.scope), eq(idempotencyKeys.key, claim.key)));
+  if (bound && (bound.orderId !== claim.orderId || bound.requestFingerprint !== claim.fingerprint)) {
+    throw new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${claim.key} was used for a different order`, {
+      orderId: bound.orderId,
+      errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different request' }],
+    });
+  }
 }
 
 function checkSameRequest(

@@ -1,0 +1,364 @@
+/**
+ * Records the event histories that tests/workflows/replay.test.ts replays against today's
+ * workflow code, so a change that in-flight orders could not replay is caught before it
+ * ships (the fix for such a change is `patched()`, see the replay test).
+ *
+ *   npx tsx tests/workflows/record-history.ts            # every scenario
+ *   npx tsx tests/workflows/record-history.ts happy-path  # only the named ones
+ *
+ * It needs no Postgres and no Temporal of yours: embedded PGlite, a Temporal dev server
+ * of its own (found as `npm start` finds one), and the whole of orderflow in this process.
+ * Each scenario drives one order through the public HTTP API, exactly as an integrator
+ * would, and its workflow history is written to tests/workflows/histories/<scenario>.json.
+ * Re-record (and commit the new files) only on purpose: the old histories are what
+ * orders already in flight look like.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig, type Role } from '../../src/config';
+import { openDatabase, type Database } from '../../src/db/client';
+import { seedDemoCatalogue } from '../../src/db/seed';
+import { startOrderflow, type RunningOrderflow } from '../../src/service';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { locateTemporalCli } from '../../src/temporal/locator';
+import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+export const HISTORIES_DIR = path.join(__dirname, 'histories');
+
+const KEYS: Record<Role, string> = {
+  integrator: 'record-integrator-key-01',
+  operator: 'record-operator-key-0001',
+  finance: 'record-finance-key-00001',
+  carrier: 'record-carrier-key-00001',
+  admin: 'record-admin-key-0000001',
+};
+
+const say = (line: string) => console.log(`[record-history] ${line}`);
+
+// ---- history <-> JSON ----------------------------------------------------------------
+//
+// The files are the proto3 JSON every Temporal tool reads and writes (`temporal workflow
+// show --output json`, the Web UI's export).
+
+/** A history (as `handle.fetchHistory()` gives it) as pretty-printed proto3 JSON. */
+export function historyToJson(history: History): string {
+  return `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`;
+}
+
+/** A history read back from proto3 JSON, ready for Worker.runReplayHistory. */
+export function historyFromJson(json: unknown): History {
+  return historyFromJSON(json);
+}
+
+// ---- the orders ----------------------------------------------------------------------
+
+const customer = {
+  name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  phone: '+49 30 1234567',
+  address: { line1: 'Unter den Linden 1', city: 'Berlin', region: 'BE', postalCode: '10117', country: 'DE' },
+};
+
+function order(items: { sku: string; quantity: number; unitPrice: number }[], extra: Record<string, unknown> = {}) {
+  return { channel: 'web', priority: 'normal', currency: 'EUR', customer, items, settlement: { method: 'prepaid' }, ...extra };
+}
+
+const TEA_AND_MUG = [
+  { sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 1290 },
+  { sku: 'MUG-STONE-350', quantity: 1, unitPrice: 1850 },
+];
+
+const signOffBody = (number: string) => ({
+  recipientName: 'Ada Lovelace',
+  credential: { type: 'order_number', value: number },
+  packagingIntact: true,
+  quantitiesMatch: true,
+});
+
+const FEEDBACK = {
+  channel: 'online',
+  ratings: { productQuality: 5, serviceAttitude: 4, deliveryPunctuality: 5, resolutionEfficiency: 4 },
+  comment: 'quick and careful',
+};
+
+// ---- talking to the API --------------------------------------------------------------
+
+interface Api {
+  call(method: string, url: string, body?: unknown, role?: Role): Promise<{ status: number; body: any }>;
+}
+
+function apiAt(baseUrl: string): Api {
+  return {
+    async call(method, url, body, role = 'integrator') {
+      const res = await fetch(`${baseUrl}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${KEYS[role]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+}
+
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function waitForStatus(api: Api, id: string, status: string): Promise<any> {
+  return poll(`order ${id} to reach ${status}`, async () => {
+    const { body } = await api.call('GET', `/v1/orders/${id}`);
+    if (body?.status === 'cancelled' && status !== 'cancelled') throw new Error(`order ${id} was cancelled: ${JSON.stringify(body.timeline?.at(-1))}`);
+    return body?.status === status ? body : undefined;
+  });
+}
+
+/** How often a message was refused with 409 although the database already showed the status it needs. */
+export const conflictsSeen: { scenario: string; url: string; times: number }[] = [];
+
+/**
+ * Sends a message the order takes only in a certain status. The API reads the status
+ * from Postgres, which an activity writes a moment before the workflow applies it, so
+ * right after the status shows the workflow may still refuse (409): send it again.
+ */
+async function sendWhenTaken(scenario: string, api: Api, url: string, body: unknown): Promise<any> {
+  let refused = 0;
+  const reply = await poll(`${url} to be taken`, async () => {
+    const res = await api.call('POST', url, body);
+    if (res.status === 409) {
+      refused++;
+      return undefined;
+    }
+    if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body;
+  });
+  if (refused > 0) conflictsSeen.push({ scenario, url, times: refused });
+  return reply;
+}
+
+async function create(api: Api, body: unknown): Promise<{ id: string; number: string; workflowId: string; body: any }> {
+  const res = await api.call('POST', '/v1/orders', body);
+  if (res.status !== 201) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return { id: res.body.id, number: res.body.number, workflowId: res.body.workflowId, body: res.body };
+}
+
+async function signAndRate(scenario: string, api: Api, id: string): Promise<void> {
+  const delivered = await waitForStatus(api, id, 'delivered');
+  await sendWhenTaken(scenario, api, `/v1/orders/${id}/sign-off`, signOffBody(delivered.number));
+  await sendWhenTaken(scenario, api, `/v1/orders/${id}/feedback`, FEEDBACK);
+  await waitForStatus(api, id, 'completed');
+}
+
+// ---- scenarios -----------------------------------------------------------------------
+
+interface Scenario {
+  name: string;
+  /** Which orderflow runs it: `long` windows wait for people, `short` ones close on their own. */
+  stack: 'long' | 'short';
+  what: string;
+  /** Drives one order to its end; returns its workflow id. */
+  run(api: Api): Promise<string>;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'happy-path',
+    stack: 'long',
+    what: 'created, delivered, signed off by the customer, rated, settled',
+    async run(api) {
+      const { id, workflowId } = await create(api, order(TEA_AND_MUG));
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
+    name: 'verification-corrected',
+    stack: 'long',
+    what: 'fails verification (wrong price, bad postal code), corrected, then completed',
+    async run(api) {
+      const bad = order([{ sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 999 }], {
+        customer: { ...customer, address: { ...customer.address, postalCode: '1011' } },
+      });
+      const { id, workflowId, body } = await create(api, bad);
+      if (body.verification?.passed !== false) throw new Error(`expected a failed verification, got ${JSON.stringify(body.verification)}`);
+      await waitForStatus(api, id, 'needs_correction');
+      const corrected = await sendWhenTaken(this.name, api, `/v1/orders/${id}/corrections`, {
+        customer,
+        items: [{ sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 1290 }],
+      });
+      if (corrected.verification?.passed !== true) throw new Error(`the correction did not pass: ${JSON.stringify(corrected.verification)}`);
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
+    name: 'stockout-cancel',
+    stack: 'long',
+    what: 'more kettles than there are; the customer answers the stockout with cancel',
+    async run(api) {
+      const { id, workflowId } = await create(api, order([{ sku: 'KETTLE-GLASS-1L', quantity: 5_000, unitPrice: 4900 }]));
+      await waitForStatus(api, id, 'awaiting_stock_decision');
+      await sendWhenTaken(this.name, api, `/v1/orders/${id}/stockout-response`, { decision: 'cancel', reason: 'no longer needed' });
+      await waitForStatus(api, id, 'cancelled');
+      return workflowId;
+    },
+  },
+  {
+    name: 'backorder-restocked',
+    stack: 'long',
+    what: 'short of chairs; the customer waits, goods are received, the order completes',
+    async run(api) {
+      const inventory = await api.call('GET', '/v1/inventory?sku=CHAIR-OAK', undefined, 'operator');
+      const available = (inventory.body.data as { available: number }[]).reduce((n, l) => n + l.available, 0);
+      const wanted = available + 3;
+      const { id, workflowId } = await create(api, order([{ sku: 'CHAIR-OAK', quantity: wanted, unitPrice: 18900 }]));
+      await waitForStatus(api, id, 'awaiting_stock_decision');
+      await sendWhenTaken(this.name, api, `/v1/orders/${id}/stockout-response`, { decision: 'wait' });
+      await waitForStatus(api, id, 'backordered');
+      const receipt = await api.call('POST', '/v1/inventory/receipts', { sku: 'CHAIR-OAK', warehouse: 'MUC-1', quantity: wanted, reference: 'record-history restock' }, 'operator');
+      if (receipt.status !== 201) throw new Error(`receipt answered ${receipt.status}: ${JSON.stringify(receipt.body)}`);
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
+    name: 'split-shipment',
+    stack: 'long',
+    what: 'no warehouse holds everything: two shipments from two warehouses, tracked together',
+    async run(api) {
+      const { id, workflowId } = await create(
+        api,
+        order([
+          { sku: 'CHAIR-OAK', quantity: 1, unitPrice: 18900 },
+          { sku: 'HONEY-ACACIA-500', quantity: 2, unitPrice: 990 },
+        ]),
+      );
+      const delivered = await waitForStatus(api, id, 'delivered');
+      if (delivered.shipments.length !== 2) throw new Error(`expected two shipments, got ${delivered.shipments.length}`);
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
+    name: 'auto-sign-off-feedback-closed',
+    stack: 'short',
+    what: 'nobody signs: proof of delivery stands in; nobody rates: the feedback window closes; settled',
+    async run(api) {
+      const { id, workflowId } = await create(api, order(TEA_AND_MUG));
+      const done = await waitForStatus(api, id, 'completed');
+      const statuses = (done.timeline as { status: string }[]).map((t) => t.status);
+      if (!statuses.includes('signed_off')) throw new Error(`no sign-off in ${statuses.join(', ')}`);
+      return workflowId;
+    },
+  },
+];
+
+// ---- the stack -----------------------------------------------------------------------
+
+const COMMON_ENV = {
+  PORT: '0',
+  CARRIER_SANDBOX_PORT: '0',
+  ORDERFLOW_TIME_SCALE: '0.00001',
+  ORDERFLOW_CORRECTION_WINDOW: '1000d',
+  ORDERFLOW_STOCK_DECISION_WINDOW: '1000d',
+  // Back-ordered orders wait for the receipt's signal, not for a recheck every 36 ms.
+  ORDERFLOW_STOCK_RECHECK_INTERVAL: '1000d',
+};
+const WINDOWS = {
+  long: { ORDERFLOW_SIGN_OFF_WINDOW: '1000d', ORDERFLOW_FEEDBACK_WINDOW: '1000d' },
+  // A day each: under a second at this time scale.
+  short: { ORDERFLOW_SIGN_OFF_WINDOW: '1d', ORDERFLOW_FEEDBACK_WINDOW: '1d' },
+};
+
+async function withOrderflow<T>(
+  kind: 'long' | 'short',
+  deps: { db: Database; temporal: DevServer; dataDir: string },
+  work: (running: RunningOrderflow, api: Api) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig({ ...COMMON_ENV, ...WINDOWS[kind], ORDERFLOW_DATA_DIR: path.join(deps.dataDir, kind) });
+  const running = await startOrderflow({
+    config,
+    db: deps.db.db,
+    temporal: { address: deps.temporal.address, namespace: deps.temporal.namespace },
+    apiKeys: Object.entries(KEYS).map(([role, key]) => ({ role: role as Role, key })),
+    log: () => undefined,
+  });
+  try {
+    return await work(running, apiAt(running.apiUrl!));
+  } finally {
+    await running.stop();
+  }
+}
+
+async function main(only: string[]): Promise<void> {
+  const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`no scenario ${unknown.join(', ')}; there are: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const chosen = SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name));
+
+  // The workers log business failures (a stockout, a failed verification) as warnings: expected here.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-record-'));
+  const stops: (() => Promise<void>)[] = [async () => fs.rmSync(dataDir, { recursive: true, force: true })];
+  const started = Date.now();
+  try {
+    const db = await openDatabase({ kind: 'pglite' });
+    stops.push(() => db.close());
+    await db.migrate();
+    await seedDemoCatalogue(db.db);
+
+    const binary = await locateTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, projectDir: REPO_ROOT, log: say });
+    const temporal = await startDevServer({
+      binary,
+      port: 0,
+      uiPort: false,
+      searchAttributes: ORDER_SEARCH_ATTRIBUTES,
+      logFile: path.join(dataDir, 'temporal.log'),
+      log: say,
+    });
+    stops.push(() => temporal.stop());
+
+    fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+    for (const kind of ['long', 'short'] as const) {
+      const mine = chosen.filter((s) => s.stack === kind);
+      if (mine.length === 0) continue;
+      await withOrderflow(kind, { db, temporal, dataDir }, async (running, api) => {
+        // One after another: each history then shows one order's life, undisturbed.
+        for (const scenario of mine) {
+          const t0 = Date.now();
+          const workflowId = await scenario.run(api);
+          const handle = running.client.workflow.getHandle(workflowId);
+          await handle.result();
+          const history = await handle.fetchHistory();
+          const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
+          fs.writeFileSync(file, historyToJson(history));
+          say(`${scenario.name}: ${history.events?.length ?? 0} events, ${fs.statSync(file).size} bytes, ${Date.now() - t0} ms — ${scenario.what}`);
+        }
+      });
+    }
+    for (const c of conflictsSeen) say(`note: ${c.scenario}: ${c.url} was refused with 409 ${c.times} time(s) before the workflow took it`);
+    say(`done in ${Date.now() - started} ms; histories in ${path.relative(process.cwd(), HISTORIES_DIR)}`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => say(`while stopping: ${String(err)}`));
+  }
+}
+
+// Run as a script (tsx), not when the replay test imports the codec above.
+if (process.argv[1] && path.resolve(process.argv[1]) === __filename) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+      process.exit(1);
+    },
+  );
+}
