@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     await running.stop();
     await temporal.stop();
     await database.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -61,6 +61,7 @@ CREATE TABLE "notifications" (
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_error" text,
+	"claimed_until" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"sent_at" timestamp with time zone
 );
@@ -148,32 +149,6 @@ CREATE TABLE "reservations" (
 	CONSTRAINT "reservations_quantity_positive" CHECK ("reservations"."quantity" > 0)
 );
 --> statement-breakpoint
-CREATE TABLE "carrier_sandbox"."tracking_events" (
-	"event_id" text PRIMARY KEY NOT NULL,
-	"tracking_number" text NOT NULL,
-	"status" text NOT NULL,
-	"description" text NOT NULL,
-	"location" text NOT NULL,
-	"occurs_at" timestamp with time zone NOT NULL,
-	"due_at" timestamp with time zone NOT NULL,
-	"delivered_at" timestamp with time zone,
-	"attempts" integer DEFAULT 0 NOT NULL,
-	"last_error" text
-);
---> statement-breakpoint
-CREATE TABLE "carrier_sandbox"."shipments" (
-	"tracking_number" text PRIMARY KEY NOT NULL,
-	"carrier" text NOT NULL,
-	"service" text NOT NULL,
-	"reference" text NOT NULL,
-	"idempotency_key" text NOT NULL,
-	"request_hash" text NOT NULL,
-	"request" jsonb NOT NULL,
-	"amount" bigint NOT NULL,
-	"currency" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
-);
---> statement-breakpoint
 CREATE TABLE "shipments" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"order_id" uuid NOT NULL,
@@ -245,6 +220,32 @@ CREATE TABLE "warehouses" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "carrier_sandbox"."tracking_events" (
+	"event_id" text PRIMARY KEY NOT NULL,
+	"tracking_number" text NOT NULL,
+	"status" text NOT NULL,
+	"description" text NOT NULL,
+	"location" text NOT NULL,
+	"occurs_at" timestamp with time zone NOT NULL,
+	"due_at" timestamp with time zone NOT NULL,
+	"delivered_at" timestamp with time zone,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"last_error" text
+);
+--> statement-breakpoint
+CREATE TABLE "carrier_sandbox"."shipments" (
+	"tracking_number" text PRIMARY KEY NOT NULL,
+	"carrier" text NOT NULL,
+	"service" text NOT NULL,
+	"reference" text NOT NULL,
+	"idempotency_key" text NOT NULL,
+	"request_hash" text NOT NULL,
+	"request" jsonb NOT NULL,
+	"amount" bigint NOT NULL,
+	"currency" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "feedback" ADD CONSTRAINT "feedback_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "inventory_levels" ADD CONSTRAINT "inventory_levels_sku_products_sku_fk" FOREIGN KEY ("sku") REFERENCES "public"."products"("sku") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "inventory_levels" ADD CONSTRAINT "inventory_levels_warehouse_code_warehouses_code_fk" FOREIGN KEY ("warehouse_code") REFERENCES "public"."warehouses"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -253,10 +254,10 @@ ALTER TABLE "notifications" ADD CONSTRAINT "notifications_order_id_orders_id_fk"
 ALTER TABLE "order_events" ADD CONSTRAINT "order_events_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "order_items" ADD CONSTRAINT "order_items_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "reservations" ADD CONSTRAINT "reservations_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "carrier_sandbox"."tracking_events" ADD CONSTRAINT "tracking_events_tracking_number_shipments_tracking_number_fk" FOREIGN KEY ("tracking_number") REFERENCES "carrier_sandbox"."shipments"("tracking_number") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "shipments" ADD CONSTRAINT "shipments_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sign_offs" ADD CONSTRAINT "sign_offs_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tracking_events" ADD CONSTRAINT "tracking_events_shipment_id_shipments_id_fk" FOREIGN KEY ("shipment_id") REFERENCES "public"."shipments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "carrier_sandbox"."tracking_events" ADD CONSTRAINT "tracking_events_tracking_number_shipments_tracking_number_fk" FOREIGN KEY ("tracking_number") REFERENCES "carrier_sandbox"."shipments"("tracking_number") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "ledger_entries_once" ON "ledger_entries" USING btree ("journal_id","account","side");--> statement-breakpoint
 CREATE INDEX "ledger_entries_order" ON "ledger_entries" USING btree ("order_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "notifications_dedupe" ON "notifications" USING btree ("dedupe_key");--> statement-breakpoint
@@ -268,9 +269,6 @@ CREATE UNIQUE INDEX "orders_channel_external_id" ON "orders" USING btree ("chann
 CREATE INDEX "orders_status" ON "orders" USING btree ("status","created_at");--> statement-breakpoint
 CREATE INDEX "orders_created" ON "orders" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "orders_customer" ON "orders" USING btree ("customer_id");--> statement-breakpoint
-CREATE INDEX "sandbox_events_due" ON "carrier_sandbox"."tracking_events" USING btree ("delivered_at","due_at");--> statement-breakpoint
-CREATE INDEX "sandbox_events_parcel" ON "carrier_sandbox"."tracking_events" USING btree ("tracking_number","occurs_at");--> statement-breakpoint
-CREATE UNIQUE INDEX "sandbox_shipments_idempotency" ON "carrier_sandbox"."shipments" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE UNIQUE INDEX "shipments_order_sequence" ON "shipments" USING btree ("order_id","sequence");--> statement-breakpoint
 CREATE UNIQUE INDEX "shipments_tracking" ON "shipments" USING btree ("carrier","tracking_number");--> statement-breakpoint
 CREATE UNIQUE INDEX "shipments_booking_key" ON "shipments" USING btree ("booking_key");--> statement-breakpoint
@@ -278,4 +276,7 @@ CREATE UNIQUE INDEX "stock_movements_idempotency_key" ON "stock_movements" USING
 CREATE INDEX "stock_movements_sku_warehouse" ON "stock_movements" USING btree ("sku","warehouse_code","created_at");--> statement-breakpoint
 CREATE INDEX "stock_movements_order" ON "stock_movements" USING btree ("order_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "tracking_events_carrier_event" ON "tracking_events" USING btree ("carrier","carrier_event_id");--> statement-breakpoint
-CREATE INDEX "tracking_events_shipment" ON "tracking_events" USING btree ("shipment_id","occurred_at");
+CREATE INDEX "tracking_events_shipment" ON "tracking_events" USING btree ("shipment_id","occurred_at");--> statement-breakpoint
+CREATE INDEX "sandbox_events_due" ON "carrier_sandbox"."tracking_events" USING btree ("delivered_at","due_at");--> statement-breakpoint
+CREATE INDEX "sandbox_events_parcel" ON "carrier_sandbox"."tracking_events" USING btree ("tracking_number","occurs_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "sandbox_shipments_idempotency" ON "carrier_sandbox"."shipments" USING btree ("idempotency_key");

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db } from '../db/client';
-import { feedback, notifications, orderEvents, orderItems, orders, shipments, signOffs, trackingEvents } from '../db/schema';
+import { notifications, orderEvents, orderItems, orders, shipments, trackingEvents } from '../db/schema';
 import { HttpProblem } from './problem';
 import type { OrdersQuery } from './schemas';
 
@@ -37,22 +37,24 @@ export async function findOrderRow(db: Db, idOrNumber: string): Promise<OrderRow
   return row;
 }
 
-export async function orderDetail(db: Db, o: OrderRow) {
-  const [items, events, ships, notices, signOff, rating] = await Promise.all([
-    db.select().from(orderItems).where(eq(orderItems.orderId, o.id)).orderBy(asc(orderItems.line)),
-    db.select().from(orderEvents).where(eq(orderEvents.orderId, o.id)).orderBy(asc(orderEvents.version), asc(orderEvents.id)),
-    db.select().from(shipments).where(eq(shipments.orderId, o.id)).orderBy(asc(shipments.sequence)),
-    db.select().from(notifications).where(eq(notifications.orderId, o.id)).orderBy(asc(notifications.id)),
-    db.select().from(signOffs).where(eq(signOffs.orderId, o.id)),
-    db.select().from(feedback).where(eq(feedback.orderId, o.id)),
-  ]);
-  const tracking = ships.length
-    ? await db
-        .select()
-        .from(trackingEvents)
-        .where(inArray(trackingEvents.shipmentId, ships.map((s) => s.id)))
-        .orderBy(asc(trackingEvents.occurredAt), asc(trackingEvents.id))
-    : [];
+/** The whole order, read in one query: it is the hottest read integrators make. */
+export async function findOrderDetail(db: Db, idOrNumber: string) {
+  const o = await db.query.orders.findFirst({
+    where: idOrNumber.startsWith('OF-') ? eq(orders.number, idOrNumber) : eq(orders.id, idOrNumber),
+    with: {
+      items: { orderBy: [asc(orderItems.line)] },
+      events: { orderBy: [asc(orderEvents.version), asc(orderEvents.id)] },
+      shipments: {
+        orderBy: [asc(shipments.sequence)],
+        with: { trackingEvents: { orderBy: [asc(trackingEvents.occurredAt), asc(trackingEvents.id)] } },
+      },
+      notifications: { orderBy: [asc(notifications.id)] },
+      signOff: true,
+      feedback: true,
+    },
+  });
+  if (!o) return undefined;
+  const { items, events, shipments: ships, notifications: notices, signOff, feedback: rating } = o;
   return {
     ...orderSummary(o),
     currency: o.currency,
@@ -88,9 +90,12 @@ export async function orderDetail(db: Db, o: OrderRow) {
       decision: { reasons: s.decision.reasons, alternatives: s.decision.alternatives, meetsDeadline: s.decision.meetsDeadline },
       bookedAt: s.bookedAt?.toISOString() ?? null,
       deliveredAt: s.deliveredAt?.toISOString() ?? null,
-      tracking: tracking
-        .filter((t) => t.shipmentId === s.id)
-        .map((t) => ({ status: t.status, occurredAt: t.occurredAt.toISOString(), location: t.location, description: t.description })),
+      tracking: s.trackingEvents.map((t) => ({
+        status: t.status,
+        occurredAt: t.occurredAt.toISOString(),
+        location: t.location,
+        description: t.description,
+      })),
     })),
     notifications: notices.map((n) => ({
       channel: n.channel,
@@ -101,33 +106,33 @@ export async function orderDetail(db: Db, o: OrderRow) {
       createdAt: n.createdAt.toISOString(),
       sentAt: n.sentAt?.toISOString() ?? null,
     })),
-    signOff: signOff[0]
+    signOff: signOff
       ? {
-          method: signOff[0].method,
-          recipientName: signOff[0].recipientName,
-          credential: signOff[0].credentialHint,
-          packagingIntact: signOff[0].packagingIntact,
-          quantitiesMatch: signOff[0].quantitiesMatch,
-          signedAt: signOff[0].signedAt.toISOString(),
+          method: signOff.method,
+          recipientName: signOff.recipientName,
+          credential: signOff.credentialHint,
+          packagingIntact: signOff.packagingIntact,
+          quantitiesMatch: signOff.quantitiesMatch,
+          signedAt: signOff.signedAt.toISOString(),
         }
       : null,
-    feedback: rating[0]
+    feedback: rating
       ? {
-          channel: rating[0].channel,
+          channel: rating.channel,
           ratings: {
-            productQuality: rating[0].productQuality,
-            serviceAttitude: rating[0].serviceAttitude,
-            deliveryPunctuality: rating[0].deliveryPunctuality,
-            resolutionEfficiency: rating[0].resolutionEfficiency,
+            productQuality: rating.productQuality,
+            serviceAttitude: rating.serviceAttitude,
+            deliveryPunctuality: rating.deliveryPunctuality,
+            resolutionEfficiency: rating.resolutionEfficiency,
           },
-          comment: rating[0].comment,
-          submittedAt: rating[0].submittedAt.toISOString(),
+          comment: rating.comment,
+          submittedAt: rating.submittedAt.toISOString(),
         }
       : null,
   };
 }
 
-export type OrderDetail = Awaited<ReturnType<typeof orderDetail>>;
+export type OrderDetail = NonNullable<Awaited<ReturnType<typeof findOrderDetail>>>;
 
 // Keyset pagination: newest first; the cursor is the last row's (createdAt, id).
 const encodeCursor = (o: OrderRow) => Buffer.from(`${o.createdAt.toISOString()}|${o.id}`).toString('base64url');

@@ -6,7 +6,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client';
-import { sandboxEvents, sandboxShipments } from '../db/schema';
+import { sandboxEvents, sandboxShipments } from '../db/sandbox-schema';
 import { scaleDuration } from '../domain/duration';
 import { Booking, BookingRequest, CarrierTrackingEvent, RateRequest, type TrackingStatus } from './carrier-gateway';
 import { billingCurrency, findCarrier, priceService, quoteRates, type SandboxCarrier } from './sandbox-rate-card';

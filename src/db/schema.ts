@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { relations, sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
@@ -8,7 +8,6 @@ import {
   index,
   integer,
   jsonb,
-  pgSchema,
   pgSequence,
   pgTable,
   primaryKey,
@@ -333,6 +332,8 @@ export const notifications = pgTable(
     status: text('status').$type<NotificationStatus>().notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** A dispatcher has taken it until then; another may take it after (it crashed). */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
@@ -400,43 +401,28 @@ export const feedback = pgTable(
   ],
 );
 
-// The carrier sandbox keeps its own books in its own schema: it stands in for an
-// outside carrier, and must remember bookings and pending webhooks across restarts.
-export const carrierSandbox = pgSchema('carrier_sandbox');
-
-export const sandboxShipments = carrierSandbox.table(
-  'shipments',
-  {
-    trackingNumber: text('tracking_number').primaryKey(),
-    carrier: text('carrier').notNull(),
-    service: text('service').notNull(),
-    reference: text('reference').notNull(),
-    idempotencyKey: text('idempotency_key').notNull(),
-    requestHash: text('request_hash').notNull(),
-    request: jsonb('request').$type<Record<string, unknown>>().notNull(),
-    amount: money('amount').notNull(),
-    currency: text('currency').notNull(),
-    createdAt: createdAt(),
-  },
-  (t) => [uniqueIndex('sandbox_shipments_idempotency').on(t.idempotencyKey)],
-);
-
-export const sandboxEvents = carrierSandbox.table(
-  'tracking_events',
-  {
-    eventId: text('event_id').primaryKey(),
-    trackingNumber: text('tracking_number')
-      .notNull()
-      .references(() => sandboxShipments.trackingNumber),
-    status: text('status').notNull(),
-    description: text('description').notNull(),
-    location: text('location').notNull(),
-    occursAt: timestamp('occurs_at', { withTimezone: true }).notNull(),
-    /** When the next webhook attempt is due: occursAt at first, later after a failed push. */
-    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
-    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
-    attempts: integer('attempts').notNull().default(0),
-    lastError: text('last_error'),
-  },
-  (t) => [index('sandbox_events_due').on(t.deliveredAt, t.dueAt), index('sandbox_events_parcel').on(t.trackingNumber, t.occursAt)],
-);
+// How an order's rows hang together, for reads that want the whole order in one query.
+export const orderRelations = relations(orders, ({ many, one }) => ({
+  items: many(orderItems),
+  events: many(orderEvents),
+  shipments: many(shipments),
+  notifications: many(notifications),
+  signOff: one(signOffs, { fields: [orders.id], references: [signOffs.orderId] }),
+  feedback: one(feedback, { fields: [orders.id], references: [feedback.orderId] }),
+}));
+export const orderItemRelations = relations(orderItems, ({ one }) => ({
+  order: one(orders, { fields: [orderItems.orderId], references: [orders.id] }),
+}));
+export const orderEventRelations = relations(orderEvents, ({ one }) => ({
+  order: one(orders, { fields: [orderEvents.orderId], references: [orders.id] }),
+}));
+export const shipmentRelations = relations(shipments, ({ one, many }) => ({
+  order: one(orders, { fields: [shipments.orderId], references: [orders.id] }),
+  trackingEvents: many(trackingEvents),
+}));
+export const trackingEventRelations = relations(trackingEvents, ({ one }) => ({
+  shipment: one(shipments, { fields: [trackingEvents.shipmentId], references: [shipments.id] }),
+}));
+export const notificationRelations = relations(notifications, ({ one }) => ({
+  order: one(orders, { fields: [notifications.orderId], references: [orders.id] }),
+}));

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { notifications } from '../db/schema';
 
@@ -30,8 +30,9 @@ export function logNotifier(log: (line: string) => void): Notifier {
   };
 }
 
-export function startOutboxDispatcher(options: { db: Db; notifier: Notifier; intervalMs?: number; batch?: number }) {
+export function startOutboxDispatcher(options: { db: Db; notifier: Notifier; intervalMs?: number; batch?: number; retryBaseMs?: number }) {
   const { db, notifier } = options;
+  const retryBaseMs = options.retryBaseMs ?? 2_000;
   const intervalMs = options.intervalMs ?? 500;
   const batch = options.batch ?? 50;
   let timer: NodeJS.Timeout | undefined;
@@ -39,12 +40,30 @@ export function startOutboxDispatcher(options: { db: Db; notifier: Notifier; int
   let stopped = false;
 
   async function pass(): Promise<number> {
+    // Claimed with a lease, so that several dispatchers (one per worker replica) never
+    // send the same notice, and a dispatcher that dies mid-send hands it on.
     const due = await db
-      .select()
-      .from(notifications)
-      .where(and(eq(notifications.status, 'pending'), lt(notifications.attempts, MAX_SEND_ATTEMPTS)))
-      .orderBy(asc(notifications.id))
-      .limit(batch);
+      .update(notifications)
+      .set({ claimedUntil: sql`now() + interval '60 seconds'` })
+      .where(
+        inArray(
+          notifications.id,
+          db
+            .select({ id: notifications.id })
+            .from(notifications)
+            .where(
+              and(
+                eq(notifications.status, 'pending'),
+                lt(notifications.attempts, MAX_SEND_ATTEMPTS),
+                or(isNull(notifications.claimedUntil), lt(notifications.claimedUntil, sql`now()`)),
+              ),
+            )
+            .orderBy(asc(notifications.id))
+            .limit(batch)
+            .for('update', { skipLocked: true }),
+        ),
+      )
+      .returning();
     const sent: number[] = [];
     for (const n of due) {
       try {
@@ -54,12 +73,18 @@ export function startOutboxDispatcher(options: { db: Db; notifier: Notifier; int
         const attempts = n.attempts + 1;
         await db
           .update(notifications)
-          .set({ attempts, lastError: String(err), status: attempts >= MAX_SEND_ATTEMPTS ? 'failed' : 'pending' })
+          .set({
+            attempts,
+            lastError: String(err),
+            // The lease doubles as the back-off: 2 s, 4 s, 8 s, … before the next try.
+            claimedUntil: new Date(Date.now() + retryBaseMs * 2 ** (attempts - 1)),
+            status: attempts >= MAX_SEND_ATTEMPTS ? 'failed' : 'pending',
+          })
           .where(eq(notifications.id, n.id));
       }
     }
     if (sent.length > 0) {
-      await db.update(notifications).set({ status: 'sent', sentAt: new Date() }).where(inArray(notifications.id, sent));
+      await db.update(notifications).set({ status: 'sent', sentAt: new Date(), claimedUntil: null }).where(inArray(notifications.id, sent));
     }
     return due.length;
   }

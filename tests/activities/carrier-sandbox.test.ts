@@ -16,7 +16,7 @@ import { HttpCarrierGateway } from '../../src/carriers/sandbox-gateway';
 import { startCarrierSandbox, type CarrierSandbox, type CarrierSandboxOptions } from '../../src/carriers/sandbox-server';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../src/carriers/webhook-signature';
 import { openDatabase, type Database } from '../../src/db/client';
-import { sandboxEvents, sandboxShipments } from '../../src/db/schema';
+import { sandboxEvents, sandboxShipments } from '../../src/db/sandbox-schema';
 import { waitFor } from '../helpers/wait-for';
 
 // The sandbox for real: an HTTP server over an in-memory Postgres, a real webhook

@@ -18,13 +18,13 @@ import {
   orders,
   products,
   reservations,
-  sandboxShipments,
   shipments,
   type StockMovementKind,
   signOffs,
   stockMovements,
   trackingEvents,
 } from '../../src/db/schema';
+import { sandboxShipments } from '../../src/db/sandbox-schema';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { BusinessFailure } from '../../src/domain/failures';
 import type { OrderDraft } from '../../src/domain/order';

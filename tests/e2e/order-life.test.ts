@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
-import { ledgerEntries, sandboxShipments, trackingEvents } from '../../src/db/schema';
+import { sandboxShipments } from '../../src/db/sandbox-schema';
+import { ledgerEntries, trackingEvents } from '../../src/db/schema';
 import { FEEDBACK, SIGN_OFF, isSubsequence, sampleOrder, waitForStatus } from '../helpers/orders';
 import { startTestStack, type TestStack } from '../helpers/stack';
 

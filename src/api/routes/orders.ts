@@ -12,7 +12,7 @@ import {
   type IntakeReply,
 } from '../../../workflows/order-messages';
 import { fingerprint, orderIdFor, type OrderCommands } from '../order-commands';
-import { findOrderRow, listOrders, orderDetail } from '../order-read-model';
+import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
 import {
@@ -44,8 +44,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
 
   /** The order as the database has it; the workflow's own view while the row is not written yet. */
   async function readOrder(id: string) {
-    const row = await findOrderRow(db, id);
-    if (row) return orderDetail(db, row);
+    const detail = await findOrderDetail(db, id);
+    if (detail) return detail;
     if (id.startsWith('OF-')) return undefined;
     try {
       const v = await commands.handle(id).query(view);
@@ -149,12 +149,11 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
       access: READERS,
       responses: { 200: 'shipments with their tracking events', 404: 'no such order' },
       async handler({ res, params }) {
-        const row = await findOrderRow(db, orderId(params));
-        if (!row) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
-        const detail = await orderDetail(db, row);
+        const detail = await findOrderDetail(db, orderId(params));
+        if (!detail) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
         res.json({
-          orderId: row.id,
-          status: row.status,
+          orderId: detail.id,
+          status: detail.status,
           shipments: detail.shipments.map((s) => ({
             carrier: s.carrier,
             trackingNumber: s.trackingNumber,

@@ -1,0 +1,21 @@
+// `node --import tsx src/cli/seed.ts`: migrates the database in DATABASE_URL (or the
+// embedded one) and writes the demo catalogue into it when its catalogue is empty.
+import { ConfigError, loadConfig } from '../config';
+import { openDatabase } from '../db/client';
+import { seedDemoCatalogue } from '../db/seed';
+
+async function main(): Promise<void> {
+  const database = await openDatabase(loadConfig().database);
+  try {
+    await database.migrate();
+    const seeded = await seedDemoCatalogue(database.db);
+    console.log(seeded ? 'seeded the demo catalogue' : 'the catalogue has products already: left as it is');
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});
