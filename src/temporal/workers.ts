@@ -4,6 +4,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { createCarrierActivities, createOrderActivities } from '../../activities';
 import type { CarrierGateway } from '../carriers/carrier-gateway';
 import type { Db } from '../db/client';
+import { databaseErrorInterceptor } from './database-errors';
 
 // The workers of orderflow's task queues, built the same way by `npm start`, the
 // `workers/` entry points, the tests and the benchmark.
@@ -27,6 +28,7 @@ export async function createOrdersWorker(
     taskQueue: deps.taskQueue,
     ...(deps.workflowCode ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: createOrderActivities({ db: deps.db }),
+    interceptors: { activity: [databaseErrorInterceptor] },
     ...deps.tuning,
   });
 }
