@@ -158,7 +158,23 @@ export function zoneOf({ origin, destination }: Lane): Zone {
   return origin.region.toUpperCase() === destination.region.toUpperCase() ? 'region' : 'country';
 }
 
+/**
+ * Places no sandbox carrier delivers to, as real carriers leave out some islands. They
+ * let a user (and our tests) meet "no carrier serves this order" on purpose.
+ */
+export const UNSERVED_PLACES: readonly { country: string; postalCode: string; name: string }[] = [
+  { country: 'DE', postalCode: '27498', name: 'Heligoland' },
+];
+
+/** The unserved place an end of the lane lies in, if any. */
+export function unservedEnd(lane: Lane): (typeof UNSERVED_PLACES)[number] | undefined {
+  const at = (place: Place) => (p: (typeof UNSERVED_PLACES)[number]) =>
+    p.country === place.country.toUpperCase() && p.postalCode === place.postalCode.replace(/\s+/g, '').toUpperCase();
+  return UNSERVED_PLACES.find(at(lane.origin)) ?? UNSERVED_PLACES.find(at(lane.destination));
+}
+
 export function servesLane(carrier: SandboxCarrier, lane: Lane): boolean {
+  if (unservedEnd(lane)) return false;
   const from = lane.origin.country.toUpperCase();
   const to = lane.destination.country.toUpperCase();
   if (from === to || carrier.crossBorder === 'everywhere') return true;
@@ -182,6 +198,8 @@ export function priceService(
   service: SandboxService,
   shipment: Lane & { parcels: readonly Parcel[]; handling?: readonly Handling[] },
 ): PriceResult {
+  const unserved = unservedEnd(shipment);
+  if (unserved) return { ok: false, code: 'lane_not_served', message: `${carrier.name} does not go to ${unserved.name} (${unserved.country} ${unserved.postalCode})` };
   const zone = zoneOf(shipment);
   const transitDays = service.transitDays[zone];
   if (!servesLane(carrier, shipment) || transitDays === undefined) {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RateQuote, type Parcel, type Place, type RateRequest } from '../../src/carriers/carrier-gateway';
-import { chargeableKg, quoteRates, SANDBOX_CARRIERS, servesLane, zoneOf } from '../../src/carriers/sandbox-rate-card';
+import { chargeableKg, quoteRates, SANDBOX_CARRIERS, servesLane, UNSERVED_PLACES, zoneOf } from '../../src/carriers/sandbox-rate-card';
 
 const COUNTRIES = ['DE', 'AT', 'FR', 'NL', 'PL', 'BE', 'US', 'CA', 'MX', 'GB', 'IE', 'JP', 'BR'] as const;
 const HANDLING = ['standard', 'fragile', 'perishable', 'hazardous'] as const;
@@ -98,6 +98,20 @@ describe('sandbox rate card', () => {
         if (heaviest <= 30_000) expect(quoteRates(request).some((q) => key(q) === 'swiftship/express')).toBe(true);
       }),
     );
+  });
+
+  it('has no carrier for an unserved place, whichever end of the lane it is, and serves its neighbours', () => {
+    const heligoland: Place = { country: 'DE', region: 'SH', postalCode: '27498' };
+    expect(UNSERVED_PLACES.map((p) => p.postalCode)).toContain('27498');
+    for (const lane of [
+      { origin: berlin, destination: heligoland },
+      { origin: { ...heligoland, postalCode: ' 27498 ' }, destination: berlin },
+    ]) {
+      expect(quoteRates({ ...lane, parcels: [box(1000)], declaredValue: eur })).toEqual([]);
+      for (const carrier of SANDBOX_CARRIERS) expect(servesLane(carrier, lane)).toBe(false);
+    }
+    const cuxhaven: Place = { country: 'DE', region: 'NI', postalCode: '27472' };
+    expect(quoteRates({ origin: berlin, destination: cuxhaven, parcels: [box(1000)], declaredValue: eur }).length).toBeGreaterThan(0);
   });
 
   it('never flies hazardous goods, ships perishables only fast, and runs freight only from 30 kg', () => {
