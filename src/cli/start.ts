@@ -54,6 +54,10 @@ async function main(config: Config): Promise<void> {
 
     const temporal = await provideTemporal(config, { log: say });
     stops.push(() => temporal.stop());
+    void temporal.lost.then((how) => {
+      say(`the Temporal dev server ${how}; stopping (see ${path.join(config.dataDir, 'temporal.log')})`);
+      void shutdown(1);
+    });
 
     const running = await startOrderflow({
       config,

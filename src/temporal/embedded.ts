@@ -18,6 +18,8 @@ export interface TemporalForOrderflow {
   target: TemporalTarget;
   uiUrl?: string;
   embedded: boolean;
+  /** Resolves, saying how, if an embedded server ends without being stopped. */
+  lost: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function provideTemporal(
     } finally {
       await client.connection.close();
     }
-    return { target, embedded: false, stop: async () => undefined };
+    return { target, embedded: false, lost: new Promise<string>(() => undefined), stop: async () => undefined };
   }
 
   const binary = await locateTemporalCli({ cliPath: t.cliPath, projectDir: PROJECT_DIR, log: options.log });
@@ -51,10 +53,15 @@ export async function provideTemporal(
     searchAttributes: ORDER_SEARCH_ATTRIBUTES,
     log: options.log,
   });
+  let stopping = false;
   return {
     target: { address: server.address, namespace: server.namespace },
     uiUrl: server.uiUrl,
     embedded: true,
-    stop: () => server.stop(),
+    lost: server.exited.then((how) => (stopping ? new Promise<string>(() => undefined) : how)),
+    stop: () => {
+      stopping = true;
+      return server.stop();
+    },
   };
 }
