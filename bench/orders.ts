@@ -21,6 +21,8 @@ import { mean, percentile, pooled } from './stats';
 const N = Number(process.env.BENCH_ORDERS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 100);
+/** An order that takes longer than this is stuck: the bench says where, and stops. */
+const ORDER_DEADLINE_MS = 120_000;
 const KEY = 'bench-integrator-key-000001';
 const OPERATOR = 'bench-operator-key-0000001';
 
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
   await database.migrate();
   await seedDemoCatalogue(database.db);
   const temporal = await provideTemporal(config, { log: () => undefined, port: 0, ui: false });
+  void temporal.lost.then((how) => console.error(`the Temporal dev server ${how}`));
   const running = await startOrderflow({
     config,
     db: database.db,
@@ -115,10 +118,16 @@ async function benchOrders(api: Api, client: Client): Promise<Figures> {
     settlement: { method: 'prepaid' },
   });
   const waitFor = async (id: string, status: string) => {
+    const deadline = Date.now() + ORDER_DEADLINE_MS;
     for (;;) {
       const { body } = await api('GET', `/v1/orders/${id}`);
       if (body.status === status) return body;
-      if (body.status === 'cancelled') throw new Error(`order ${id} was cancelled`);
+      if (body.status === 'cancelled' || Date.now() > deadline) {
+        const last = body.timeline?.at(-1);
+        throw new Error(
+          `order ${id} did not reach ${status}: it is ${body.status}${body.needsAttention ? ` (needs attention: ${body.attentionReason})` : ''}, last change ${last?.status} at ${last?.at}`,
+        );
+      }
       await sleep(POLL_MS);
     }
   };
@@ -204,7 +213,7 @@ async function benchBaseline(client: Client, target: { address: string; namespac
   return { label: 'baseline', seconds, ordersPerSecond: N / seconds, createP50: percentile(latencies, 50), createP99: percentile(latencies, 99), ...histories };
 }
 
-/** Mean history length and activity count over a sample of finished workflows. */
+/** Mean history length and activity executions over a sample of finished workflows. */
 async function historyFigures(client: Client, workflowIds: string[]) {
   const events: number[] = [];
   const activities: number[] = [];
@@ -212,7 +221,10 @@ async function historyFigures(client: Client, workflowIds: string[]) {
     const history = await client.workflow.getHandle(id).fetchHistory();
     const list = history.events ?? [];
     events.push(list.length);
-    activities.push(list.filter((e) => e.activityTaskScheduledEventAttributes).length);
+    // Activity executions: regular ones, and local ones (recorded as markers).
+    activities.push(
+      list.filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    );
   }
   return { historyEvents: mean(events), activities: mean(activities) };
 }
