@@ -1,4 +1,4 @@
-import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { CarrierActivities, OrderActivities } from '../activities';
 import { BUSINESS_FAILURE_TYPES } from '../src/domain/failures';
 
@@ -19,24 +19,6 @@ const databaseStep: ActivityOptions = {
 
 export function orderActivities() {
   return proxyActivities<OrderActivities>(databaseStep);
-}
-
-// The fast path for the same steps: run inside the workflow's own worker, with no
-// round trip through the Temporal server and one marker in the history instead of three
-// events. A few quick tries only; after that the step goes the visible slow way above.
-const localDatabaseStep: LocalActivityOptions = {
-  startToCloseTimeout: '10s',
-  localRetryThreshold: '10s',
-  retry: {
-    initialInterval: '100ms',
-    backoffCoefficient: 2,
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: [...BUSINESS_FAILURE_TYPES],
-  },
-};
-
-export function localOrderActivities() {
-  return proxyLocalActivities<OrderActivities>(localDatabaseStep);
 }
 
 export function carrierActivities(taskQueue: string) {

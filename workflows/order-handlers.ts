@@ -102,9 +102,13 @@ export function installHandlers(order: OrderRun): void {
           order.prepare('signed_off', { method: 'customer', recipientName: proof.recipientName }),
           order.prepare('awaiting_feedback'),
         ];
-        const { signedAt } = await order.writeNow((db) =>
-          db.recordSignOff({ orderId: order.orderId, method: 'customer', proof, credentialHint: check.credentialHint, transitions }),
-        );
+        const { signedAt } = await order.acts.recordSignOff({
+          orderId: order.orderId,
+          method: 'customer',
+          proof,
+          credentialHint: check.credentialHint,
+          transitions,
+        });
         order.apply(...transitions);
         order.signedOffAt = signedAt;
         return { status: order.status, signedAt };
@@ -131,7 +135,7 @@ export function installHandlers(order: OrderRun): void {
     async (feedback) => {
       order.feedbackInProgress = true;
       try {
-        const { submittedAt } = await order.writeNow((db) => db.recordFeedback({ orderId: order.orderId, feedback, transitions: [] }));
+        const { submittedAt } = await order.acts.recordFeedback({ orderId: order.orderId, feedback, transitions: [] });
         order.feedback = { ...feedback, submittedAt };
         return { status: order.status, submittedAt };
       } catch {

@@ -1,23 +1,18 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  CancelledFailure,
-  TemporalFailure,
   condition,
   log,
-  patched,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Transition } from '../activities/order-status';
 import type { CarrierTrackingEvent, TrackingStatus } from '../src/carriers/carrier-gateway';
 import type { Feedback } from '../src/domain/feedback';
 import type { OrderDraft } from '../src/domain/order';
-import { BUSINESS_FAILURE_TYPES } from '../src/domain/failures';
 import { FINAL_STATUSES, STAGE_OF_STATUS, type OrderStage, type OrderStatus } from '../src/domain/order-status';
 import type { VerificationResult } from '../src/domain/verification';
 import { CarrierKey, NeedsAttentionKey, OrderStageKey, OrderStatusKey } from '../src/temporal/search-attributes';
-import { carrierActivities, localOrderActivities, orderActivities } from './activity-stubs';
-import type { OrderActivities } from '../activities';
+import { carrierActivities, orderActivities } from './activity-stubs';
 import type {
   OpenQuestion,
   OperatorAction,
@@ -49,15 +44,7 @@ export interface ShipmentState extends PlannedShipment {
 export class OrderRun {
   readonly orderId: string;
   readonly settings: OrderWorkflowInput['settings'];
-  /** Database steps, the slow visible way: regular activities, retried for minutes. */
-  private readonly acts = orderActivities();
-  /** The same steps, the fast way: local activities in this worker. */
-  private readonly local = localOrderActivities();
-  /**
-   * Orders started before the fast path ran every database step as a regular activity;
-   * their histories replay only that way. Asked once, so a run never mixes the two.
-   */
-  private readonly fast = patched('local-database-steps');
+  readonly acts = orderActivities();
   readonly carriers: ReturnType<typeof carrierActivities>;
 
   draft: OrderDraft;
@@ -92,7 +79,7 @@ export class OrderRun {
   feedback?: Feedback & { submittedAt: string };
   feedbackWindowClosed = false;
 
-  private readonly compensations: { name: string; undo: (db: OrderActivities) => Promise<unknown> }[] = [];
+  private readonly compensations: { name: string; undo: () => Promise<unknown> }[] = [];
 
   constructor(readonly input: OrderWorkflowInput) {
     this.orderId = input.orderId;
@@ -139,7 +126,7 @@ export class OrderRun {
   /** A status change with nothing else to write. */
   async moveTo(status: OrderStatus, detail?: Record<string, unknown>): Promise<void> {
     const t = this.prepare(status, detail);
-    await this.write(`record status ${status}`, (db) => db.recordStatus({ orderId: this.orderId, transitions: [t] }));
+    await this.run(`record status ${status}`, () => this.acts.recordStatus({ orderId: this.orderId, transitions: [t] }));
     this.apply(t);
   }
 
@@ -148,13 +135,13 @@ export class OrderRun {
   }
 
   /** Registers how to undo a step, before the step runs (Medusa's habit): cancel runs these. */
-  onCancel(name: string, undo: (db: OrderActivities) => Promise<unknown>): void {
+  onCancel(name: string, undo: () => Promise<unknown>): void {
     if (!this.compensations.some((c) => c.name === name)) this.compensations.push({ name, undo });
   }
 
   async compensate(): Promise<void> {
     for (const c of [...this.compensations].reverse()) {
-      await this.write(`undo: ${c.name}`, c.undo);
+      await this.run(`undo: ${c.name}`, c.undo);
     }
     this.compensations.length = 0;
   }
@@ -195,35 +182,6 @@ export class OrderRun {
     }
   }
 
-  /**
-   * Runs a database step: first as a local activity (fast), and if that fails other than
-   * with a business failure the caller handles, as a regular activity, which operators see
-   * retrying in the Temporal UI, and then through `run`'s operator path.
-   */
-  async write<T>(what: string, step: (db: OrderActivities) => Promise<T>, handles: readonly string[] = []): Promise<T> {
-    if (!this.fast) return this.run(what, () => step(this.acts), handles);
-    try {
-      return await step(this.local);
-    } catch (err) {
-      if (!isStepFailure(err)) throw err;
-      const type = failureType(err);
-      if (type && handles.includes(type)) throw err;
-      log.warn('a database step failed on the fast path; retrying it as a regular activity', { orderId: this.orderId, what, error: failureMessage(err) });
-      return this.run(what, () => step(this.acts), handles);
-    }
-  }
-
-  /** A database step for a message handler: fast path, then slow path; no operator wait. */
-  async writeNow<T>(step: (db: OrderActivities) => Promise<T>): Promise<T> {
-    if (!this.fast) return step(this.acts);
-    try {
-      return await step(this.local);
-    } catch (err) {
-      if (!isStepFailure(err) || BUSINESS_FAILURE_TYPES.includes(failureType(err) ?? '')) throw err;
-      return step(this.acts);
-    }
-  }
-
   async askOperator(reason: string): Promise<OperatorAction> {
     await this.flag(true, reason);
     this.ask('operator', undefined, { reason });
@@ -244,7 +202,7 @@ export class OrderRun {
     try {
       // Best effort: the search attribute already tells operators; the database
       // copy is for the API, and the database may be the very thing that is down.
-      await (this.fast ? this.local : this.acts).recordAttention(on ? { orderId: this.orderId, needsAttention: on, reason } : { orderId: this.orderId, needsAttention: on });
+      await this.acts.recordAttention(on ? { orderId: this.orderId, needsAttention: on, reason } : { orderId: this.orderId, needsAttention: on });
     } catch (err) {
       log.warn('could not record the attention flag', { orderId: this.orderId, error: String(err) });
     }
@@ -289,15 +247,6 @@ export function failureDetails<T>(err: unknown): T | undefined {
   return cause instanceof ApplicationFailure ? (cause.details?.[0] as T | undefined) : undefined;
 }
 
-/**
- * How a step (an activity) failed, as against the workflow being cancelled. A regular
- * activity's failure comes wrapped in an ActivityFailure; a local activity's comes bare:
- * the ApplicationFailure it threw, or a TimeoutFailure.
- */
-function isStepFailure(err: unknown): err is TemporalFailure {
-  return err instanceof TemporalFailure && !(err instanceof CancelledFailure);
-}
-
-function failureMessage(err: TemporalFailure): string {
-  return (err instanceof ActivityFailure ? err.cause?.message : undefined) ?? err.message;
+function failureMessage(err: ActivityFailure): string {
+  return err.cause?.message ?? err.message;
 }

@@ -6,10 +6,10 @@ import { FEEDBACK, SIGN_OFF, sampleOrder, waitForStatus, waitForWorkflowStatus }
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
 
-// Database steps run first as local activities, a few quick tries inside the worker. When
-// the database keeps failing longer than that, the step must not fail the order: it goes
-// on as a regular activity, retried with backoff where operators can see it in the UI,
-// and the order finishes once the database is well again, its journal written once.
+// A database that fails is an infrastructure failure: the step must not fail the order.
+// It is retried with backoff where operators can see it (the pending activity, its
+// attempt and last failure in the Web UI), and the order finishes once the database is
+// well again, its journal written once however many times the step ran.
 //
 // The failure is real: a trigger makes Postgres refuse every ledger insert until the
 // test drops it again, so SETTLE (which writes the journal) cannot commit.
@@ -21,7 +21,7 @@ const BREAK_LEDGER = [
 ];
 const HEAL_LEDGER = sql`DROP TRIGGER IF EXISTS test_ledger_outage ON ledger_entries`;
 
-describe('a database step that keeps failing on the fast path', () => {
+describe('a database step while the database refuses it', () => {
   let stack: TestStack;
 
   beforeAll(async () => {
@@ -33,7 +33,7 @@ describe('a database step that keeps failing on the fast path', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('goes on as a regular activity that retries until the database heals, and the order completes once', async () => {
+  it('is retried until the database heals, without the query parameters in the failure, and the order completes once', async () => {
     const created = await stack.api('POST', '/v1/orders', { body: sampleOrder() });
     expect(created.status).toBe(201);
     const { id, workflowId } = created.body;
@@ -46,14 +46,14 @@ describe('a database step that keeps failing on the fast path', () => {
     expect((await stack.api('POST', `/v1/orders/${id}/sign-off`, { body: SIGN_OFF(delivered.number) })).status).toBe(200);
     expect((await stack.api('POST', `/v1/orders/${id}/feedback`, { body: FEEDBACK })).status).toBe(200);
 
-    // The fast path gave up; the regular activity is failing and being retried.
+    // The step is failing and being retried.
     const pending = await waitFor(
       async () => {
         const { pendingActivities } = await handle.describe().then((d) => d.raw);
         const settle = pendingActivities?.find((a) => a.activityType?.name === 'settleOrder');
         return settle && Number(settle.attempt) >= 2 ? settle : undefined;
       },
-      { timeoutMs: 30_000, message: 'settleOrder to be retried as a regular activity' },
+      { timeoutMs: 30_000, message: 'settleOrder to be retried' },
     );
     // What operators see: the database's reason, not the query's parameters.
     expect(pending.lastFailure?.message).toContain('ledger storage unavailable (test outage)');

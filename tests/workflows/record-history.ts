@@ -11,8 +11,7 @@
  * Each scenario drives one order through the public HTTP API, exactly as an integrator
  * would, and its workflow history is written to tests/workflows/histories/<scenario>.json.
  * Re-record (and commit the new files) only on purpose: the old histories are what
- * orders already in flight look like. When a change goes behind patched(), keep the old
- * files under a prefix naming it (as pre-local-steps.*.json) until deprecatePatch().
+ * orders already in flight look like.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -39,22 +39,8 @@ function todaysCode(): ReplayWorkerOptions {
 }
 
 const eventTypes = (history: History) => (history.events ?? []).map((e) => Number(e.eventType));
-/** The activities a history ran: regular ones (scheduled events) and local ones (markers). */
-const activityTypes = (history: History) => [...regularActivityTypes(history), ...localActivityTypes(history)];
-const regularActivityTypes = (history: History) =>
+const activityTypes = (history: History) =>
   (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
-const localActivityTypes = (history: History) =>
-  (history.events ?? []).flatMap((e) => {
-    const marker = e.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
-  });
-const patchesIn = (history: History) =>
-  (history.events ?? []).flatMap((e) => {
-    const marker = e.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
-    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
-  });
 
 // EventType numbers of temporal.api.enums.v1.EventType.
 const WORKFLOW_EXECUTION_STARTED = 1;
@@ -82,25 +68,6 @@ describe('committed histories', () => {
 
   it.each(historyFiles)('%s replays on the current workflow code', async (file) => {
     await expect(Worker.runReplayHistory(todaysCode(), loadHistory(file), `replay-${file}`)).resolves.toBeUndefined();
-  });
-
-  // Orders started before database steps ran as local activities must go on the old way
-  // (that is what patched('local-database-steps') is for); both kinds are kept here.
-  it('include orders from before the local-activity fast path, and orders from after it', () => {
-    const before = historyFiles.filter((f) => f.startsWith('pre-local-steps.'));
-    expect(before.length).toBeGreaterThan(0);
-    for (const file of before) {
-      const history = loadHistory(file);
-      expect(patchesIn(history), file).toEqual([]);
-      expect(localActivityTypes(history), file).toEqual([]);
-      expect(regularActivityTypes(history), file).toContain('verifyOrder');
-    }
-    for (const file of recordedFiles) {
-      const history = loadHistory(file);
-      expect(patchesIn(history), file).toContain('local-database-steps');
-      expect(localActivityTypes(history), file).toContain('verifyOrder');
-      expect(regularActivityTypes(history), file).not.toContain('verifyOrder');
-    }
   });
 
   it('the codec reads back exactly what it wrote', () => {
@@ -222,18 +189,6 @@ describe('an order run now', () => {
       const results = await replayAll(variant, [...committed(), { workflowId: 'live', history: liveHistory() }]);
       expect([...results].filter(([, error]) => error !== undefined)).toEqual([]);
       expect(results.size).toBe(historyFiles.length + 1);
-    });
-
-    // The patch's next step, once no order from before it is in flight: deprecatePatch.
-    it('with its patch deprecated, the local-activity fast path breaks every order started before it', async () => {
-      const variant = await bundleVariant('order-run.ts', (source) =>
-        withImport('deprecatePatch')(source.replace("patched('local-database-steps')", "(deprecatePatch('local-database-steps'), true)")),
-      );
-      const results = await replayAll(variant, committed());
-      for (const file of historyFiles) {
-        if (file.startsWith('pre-local-steps.')) expect(results.get(file), file).toBeInstanceOf(DeterminismViolationError);
-        else expect(results.get(file), file).toBeUndefined();
-      }
     });
 
     it('a timer before VERIFY breaks every order, with a DeterminismViolationError from runReplayHistory', async () => {

@@ -15,7 +15,9 @@ export async function dispatch(order: OrderRun): Promise<void> {
     ),
   );
   const dispatched = order.prepare('dispatched');
-  await order.write('record the dispatch', (db) => db.recordDispatch({ orderId: order.orderId, bookings, transitions: [dispatched] }));
+  await order.run('record the dispatch', () =>
+    order.acts.recordDispatch({ orderId: order.orderId, bookings, transitions: [dispatched] }),
+  );
   order.apply(dispatched);
   for (const booking of bookings) {
     const shipment = order.shipments.find((s) => s.shipmentId === booking.shipmentId);

@@ -15,10 +15,10 @@ export async function plan(order: OrderRun, consignments: readonly Consignment[]
     order.throwIfCancelled();
     const planned = order.prepare('planned');
     try {
-      const { shipments } = await order.write(
+      const { shipments } = await order.run(
         'plan shipments',
-        (db) =>
-          db.planShipments({
+        () =>
+          order.acts.planShipments({
             orderId: order.orderId,
             consignments: consignments.map((c, i) => ({ ...c, quotes: quotes[i]! })),
             transitions: [planned],

@@ -16,11 +16,11 @@ export async function reserve(order: OrderRun): Promise<Consignment[]> {
     // Cleared before trying, so news of stock that comes while we try is not lost.
     order.stockArrived = false;
     const reserved = order.prepare('reserved');
-    order.onCancel('release reserved stock', (db) => db.releaseStock({ orderId: order.orderId }));
+    order.onCancel('release reserved stock', () => order.acts.releaseStock({ orderId: order.orderId }));
     try {
-      const result = await order.write(
+      const result = await order.run(
         'reserve stock',
-        (db) => db.reserveStock({ orderId: order.orderId, transitions: [reserved] }),
+        () => order.acts.reserveStock({ orderId: order.orderId, transitions: [reserved] }),
         [BusinessFailure.InsufficientStock],
       );
       order.apply(reserved);

@@ -6,6 +6,6 @@ export async function settle(order: OrderRun): Promise<void> {
     order.prepare('settling', { feedback: order.feedback ? 'received' : 'window_closed' }),
     order.prepare('completed'),
   ];
-  await order.write('settle the order', (db) => db.settleOrder({ orderId: order.orderId, transitions }));
+  await order.run('settle the order', () => order.acts.settleOrder({ orderId: order.orderId, transitions }));
   order.apply(...transitions);
 }

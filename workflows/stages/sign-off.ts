@@ -19,8 +19,8 @@ export async function awaitSignOff(order: OrderRun): Promise<void> {
     const signal = () => order.signedOffAt !== undefined || order.signOffInProgress;
     if (left > 0 && (await condition(signal, left, { summary: 'sign-off window' }))) continue;
     const transitions = [order.prepare('signed_off', { method: 'carrier_proof_of_delivery' }), order.prepare('awaiting_feedback')];
-    const { signedAt } = await order.write('record sign-off by proof of delivery', (db) =>
-      db.recordSignOff({ orderId: order.orderId, method: 'carrier_proof_of_delivery', transitions }),
+    const { signedAt } = await order.run('record sign-off by proof of delivery', () =>
+      order.acts.recordSignOff({ orderId: order.orderId, method: 'carrier_proof_of_delivery', transitions }),
     );
     order.apply(...transitions);
     order.signedOffAt = signedAt;

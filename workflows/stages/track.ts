@@ -79,7 +79,9 @@ async function record(order: OrderRun, events: CarrierTrackingEvent[]): Promise<
   // The parcel passed every step on its way even when the carrier told us late or all
   // at once: the timeline shows each step, in journey order (R4.7).
   const transitions = stepsBetween(order.status, target).map((status) => order.prepare(status));
-  await order.write('record tracking events', (db) => db.recordTracking({ orderId: order.orderId, events, transitions }));
+  await order.run('record tracking events', () =>
+    order.acts.recordTracking({ orderId: order.orderId, events, transitions }),
+  );
   order.apply(...transitions);
 }
 

@@ -11,10 +11,10 @@ export async function verify(order: OrderRun): Promise<void> {
   for (let round = 1; ; round++) {
     const transitions = round === 1 ? [order.prepare('received'), order.prepare('verifying')] : [order.prepare('verifying')];
     try {
-      const result = await order.write(
+      const result = await order.run(
         'verify the order',
-        (db) =>
-          db.verifyOrder({
+        () =>
+          order.acts.verifyOrder({
             orderId: order.orderId,
             workflowId: workflowInfo().workflowId,
             fingerprint: order.input.fingerprint,
