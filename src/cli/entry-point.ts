@@ -1,4 +1,5 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { TemporalLogger } from '../temporal/logger';
 import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../db/client';
 import { startOrderflow, type OrderflowPieces } from '../service';
@@ -25,7 +26,7 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
     console.error('ORDERFLOW_API_KEYS must be set (role:key,role:key,…) for the API entry point.');
     process.exit(2);
   }
-  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'INFO' : 'WARN') });
+  Runtime.install({ logger: new TemporalLogger(config.logLevel) });
 
   void (async () => {
     const database = await openDatabase(config.database);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { TemporalLogger } from '../temporal/logger';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { openDatabase } from '../db/client';
 import { seedDemoCatalogue } from '../db/seed';
@@ -18,7 +19,7 @@ const say = (line: string) => console.log(`[orderflow] ${line}`);
 async function main(config: Config): Promise<void> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const releaseLock = takeProcessLock(path.join(config.dataDir, 'orderflow.pid'));
-  Runtime.install({ logger: new DefaultLogger(config.logLevel === 'debug' ? 'INFO' : 'WARN') });
+  Runtime.install({ logger: new TemporalLogger(config.logLevel) });
 
   const stops: (() => Promise<void>)[] = [async () => releaseLock()];
   let stopping: Promise<void> | undefined;
