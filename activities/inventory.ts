@@ -5,7 +5,7 @@ import { inventoryLevels, orderItems, products, reservations, stockMovements, wa
 import { planAllocation, type Allocation, type Shortage } from '../src/domain/allocation';
 import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
-import { MAX_PARCEL_GRAMS } from '../src/domain/packing-list';
+import { packParcels } from '../src/domain/parcels';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 
@@ -51,20 +51,24 @@ async function consignmentsFor(tx: Tx, order: OrderRow, allocations: readonly Al
     const site = sites.get(code)!;
     const lines = allocations.filter((a) => a.warehouseCode === code).map(({ line, sku, quantity }) => ({ line, sku, quantity }));
     const goods = lines.map((l) => ({ product: catalogue.get(l.sku)!, quantity: l.quantity, unitPrice: items.get(l.line)?.unitPrice ?? 0 }));
-    const grams = sum(goods.map((g) => multiply(g.product.weightGrams, g.quantity)));
-    const parcels = Math.max(1, Math.ceil(grams / MAX_PARCEL_GRAMS));
-    const side = (pick: (p: (typeof goods)[number]['product']) => number) => Math.max(...goods.map((g) => pick(g.product)));
+    const parcels = packParcels(
+      goods.map((g) => ({
+        weightGrams: g.product.weightGrams,
+        quantity: g.quantity,
+        dimensionsCm: { length: g.product.lengthCm, width: g.product.widthCm, height: g.product.heightCm },
+      })),
+    );
     return {
       warehouseCode: code,
       lines,
       rateRequest: {
         origin: { country: site.country, region: site.region, postalCode: site.postalCode },
         destination: { country: address.country, region: address.region, postalCode: address.postalCode },
-        parcels: Array.from({ length: parcels }, (_, i) => ({
-          weightGrams: i < parcels - 1 ? MAX_PARCEL_GRAMS : grams - MAX_PARCEL_GRAMS * (parcels - 1),
-          lengthCm: side((p) => p.lengthCm),
-          widthCm: side((p) => p.widthCm),
-          heightCm: side((p) => p.heightCm),
+        parcels: parcels.map((p) => ({
+          weightGrams: p.weightGrams,
+          lengthCm: p.dimensionsCm.length,
+          widthCm: p.dimensionsCm.width,
+          heightCm: p.dimensionsCm.height,
         })),
         handling: [...new Set(goods.map((g) => g.product.handling))],
         declaredValue: { amount: sum(goods.map((g) => multiply(g.unitPrice, g.quantity))), currency: order.currency },

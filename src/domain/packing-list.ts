@@ -1,4 +1,5 @@
 import type { PackagingKind, PackingList, PackingListLine } from '../db/schema';
+import { packParcels } from './parcels';
 
 // R3.7–R3.9: the packing list says what goes in the box, is checked against the order
 // before the carrier is booked, and travels with the goods for the customer to check.
@@ -14,9 +15,6 @@ export interface PackableLine {
 }
 
 const PACKAGING_RANK: Record<PackagingKind, number> = { standard: 0, fragile: 1, perishable: 2, hazardous: 3 };
-
-/** Parcels carriers accept without freight handling: 20 kg each. */
-export const MAX_PARCEL_GRAMS = 20_000;
 
 export function buildPackingList(input: {
   shipmentId: string;
@@ -42,7 +40,7 @@ export function buildPackingList(input: {
     warehouseCode: input.warehouseCode,
     lines,
     totalWeightGrams,
-    parcelCount: Math.max(1, Math.ceil(totalWeightGrams / MAX_PARCEL_GRAMS)),
+    parcelCount: Math.max(1, packParcels(input.lines).length),
     checkedAgainstOrder: false,
   };
 }

@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PackagingKind } from '../../src/db/schema';
-import {
-  buildPackingList,
-  checkPackingList,
-  MAX_PARCEL_GRAMS,
-  strictestPackaging,
-  type PackableLine,
-} from '../../src/domain/packing-list';
+import { buildPackingList, checkPackingList, strictestPackaging, type PackableLine } from '../../src/domain/packing-list';
+import { MAX_PARCEL_GRAMS, packParcels } from '../../src/domain/parcels';
 
 // R3.7–R3.9: what goes in the box, checked against the order before booking.
 
@@ -61,11 +56,12 @@ describe('buildPackingList', () => {
     });
   });
 
-  it('packs into 20 kg parcels, at least one', () => {
+  it('packs into 20 kg parcels, at least one, never splitting a unit', () => {
     expect(MAX_PARCEL_GRAMS).toBe(20_000);
     expect(build([]).parcelCount).toBe(1);
     expect(build([line(1, 'A', 1, 20_000)]).parcelCount).toBe(1);
-    expect(build([line(1, 'A', 1, 20_001)]).parcelCount).toBe(2);
+    expect(build([line(1, 'A', 1, 20_001)]).parcelCount).toBe(1);
+    expect(build([line(1, 'A', 3, 90_000)]).parcelCount).toBe(3);
     expect(build([line(1, 'A', 4, 10_000), line(2, 'B', 1, 1)]).parcelCount).toBe(3);
   });
 
@@ -77,7 +73,8 @@ describe('buildPackingList', () => {
         expect(lines).toEqual(before);
         const total = lines.reduce((n, l) => n + l.weightGrams * l.quantity, 0);
         expect(list.totalWeightGrams).toBe(total);
-        expect(list.parcelCount).toBe(Math.max(1, Math.ceil(total / 20_000)));
+        // The same parcels the carriers are asked to price.
+        expect(list.parcelCount).toBe(Math.max(1, packParcels(lines).length));
         expect(list.lines.map((l) => l.line)).toEqual(lines.map((l) => l.line).sort((a, b) => a - b));
         for (const l of list.lines) {
           const source = lines.find((s) => s.line === l.line)!;
