@@ -75,12 +75,15 @@ const EnvSchema = z.object({
   CARRIER_SANDBOX: z.enum(['on', 'off']).default('on'),
   CARRIER_SANDBOX_PORT: port(3001),
   CARRIER_API_URL: url.optional(),
-  CARRIER_WEBHOOK_SECRET: z.string().min(16).default('orderflow-sandbox-webhook-secret'),
+  CARRIER_WEBHOOK_SECRET: z.string().min(16).optional(),
   CARRIER_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
+
+/** What the in-process sandbox signs its webhooks with unless told otherwise. */
+export const SANDBOX_WEBHOOK_SECRET = 'orderflow-sandbox-webhook-secret';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -97,6 +100,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
     throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CERT_PATH: set it together with TEMPORAL_TLS_KEY_PATH');
+  }
+  // The sandbox's secret is in this source: fine for the sandbox, a forgery kit for a
+  // real carrier's webhooks.
+  if (e.CARRIER_API_URL && !e.CARRIER_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration:\n  CARRIER_WEBHOOK_SECRET: set it (16+ characters, as agreed with the carrier) when CARRIER_API_URL points at a carrier API',
+    );
   }
   const scale = e.ORDERFLOW_TIME_SCALE;
   const dataDir = path.resolve(e.ORDERFLOW_DATA_DIR);
@@ -138,7 +148,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sandbox: e.CARRIER_SANDBOX === 'on',
       sandboxPort: e.CARRIER_SANDBOX_PORT,
       apiUrl: e.CARRIER_API_URL,
-      webhookSecret: e.CARRIER_WEBHOOK_SECRET,
+      webhookSecret: e.CARRIER_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET,
       rateLimitPerSecond: e.CARRIER_RATE_LIMIT_PER_SECOND,
     },
     logLevel: e.LOG_LEVEL,

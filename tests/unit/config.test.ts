@@ -134,6 +134,15 @@ describe('loadConfig', () => {
     });
   }
 
+  it('refuses a carrier API without a webhook secret of its own, and names the variable', () => {
+    const error = configError({ CARRIER_SANDBOX: 'off', CARRIER_API_URL: 'https://api.carrier.example' });
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain('CARRIER_WEBHOOK_SECRET:');
+    const config = loadConfig({ CARRIER_SANDBOX: 'off', CARRIER_API_URL: 'https://api.carrier.example', CARRIER_WEBHOOK_SECRET: 'agreed-with-the-carrier-0001' });
+    expect(config.carriers.webhookSecret).toBe('agreed-with-the-carrier-0001');
+    expect(loadConfig({}).carriers.webhookSecret).toBe('orderflow-sandbox-webhook-secret');
+  });
+
   it('reports every bad variable at once', () => {
     const message = configError({ PORT: 'abc', ORDERFLOW_TIME_SCALE: '0', TEMPORAL_ADDRESS: 'nohost' }).message;
     expect(message).toContain('PORT');
