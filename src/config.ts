@@ -103,9 +103,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // The sandbox's secret is in this source: fine for the sandbox, a forgery kit for a
   // real carrier's webhooks.
-  if (e.CARRIER_API_URL && !e.CARRIER_WEBHOOK_SECRET) {
+  if (e.CARRIER_SANDBOX === 'off' && e.CARRIER_API_URL && !e.CARRIER_WEBHOOK_SECRET) {
     throw new ConfigError(
-      'Invalid configuration:\n  CARRIER_WEBHOOK_SECRET: set it (16+ characters, as agreed with the carrier) when CARRIER_API_URL points at a carrier API',
+      'Invalid configuration:\n  CARRIER_WEBHOOK_SECRET: set it (16+ characters, as agreed with the carrier) when CARRIER_SANDBOX=off and CARRIER_API_URL points at a carrier API',
     );
   }
   const scale = e.ORDERFLOW_TIME_SCALE;
