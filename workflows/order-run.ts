@@ -63,6 +63,9 @@ export class OrderRun {
 
   // Messages waiting for the main flow to act on them.
   cancelRequest?: { reason: string };
+  /** Set once the order is being cancelled: its undo steps and final write must finish. */
+  ending = false;
+  private operatorWaiters = 0;
   correction?: OrderCorrection;
   stockDecision?: StockDecision;
   stockArrived = false;
@@ -182,16 +185,33 @@ export class OrderRun {
     }
   }
 
+  /**
+   * Waits for an operator's retry or cancel. Several steps may wait at once (two
+   * shipments' bookings): each takes its own action, and the question stays open until
+   * the last is answered. A customer's cancel answers too, unless it is the cancellation
+   * itself that is stuck (`ending`): then only an operator can.
+   */
   async askOperator(reason: string): Promise<OperatorAction> {
-    await this.flag(true, reason);
+    this.operatorWaiters++;
+    // Opened before the flag is written: a retry sent meanwhile is kept, not ignored.
     this.ask('operator', undefined, { reason });
-    await condition(() => this.operatorActions.length > 0 || this.cancelRequest !== undefined);
-    this.answered('operator');
-    await this.flag(false);
-    if (this.cancelRequest && this.operatorActions.length === 0) {
-      return { action: 'cancel', reason: this.cancelRequest.reason };
+    await this.flag(true, reason);
+    const customerCancel = () => (this.ending ? undefined : this.cancelRequest);
+    try {
+      for (;;) {
+        await condition(() => this.operatorActions.length > 0 || customerCancel() !== undefined);
+        const action = this.operatorActions.shift();
+        if (action) return action;
+        const cancel = customerCancel();
+        if (cancel) return { action: 'cancel', reason: cancel.reason };
+      }
+    } finally {
+      this.operatorWaiters--;
+      if (this.operatorWaiters === 0) {
+        this.answered('operator');
+        await this.flag(false);
+      }
     }
-    return this.operatorActions.shift()!;
   }
 
   /** Raises (or clears) the operator flag without waiting for anyone. */

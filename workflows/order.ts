@@ -34,11 +34,22 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
 
 async function endCancelled(order: OrderRun, reason: string): Promise<void> {
   log.info('order cancelled', { orderId: order.orderId, reason });
+  // From here a failing step waits for an operator; the cancel request that brought us
+  // here is not an answer to it (it would skip giving the stock back).
+  order.ending = true;
   try {
     await order.compensate();
   } catch (err) {
-    // An operator chose to cancel while undoing: what could be undone, was.
+    // An operator chose to stop undoing: what could be undone, was.
     if (!(err instanceof OrderCancelled)) throw err;
   }
-  await order.moveTo('cancelled', { reason });
+  for (;;) {
+    try {
+      await order.moveTo('cancelled', { reason });
+      return;
+    } catch (err) {
+      // An operator cannot cancel the cancellation: it is written on their next answer.
+      if (!(err instanceof OrderCancelled)) throw err;
+    }
+  }
 }
