@@ -19,11 +19,18 @@ export async function awaitSignOff(order: OrderRun): Promise<void> {
     const signal = () => order.signedOffAt !== undefined || order.signOffInProgress;
     if (left > 0 && (await condition(signal, left, { summary: 'sign-off window' }))) continue;
     const transitions = [order.prepare('signed_off', { method: 'carrier_proof_of_delivery' }), order.prepare('awaiting_feedback')];
-    const { signedAt } = await order.run('record sign-off by proof of delivery', () =>
-      order.acts.recordSignOff({ orderId: order.orderId, method: 'carrier_proof_of_delivery', transitions }),
-    );
-    order.apply(...transitions);
-    order.signedOffAt = signedAt;
+    // The window has closed: a customer's sign-off sent while proof of delivery is being
+    // recorded is refused, not accepted and then lost to it.
+    order.signOffInProgress = true;
+    try {
+      const { signedAt } = await order.run('record sign-off by proof of delivery', () =>
+        order.acts.recordSignOff({ orderId: order.orderId, method: 'carrier_proof_of_delivery', transitions }),
+      );
+      order.apply(...transitions);
+      order.signedOffAt = signedAt;
+    } finally {
+      order.signOffInProgress = false;
+    }
   }
   order.answered('sign_off');
 }

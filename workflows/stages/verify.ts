@@ -28,6 +28,7 @@ export async function verify(order: OrderRun): Promise<void> {
       order.number = result.number;
       order.verification = result.verification;
       order.verificationRound = round;
+      order.correction = undefined;
       return;
     } catch (err) {
       if (failureType(err) !== BusinessFailure.OrderVerificationFailed) throw err;
@@ -37,6 +38,9 @@ export async function verify(order: OrderRun): Promise<void> {
       await order.moveTo('needs_correction', { reasons });
       order.verification = { ok: false, reasons };
       order.verificationRound = round;
+      // Only now may the next correction come: one sent while this one was being
+      // checked was refused ("already being checked"), not silently dropped.
+      order.correction = undefined;
     }
 
     const window = order.settings.correctionWindowMs;
@@ -49,6 +53,5 @@ export async function verify(order: OrderRun): Promise<void> {
     if (!corrected) throw new OrderCancelled('the order was not corrected within the correction window');
     const { customer, items } = order.correction!;
     order.draft = { ...order.draft, ...(customer ? { customer } : {}), ...(items ? { items } : {}) };
-    order.correction = undefined;
   }
 }
