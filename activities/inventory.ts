@@ -1,3 +1,4 @@
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { RateRequest } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
@@ -81,7 +82,18 @@ export function createInventoryActivities(db: Db) {
   async function tryReserve(orderId: string, transitions: Transition[]): Promise<ReserveStockResult> {
     return db.transaction(async (tx) => {
       const order = await lockOrder(tx, orderId);
-      const existing = (await heldReservations(tx, orderId)).filter((r) => r.status !== 'released');
+      const rows = await heldReservations(tx, orderId);
+      if (rows.some((r) => r.status === 'released') || order.status === 'cancelled') {
+        // Only a cancellation gives stock back. An attempt that timed out before it and
+        // reaches the database after it must not take the stock again for a dead order.
+        throw ApplicationFailure.create({
+          type: 'ReservationReleased',
+          message: `order ${orderId} gave its stock back when it was cancelled; it is not reserved again`,
+          nonRetryable: true,
+          category: ApplicationFailureCategory.BENIGN,
+        });
+      }
+      const existing = rows.filter((r) => r.status !== 'released');
       if (existing.length > 0) {
         // Already reserved by an earlier attempt of this activity: answer as it did.
         const allocations = existing.map(({ line, sku, warehouseCode, quantity }) => ({ line, sku, warehouseCode, quantity }));

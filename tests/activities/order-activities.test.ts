@@ -359,6 +359,21 @@ describe('reserveStock and releaseStock', () => {
     expect((await noticesOf(orderId)).filter((n) => n.template === 'cancelled')).toHaveLength(1);
   });
 
+  it('never reserves again for an order whose stock was given back (a late attempt after the cancel)', async () => {
+    const tea0 = await level('TEA-OOLONG-100', 'BER-1');
+    const { orderId } = await placeOrder();
+    await acts.reserveStock({ orderId, transitions: [t(3, 'reserved')] });
+    // The cancellation gives the stock back first and writes `cancelled` after.
+    expect(await acts.releaseStock({ orderId })).toEqual({ released: 3 });
+
+    const err = await rejectionOf(acts.reserveStock({ orderId, transitions: [t(3, 'reserved')] }));
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'ReservationReleased', nonRetryable: true });
+    expect(await level('TEA-OOLONG-100', 'BER-1')).toEqual(tea0);
+    expect((await reservationsOf(orderId)).map((r) => r.status)).toEqual(['released', 'released']);
+    expect(await movementsOf(orderId, 'reserve')).toHaveLength(2);
+  });
+
   it('raises InsufficientStock with the shortages and reserves nothing at all', async () => {
     const kettles = (await level('KETTLE-GLASS-1L', 'BER-1')).onHand + (await level('KETTLE-GLASS-1L', 'RTM-1')).onHand;
     const tea0 = await level('TEA-OOLONG-100', 'BER-1');
