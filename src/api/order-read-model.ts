@@ -134,13 +134,18 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
 
 export type OrderDetail = NonNullable<Awaited<ReturnType<typeof findOrderDetail>>>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 // Keyset pagination: newest first; the cursor is the last row's (createdAt, id).
 const encodeCursor = (o: OrderRow) => Buffer.from(`${o.createdAt.toISOString()}|${o.id}`).toString('base64url');
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) {
+  // Exactly what encodeCursor writes: anything else would reach Postgres as a bad uuid
+  // or an out-of-range date and come back as a 500.
+  const year = createdAt.getUTCFullYear();
+  if (rest.length > 0 || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime()) || year < 2000 || year > 9999) {
     throw new HttpProblem(422, 'Invalid request', 'query.cursor: not a cursor this API gave out', {
       errors: [{ field: 'query.cursor', message: 'not a cursor this API gave out' }],
     });

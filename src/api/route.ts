@@ -2,7 +2,10 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { Role } from '../config';
 import { requireRole, type Caller, type Keyring } from './auth';
-import { validationProblem } from './problem';
+import { HttpProblem, validationProblem } from './problem';
+
+/** What an Idempotency-Key may be: 1 to 255 visible ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 // A route is declared once — path, who may call it, what it accepts — and that one
 // declaration wires express, validates the request, and writes the OpenAPI document.
@@ -47,6 +50,15 @@ export function mount(router: Router, routes: readonly RouteSpec[], ring: Keyrin
         const parsed = spec.body.safeParse(req.body ?? {});
         if (!parsed.success) throw validationProblem(parsed.error, 'body');
         body = parsed.data;
+      }
+      if (spec.idempotent) {
+        const key = req.get('idempotency-key');
+        // Sent but empty, too long or not printable: refused, not taken as "no key".
+        if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+          throw new HttpProblem(422, 'Invalid request', 'Idempotency-Key: 1 to 255 visible ASCII characters', {
+            errors: [{ field: 'header.Idempotency-Key', message: '1 to 255 visible ASCII characters' }],
+          });
+        }
       }
       let query: unknown = {};
       if (spec.query) {

@@ -366,6 +366,20 @@ describe('goods receipts', () => {
     // RTM-1 holds no mugs: there is no figure to answer with.
     const newFigure = await receive({ warehouse: 'RTM-1', sku: 'MUG-STONE-350', quantity: 9 }, { 'Idempotency-Key': key });
     expectProblem(newFigure, 422);
+    // The same goods under another delivery note are another receipt, not a repeat.
+    const otherNote = await receive({ warehouse: 'BER-1', sku: 'TEA-OOLONG-100', quantity: 2, reference: 'DN-2' }, { 'Idempotency-Key': key });
+    expectProblem(otherNote, 422);
+    expect(fields(otherNote)).toContain('header.Idempotency-Key');
+    expect(await count(stockMovements)).toBe(movementsBefore);
+  });
+
+  it('refuses an Idempotency-Key that is empty, too long or not printable, naming the header, and stores nothing', async () => {
+    const movementsBefore = await count(stockMovements);
+    for (const key of ['', 'x'.repeat(256), 'tab\tkey']) {
+      const res = await receive({ warehouse: 'BER-1', sku: 'TEA-OOLONG-100', quantity: 1 }, { 'Idempotency-Key': key });
+      expectProblem(res, 422);
+      expect(fields(res), JSON.stringify(key)).toContain('header.Idempotency-Key');
+    }
     expect(await count(stockMovements)).toBe(movementsBefore);
   });
 

@@ -509,6 +509,14 @@ describe('look-up (R1.7)', () => {
     expectProblem(missingNumber, 404);
     const garbage = await stack.api('GET', '/v1/orders/not-an-order');
     expectProblem(garbage, 404);
+    // A message for an order that never existed is 404 too, not 409 "it has ended".
+    for (const [path, body] of [
+      ['cancel', { reason: 'never existed' }],
+      ['feedback', { channel: 'online', ratings: { productQuality: 5, serviceAttitude: 5, deliveryPunctuality: 5, resolutionEfficiency: 5 } }],
+    ] as const) {
+      expectProblem(await stack.api('POST', `/v1/orders/${randomUUID()}/${path}`, { body }), 404);
+      expectProblem(await stack.api('POST', `/v1/orders/OF-999999999/${path}`, { body }), 404);
+    }
 
     // Filters.
     const byExternal = await stack.api('GET', `/v1/orders?externalId=${externalId}`);
@@ -562,9 +570,12 @@ describe('look-up (R1.7)', () => {
     const badLimit = await stack.api('GET', '/v1/orders?limit=0');
     expectProblem(badLimit, 422);
     expect(fields(badLimit)).toContain('query.limit');
-    const badCursor = await stack.api('GET', '/v1/orders?cursor=bm9wZQ');
-    expectProblem(badCursor, 422);
-    expect(fields(badCursor)).toContain('query.cursor');
+    const forged = (text: string) => Buffer.from(text).toString('base64url');
+    for (const cursor of ['bm9wZQ', forged('2024-01-01T00:00:00Z|x'), forged('+275760-09-13T00:00:00Z|00000000-0000-4000-8000-000000000000'), forged('2024-01-01T00:00:00Z|00000000-0000-4000-8000-000000000000|more')]) {
+      const badCursor = await stack.api('GET', `/v1/orders?cursor=${cursor}`);
+      expectProblem(badCursor, 422);
+      expect(fields(badCursor), cursor).toContain('query.cursor');
+    }
   });
 });
 

@@ -85,7 +85,13 @@ export function inventoryRoutes(deps: { db: Db; commands: OrderCommands; log: (m
             .returning({ id: stockMovements.id });
           if (inserted.length === 0) {
             const [earlier] = await tx.select().from(stockMovements).where(eq(stockMovements.idempotencyKey, movementKey));
-            if (!earlier || earlier.sku !== body.sku || earlier.warehouseCode !== body.warehouse || earlier.onHandDelta !== body.quantity) {
+            const same =
+              earlier &&
+              earlier.sku === body.sku &&
+              earlier.warehouseCode === body.warehouse &&
+              earlier.onHandDelta === body.quantity &&
+              earlier.reference === (body.reference ?? null);
+            if (!same) {
               throw key
                 ? new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${key} was used for a different receipt`, {
                     errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different receipt' }],
