@@ -304,6 +304,56 @@ describe('idempotent create after the order has ended', () => {
     expect(await orderCount()).toBe(rowsBefore);
     expect(await executionsOf(id)).toHaveLength(1);
   });
+
+  // Temporal drops a closed workflow after the namespace's retention (a day on the dev
+  // server); the order's record stays. A repeat after that must not start it again.
+  it('answers from the record once Temporal has dropped the closed workflow, and starts nothing', async () => {
+    const externalId = unique('purged');
+    const body = sampleOrder({ externalId, items: [{ sku: 'MUG-STONE-350', quantity: 1, unitPrice: 1 }] });
+    const first = await post(body);
+    expect(first.status).toBe(201);
+    const id: string = first.body.id;
+    expect((await stack.api('POST', `/v1/orders/${id}/cancel`, { body: { reason: 'ordered by mistake' } })).body.status).toBe('cancelled');
+    const handle = stack.running.client.workflow.getHandle(`order-${id}`);
+    await handle.result();
+    await stack.running.client.workflowService.deleteWorkflowExecution({
+      namespace: stack.config.temporal.namespace,
+      workflowExecution: { workflowId: `order-${id}` },
+    });
+    await waitFor(
+      async () => {
+        try {
+          await handle.describe();
+          return undefined;
+        } catch (err) {
+          return err instanceof WorkflowNotFoundError ? true : undefined;
+        }
+      },
+      { timeoutMs: 60_000, message: 'Temporal to drop the workflow' },
+    );
+
+    const repeat = await post(body);
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toMatchObject({ id, status: 'cancelled' });
+    const different = await post(sampleOrder({ externalId }));
+    expectProblem(different, 409);
+    await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+});
+
+describe('a refused create leaves its Idempotency-Key free', () => {
+  it('lets the right request use a key that a refused one tried first', async () => {
+    const externalId = unique('ext-key');
+    const original = sampleOrder({ externalId });
+    expect((await post(original)).status).toBe(201);
+
+    const key = unique('key-after-refusal');
+    const wrong = await post(sampleOrder({ externalId, items: [{ sku: 'TEA-OOLONG-100', quantity: 9, unitPrice: 1290 }] }), { 'Idempotency-Key': key });
+    expectProblem(wrong, 409);
+    const right = await post(original, { 'Idempotency-Key': key });
+    expect(right.status, JSON.stringify(right.body)).toBe(200);
+    expect(right.body.externalId).toBe(externalId);
+  });
 });
 
 describe('who may do what', () => {

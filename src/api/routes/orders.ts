@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { idempotencyKeys } from '../../db/schema';
+import { FINAL_STATUSES, type OrderStatus } from '../../domain/order-status';
 import {
   cancel,
   correctOrder,
@@ -101,20 +102,38 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
       async handler({ req, res, body, caller }) {
         const key = req.get('idempotency-key');
         const orderId = orderIdFor(body, key, caller!.keyId);
-        if (key !== undefined) await claimIdempotencyKey(db, { scope: caller!.keyId, key, orderId, fingerprint: fingerprint(body) });
-        const result = await commands.placeOrder({ orderId, body });
-        if (result.kind === 'pending') {
-          return replyWithOrder(res, 202, result.orderId, { status: 'verifying', id: result.orderId });
+        const print = fingerprint(body);
+        const claim = key === undefined ? undefined : { scope: caller!.keyId, key, orderId, fingerprint: print };
+        const claimedNow = claim ? await claimIdempotencyKey(db, claim) : false;
+        try {
+          if (key !== undefined || body.externalId) {
+            // An order that has ended is answered from the record: Temporal may already
+            // have dropped its closed workflow (retention), and the same id must never
+            // start a second life over the first.
+            const row = await findOrderRow(db, orderId);
+            if (row && FINAL_STATUSES.has(row.status as OrderStatus)) {
+              checkSameRequest(body, key, orderId, row.requestFingerprint, print);
+              return await replyWithOrder(res, 200, orderId);
+            }
+          }
+          const result = await commands.placeOrder({ orderId, body });
+          if (result.kind === 'pending') {
+            return await replyWithOrder(res, 202, result.orderId, { status: 'verifying', id: result.orderId });
+          }
+          if (result.kind === 'closed') {
+            const row = await findOrderRow(db, result.orderId);
+            if (!row) throw new HttpProblem(409, 'Conflict', 'an order with this key existed and has been archived');
+            checkSameRequest(body, key, result.orderId, row.requestFingerprint, print);
+            return await replyWithOrder(res, 200, result.orderId);
+          }
+          const { reply } = result;
+          checkSameRequest(body, key, result.orderId, reply.fingerprint, print);
+          return await replyWithOrder(res, reply.created ? 201 : 200, result.orderId, intakeFields(reply));
+        } catch (err) {
+          // A refused request leaves no trace: its key stays free for the right request.
+          if (claim && claimedNow && err instanceof HttpProblem && err.status < 500) await releaseIdempotencyKey(db, claim);
+          throw err;
         }
-        if (result.kind === 'closed') {
-          const row = await findOrderRow(db, result.orderId);
-          if (!row) throw new HttpProblem(409, 'Conflict', 'an order with this key existed and has been archived');
-          checkSameRequest(body, key, result.orderId, row.requestFingerprint, fingerprint(body));
-          return replyWithOrder(res, 200, result.orderId);
-        }
-        const { reply } = result;
-        checkSameRequest(body, key, result.orderId, reply.fingerprint, fingerprint(body));
-        return replyWithOrder(res, reply.created ? 201 : 200, result.orderId, intakeFields(reply));
       },
     }),
 
@@ -251,11 +270,20 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
  * comes from the externalId, so only this record can tell that a key was reused for an
  * order with another externalId.
  */
-async function claimIdempotencyKey(db: Db, claim: { scope: string; key: string; orderId: string; fingerprint: string }): Promise<void> {
-  await db
+interface KeyClaim {
+  scope: string;
+  key: string;
+  orderId: string;
+  fingerprint: string;
+}
+
+/** Binds the key to this request; true if this call bound it (false: it already was). */
+async function claimIdempotencyKey(db: Db, claim: KeyClaim): Promise<boolean> {
+  const inserted = await db
     .insert(idempotencyKeys)
     .values({ scope: claim.scope, key: claim.key, orderId: claim.orderId, requestFingerprint: claim.fingerprint })
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
   const [bound] = await db
     .select()
     .from(idempotencyKeys)
@@ -266,6 +294,20 @@ async function claimIdempotencyKey(db: Db, claim: { scope: string; key: string; 
       errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different request' }],
     });
   }
+  return inserted.length > 0;
+}
+
+async function releaseIdempotencyKey(db: Db, claim: KeyClaim): Promise<void> {
+  await db
+    .delete(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.scope, claim.scope),
+        eq(idempotencyKeys.key, claim.key),
+        eq(idempotencyKeys.orderId, claim.orderId),
+        eq(idempotencyKeys.requestFingerprint, claim.fingerprint),
+      ),
+    );
 }
 
 function checkSameRequest(
