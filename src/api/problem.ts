@@ -75,7 +75,31 @@ export function problemHandler(log: (message: string, error: unknown) => void): 
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendProblem(res, new HttpProblem(e.status, e.message ?? 'Bad request'), req.originalUrl);
     }
+    if (isUnavailable(err)) {
+      log(`${req.method} ${req.originalUrl}: a dependency is unavailable`, err);
+      res.set('Retry-After', '5');
+      return sendProblem(
+        res,
+        new HttpProblem(503, 'Service unavailable', 'the database or Temporal did not answer; nothing was changed, send the request again', { retryAfterSeconds: 5 }),
+        req.originalUrl,
+      );
+    }
     log(`unhandled error on ${req.method} ${req.originalUrl}`, err);
     sendProblem(res, new HttpProblem(500, 'Internal error', 'something went wrong on our side; it has been logged'), req.originalUrl);
   };
+}
+
+// gRPC codes from Temporal that mean "not now": DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE.
+const GRPC_NOT_NOW = new Set([4, 8, 14]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+// SQLSTATE: connection exceptions (08…), the server shutting down (57P01–57P03), too many connections.
+const isPostgresNotNow = (code: string) => code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code);
+
+/** True when an error (or one it was caused by) says a dependency is down or overloaded, not that the request is wrong. */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; details?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'number' && typeof e.details === 'string' && GRPC_NOT_NOW.has(e.code)) return true;
+    if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || isPostgresNotNow(e.code))) return true;
+  }
+  return false;
 }
