@@ -170,7 +170,7 @@ export class OrderRun {
    * (the step's retries ran out, or a business failure nobody expects) flags the order
    * for an operator and waits for them to retry or cancel it.
    */
-  async run<T>(what: string, step: () => Promise<T>, handles: readonly string[] = []): Promise<T> {
+  async run<T>(what: string, step: () => Promise<T>, handles: readonly string[] = [], options: { cancellable?: boolean } = {}): Promise<T> {
     for (;;) {
       try {
         return await step();
@@ -178,9 +178,19 @@ export class OrderRun {
         if (!(err instanceof ActivityFailure)) throw err;
         const type = failureType(err);
         if (type && handles.includes(type)) throw err;
-        const action = await this.askOperator(`${what} failed: ${failureMessage(err)}`);
-        if (action.action === 'cancel') throw new OrderCancelled(action.reason ?? 'cancelled by an operator');
-        log.info('operator asked to retry', { orderId: this.orderId, what, operator: action.operator });
+        let reason = `${what} failed: ${failureMessage(err)}`;
+        for (;;) {
+          const action = await this.askOperator(reason);
+          if (action.action === 'retry') {
+            log.info('operator asked to retry', { orderId: this.orderId, what, operator: action.operator });
+            break;
+          }
+          if (options.cancellable !== false) throw new OrderCancelled(action.reason ?? 'cancelled by an operator');
+          // A carrier may already hold a booking for this order: cancelling now would put
+          // the stock back on sale while the carrier comes for the goods.
+          log.warn('operator cancel refused: a carrier may hold a booking', { orderId: this.orderId, what, operator: action.operator });
+          reason = `${what} failed: ${failureMessage(err)}; it cannot be cancelled now (a carrier may hold a booking): retry`;
+        }
       }
     }
   }
