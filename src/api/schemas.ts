@@ -137,10 +137,19 @@ export const ProductBody = z.strictObject({
   active: z.boolean().default(true),
 });
 
+const pageLimit = z.coerce.number().int().min(1).max(500).default(100);
+const pageCursor = z.string().max(400).optional();
+
 export const ProductsQuery = z.strictObject({
   sku: text(64).optional(),
   active: z.stringbool().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: pageLimit,
+  cursor: pageCursor,
+});
+
+export const WarehousesQuery = z.strictObject({
+  limit: pageLimit,
+  cursor: pageCursor,
 });
 
 export const WarehouseBody = z.strictObject({
@@ -161,6 +170,8 @@ export const ReceiptBody = z.strictObject({
 export const InventoryQuery = z.strictObject({
   sku: text(64).optional(),
   warehouse: text(32).optional(),
+  limit: pageLimit,
+  cursor: pageCursor,
 });
 
 export const OrderIdParam = z.union([z.uuid(), z.string().regex(/^OF-\d+$/, 'an order id (UUID) or number (OF-…)')]);

@@ -1,9 +1,10 @@
-import { and, asc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { products, warehouses } from '../../db/schema';
+import { decodeCursor, pageOf } from '../keyset';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
-import { ProductBody, ProductsQuery, WarehouseBody } from '../schemas';
+import { ProductBody, ProductsQuery, WarehouseBody, WarehousesQuery } from '../schemas';
 
 // The catalogue VERIFY checks orders against (R1.3), and the warehouses stock lives in.
 
@@ -78,13 +79,14 @@ export function catalogueRoutes(deps: { db: Db }) {
       summary: 'The catalogue',
       access: EVERYONE,
       query: ProductsQuery,
-      responses: { 200: '{ data: [product] }' },
+      responses: { 200: '{ data: [product], nextCursor }' },
       async handler({ res, query }) {
         const where: SQL[] = [];
         if (query.sku) where.push(eq(products.sku, query.sku));
         if (query.active !== undefined) where.push(eq(products.active, query.active));
-        const rows = await db.select().from(products).where(and(...where)).orderBy(asc(products.sku)).limit(query.limit);
-        res.json({ data: rows.map(productJson) });
+        if (query.cursor) where.push(gt(products.sku, decodeCursor(query.cursor, 1)[0]!));
+        const rows = await db.select().from(products).where(and(...where)).orderBy(asc(products.sku)).limit(query.limit + 1);
+        res.json(pageOf(rows, query.limit, (p) => [p.sku], productJson));
       },
     }),
 
@@ -115,10 +117,12 @@ export function catalogueRoutes(deps: { db: Db }) {
       tag: 'catalogue',
       summary: 'The warehouses',
       access: EVERYONE,
-      responses: { 200: '{ data: [warehouse] }' },
-      async handler({ res }) {
-        const rows = await db.select().from(warehouses).orderBy(asc(warehouses.code));
-        res.json({ data: rows.map(warehouseJson) });
+      query: WarehousesQuery,
+      responses: { 200: '{ data: [warehouse], nextCursor }' },
+      async handler({ res, query }) {
+        const after = query.cursor ? gt(warehouses.code, decodeCursor(query.cursor, 1)[0]!) : undefined;
+        const rows = await db.select().from(warehouses).where(after).orderBy(asc(warehouses.code)).limit(query.limit + 1);
+        res.json(pageOf(rows, query.limit, (w) => [w.code], warehouseJson));
       },
     }),
   ];

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { inventoryLevels, orders, products, stockMovements, warehouses } from '../../db/schema';
 import { stockAvailable } from '../../../workflows/order-messages';
 import type { OrderCommands } from '../order-commands';
+import { decodeCursor, pageOf } from '../keyset';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
 import { InventoryQuery, ReceiptBody } from '../schemas';
@@ -128,17 +129,22 @@ export function inventoryRoutes(deps: { db: Db; commands: OrderCommands; log: (m
       summary: 'Stock figures per SKU and warehouse, live (R2.1)',
       access: ['integrator', 'operator', 'finance'],
       query: InventoryQuery,
-      responses: { 200: '{ data: [{ sku, warehouse, onHand, reserved, available }] }' },
+      responses: { 200: '{ data: [{ sku, warehouse, onHand, reserved, available }], nextCursor }' },
       async handler({ res, query }) {
         const where: SQL[] = [];
         if (query.sku) where.push(eq(inventoryLevels.sku, query.sku));
         if (query.warehouse) where.push(eq(inventoryLevels.warehouseCode, query.warehouse));
+        if (query.cursor) {
+          const [sku, warehouse] = decodeCursor(query.cursor, 2) as [string, string];
+          where.push(or(gt(inventoryLevels.sku, sku), and(eq(inventoryLevels.sku, sku), gt(inventoryLevels.warehouseCode, warehouse)))!);
+        }
         const rows = await db
           .select()
           .from(inventoryLevels)
           .where(and(...where))
-          .orderBy(asc(inventoryLevels.sku), asc(inventoryLevels.warehouseCode));
-        res.json({ data: rows.map(levelJson) });
+          .orderBy(asc(inventoryLevels.sku), asc(inventoryLevels.warehouseCode))
+          .limit(query.limit + 1);
+        res.json(pageOf(rows, query.limit, (l) => [l.sku, l.warehouseCode], levelJson));
       },
     }),
   ];
