@@ -1,11 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { sandboxShipments } from '../../src/db/sandbox-schema';
 import { inventoryLevels, reservations, shipments, stockMovements } from '../../src/db/schema';
 import { createProduct, isSubsequence, receiveStock, sampleOrder, stockLevel, uniqueSku, waitForStatus, waitForWorkflowStatus } from '../helpers/orders';
+import { startCarrierGate } from '../helpers/carrier-gate';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
 
@@ -56,60 +55,6 @@ async function reservationSums(stack: TestStack, sku: string) {
     .groupBy(reservations.status);
   const of = (status: string) => rows.find((r) => r.status === status)?.quantity ?? 0;
   return { held: of('held'), shipped: of('shipped'), released: of('released') };
-}
-
-/**
- * A door in front of the real carrier sandbox that can hold rate requests: an order held
- * there has reserved its stock and not yet been handed to a carrier.
- */
-async function startCarrierGate() {
-  let target = '';
-  let open = true;
-  const held: (() => void)[] = [];
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      if (!open && req.method === 'POST' && req.url === '/v1/rates') await new Promise<void>((resolve) => held.push(resolve));
-      const headers: Record<string, string> = {};
-      for (const name of ['content-type', 'accept', 'idempotency-key']) {
-        const value = req.headers[name];
-        if (typeof value === 'string') headers[name] = value;
-      }
-      const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
-      const replyHeaders: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
-      const replayed = upstream.headers.get('idempotent-replayed');
-      if (replayed) replyHeaders['idempotent-replayed'] = replayed;
-      res.writeHead(upstream.status, replyHeaders);
-      res.end(Buffer.from(await upstream.arrayBuffer()));
-    })().catch((err: unknown) => {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    set target(url: string) {
-      target = url.replace(/\/+$/, '');
-    },
-    close() {
-      open = false;
-    },
-    heldCount: () => held.length,
-    open() {
-      open = true;
-      for (const release of held.splice(0)) release();
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        open = true;
-        for (const release of held.splice(0)) release();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 describe('stock with long decision windows', () => {
