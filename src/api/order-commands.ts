@@ -154,6 +154,11 @@ export function orderCommands(options: OrderCommandsOptions) {
               continue;
             }
           }
+          // Asked only when Temporal knows no such workflow: an order that was never
+          // there is a 404; one whose workflow has ended (or been dropped) stays a 409.
+          if (err instanceof WorkflowNotFoundError && (await options.recordedVersion(orderId)) === undefined) {
+            throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
+          }
           throw asProblem(err);
         }
       }

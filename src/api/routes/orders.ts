@@ -1,5 +1,4 @@
 import type { Response } from 'express';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { idempotencyKeys } from '../../db/schema';
@@ -56,21 +55,12 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
     }
   }
 
-  /** The order a message is for: 404 if there is none (not 409 "has ended"). */
   async function resolveId(params: Record<string, string>): Promise<string> {
     const id = orderId(params);
+    if (!id.startsWith('OF-')) return id;
     const row = await findOrderRow(db, id);
-    if (row) return row.id;
-    if (!id.startsWith('OF-')) {
-      // Not in the database yet (its first step is still running), or never was.
-      try {
-        await commands.handle(id).describe();
-        return id;
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-    }
-    throw new HttpProblem(404, 'Not found', `no order ${id}`);
+    if (!row) throw new HttpProblem(404, 'Not found', `no order ${id}`);
+    return row.id;
   }
 
   async function replyWithOrder(res: Response, status: number, id: string, extra: Record<string, unknown> = {}) {
