@@ -1,6 +1,6 @@
 import { HttpProblem } from './problem';
 
-// Keyset pages for the catalogue lists: the cursor is the last row's sort key, opaque to
+// Keyset pages for the lists (orders, catalogue, stock): the cursor is the last row's sort key, opaque to
 // callers, so a page never skips or repeats a row when rows are added meanwhile.
 
 export function encodeCursor(key: readonly string[]): string {
@@ -16,11 +16,15 @@ export function decodeCursor(cursor: string, parts: number): string[] {
     key = undefined;
   }
   if (!Array.isArray(key) || key.length !== parts || !key.every((k) => typeof k === 'string' && k.length > 0 && k.length <= 64)) {
-    throw new HttpProblem(422, 'Invalid request', 'query.cursor: not a cursor this API gave out', {
-      errors: [{ field: 'query.cursor', message: 'not a cursor this API gave out' }],
-    });
+    throw badCursor();
   }
   return key as string[];
+}
+
+export function badCursor(): HttpProblem {
+  return new HttpProblem(422, 'Invalid request', 'query.cursor: not a cursor this API gave out', {
+    errors: [{ field: 'query.cursor', message: 'not a cursor this API gave out' }],
+  });
 }
 
 /** One page from `limit + 1` rows read in key order, and the cursor of the next page if there is one. */

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL } from 'drizzle
 import type { z } from 'zod';
 import type { Db } from '../db/client';
 import { notifications, orderEvents, orderItems, orders, shipments, trackingEvents } from '../db/schema';
-import { HttpProblem } from './problem';
+import { badCursor, decodeCursor, pageOf } from './keyset';
 import type { OrdersQuery } from './schemas';
 
 // What integrators and customer service read about orders (R1.7), straight from the
@@ -137,19 +137,12 @@ export type OrderDetail = NonNullable<Awaited<ReturnType<typeof findOrderDetail>
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // Keyset pagination: newest first; the cursor is the last row's (createdAt, id).
-const encodeCursor = (o: OrderRow) => Buffer.from(`${o.createdAt.toISOString()}|${o.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  // Exactly what encodeCursor writes: anything else would reach Postgres as a bad uuid
-  // or an out-of-range date and come back as a 500.
+function decodeOrderCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = decodeCursor(cursor, 2) as [string, string];
+  const createdAt = new Date(at);
+  // Anything else would reach Postgres as a bad uuid or an out-of-range date: a 500.
   const year = createdAt.getUTCFullYear();
-  if (rest.length > 0 || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime()) || year < 2000 || year > 9999) {
-    throw new HttpProblem(422, 'Invalid request', 'query.cursor: not a cursor this API gave out', {
-      errors: [{ field: 'query.cursor', message: 'not a cursor this API gave out' }],
-    });
-  }
+  if (!UUID.test(id) || Number.isNaN(createdAt.getTime()) || year < 2000 || year > 9999) throw badCursor();
   return { createdAt, id };
 }
 
@@ -165,7 +158,7 @@ export async function listOrders(db: Db, q: z.output<typeof OrdersQuery>) {
   if (q.createdFrom) where.push(gte(orders.createdAt, new Date(q.createdFrom)));
   if (q.createdTo) where.push(lte(orders.createdAt, new Date(q.createdTo)));
   if (q.cursor) {
-    const c = decodeCursor(q.cursor);
+    const c = decodeOrderCursor(q.cursor);
     where.push(or(lt(orders.createdAt, c.createdAt), and(eq(orders.createdAt, c.createdAt), lt(orders.id, c.id)))!);
   }
   const rows = await db
@@ -174,10 +167,5 @@ export async function listOrders(db: Db, q: z.output<typeof OrdersQuery>) {
     .where(and(...where))
     .orderBy(desc(orders.createdAt), desc(orders.id))
     .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return {
-    data: page.map(orderSummary),
-    nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null,
-  };
+  return pageOf(rows, q.limit, (o) => [o.createdAt.toISOString(), o.id], orderSummary);
 }
