@@ -178,20 +178,22 @@ export class OrderRun {
         if (!(err instanceof ActivityFailure)) throw err;
         const type = failureType(err);
         if (type && handles.includes(type)) throw err;
-        let reason = `${what} failed: ${failureMessage(err)}`;
-        for (;;) {
-          const action = await this.askOperator(reason);
-          if (action.action === 'retry') {
-            log.info('operator asked to retry', { orderId: this.orderId, what, operator: action.operator });
-            break;
-          }
-          if (options.cancellable !== false) throw new OrderCancelled(action.reason ?? 'cancelled by an operator');
-          // A carrier may already hold a booking for this order: cancelling now would put
-          // the stock back on sale while the carrier comes for the goods.
-          log.warn('operator cancel refused: a carrier may hold a booking', { orderId: this.orderId, what, operator: action.operator });
-          reason = `${what} failed: ${failureMessage(err)}; it cannot be cancelled now (a carrier may hold a booking): retry`;
-        }
+        const action = await this.operatorDecides(`${what} failed: ${failureMessage(err)}`, options.cancellable !== false);
+        if (action.action === 'cancel') throw new OrderCancelled(action.reason ?? 'cancelled by an operator');
+        log.info('operator asked to retry', { orderId: this.orderId, what, operator: action.operator });
       }
+    }
+  }
+
+  /** The operator's answer; where cancelling is not allowed, a cancel is refused and asked again. */
+  private async operatorDecides(reason: string, cancellable: boolean): Promise<OperatorAction> {
+    for (let asking = reason; ; ) {
+      const action = await this.askOperator(asking);
+      if (action.action === 'retry' || cancellable) return action;
+      // A carrier may already hold a booking for this order: cancelling now would put
+      // the stock back on sale while the carrier comes for the goods.
+      log.warn('operator cancel refused: a carrier may hold a booking', { orderId: this.orderId, operator: action.operator });
+      asking = `${reason}; it cannot be cancelled now (a carrier may hold a booking): retry`;
     }
   }
 
