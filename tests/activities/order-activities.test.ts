@@ -30,6 +30,7 @@ import { BusinessFailure } from '../../src/domain/failures';
 import type { OrderDraft } from '../../src/domain/order';
 import type { OrderStatus } from '../../src/domain/order-status';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { sampleOrder } from '../helpers/orders';
 import { freePort } from '../helpers/free-port';
 
 // The activities of the `orders` and `carriers` task queues, called directly as the plain
@@ -55,23 +56,10 @@ afterAll(() => testDb?.drop());
 // ---- helpers -------------------------------------------------------------------------
 
 function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
-  return {
-    channel: 'web',
-    priority: 'normal',
-    currency: 'EUR',
-    // E-mail only: every announced status gives exactly one notification row.
-    customer: {
-      name: 'Ada Lovelace',
-      email: 'ada@example.com',
-      address: { line1: 'Unter den Linden 1', city: 'Berlin', region: 'BE', postalCode: '10117', country: 'DE' },
-    },
-    items: [
-      { sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 1290 },
-      { sku: 'MUG-STONE-350', quantity: 1, unitPrice: 1850 },
-    ],
-    settlement: { method: 'prepaid' },
-    ...overrides,
-  };
+  const { customer, ...order } = sampleOrder() as OrderDraft;
+  // E-mail only: every announced status gives exactly one notification row.
+  const { phone: _phone, ...emailOnly } = customer;
+  return { ...order, customer: emailOnly, ...overrides };
 }
 
 const t = (version: number, status: OrderStatus, detail?: Record<string, unknown>): Transition =>

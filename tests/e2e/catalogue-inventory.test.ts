@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { products, stockMovements, warehouses } from '../../src/db/schema';
 import { sampleOrder, waitForStatus } from '../helpers/orders';
+import { expectProblem, fields } from '../helpers/problem';
 import { TEST_KEYS, startTestStack, type ApiResponse, type TestStack } from '../helpers/stack';
 
 // The catalogue VERIFY checks against, the warehouses, goods received and the stock
@@ -20,10 +21,8 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 const suffix = () => randomUUID().slice(0, 8).toUpperCase();
-const PROBLEM_JSON = /^application\/problem\+json/;
 const OPERATOR = TEST_KEYS.operator;
 
-type FieldError = { field: string; message: string };
 type Level = { sku: string; warehouse: string; onHand: number; reserved: number; available: number };
 
 function product(overrides: Record<string, unknown> = {}) {
@@ -42,16 +41,6 @@ function product(overrides: Record<string, unknown> = {}) {
 
 function warehouse(overrides: Record<string, unknown> = {}) {
   return { code: `HAM-${suffix()}`, name: 'Hamburg depot', region: 'HH', country: 'DE', postalCode: '20095', ...overrides };
-}
-
-function expectProblem(res: ApiResponse, status: number) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(PROBLEM_JSON);
-  expect(res.body).toMatchObject({ status, title: expect.any(String) });
-}
-
-function fields(res: ApiResponse): string[] {
-  return ((res.body?.errors ?? []) as FieldError[]).map((e) => e.field);
 }
 
 async function count(table: typeof products | typeof warehouses | typeof stockMovements): Promise<number> {

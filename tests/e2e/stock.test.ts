@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { sandboxShipments } from '../../src/db/sandbox-schema';
 import { inventoryLevels, reservations, shipments, stockMovements } from '../../src/db/schema';
+import { ORDER_STATUSES } from '../../src/domain/order-status';
 import { createProduct, isSubsequence, receiveStock, sampleOrder, stockLevel, uniqueSku, waitForStatus, waitForWorkflowStatus } from '../helpers/orders';
 import { startCarrierGate } from '../helpers/carrier-gate';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -14,20 +15,8 @@ import { waitFor } from '../helpers/wait-for';
 
 const WAREHOUSE = 'BER-1';
 
-/** Order statuses reached only once RESERVE set the stock aside. */
-const PAST_RESERVE = new Set([
-  'reserved',
-  'planned',
-  'dispatched',
-  'in_transit',
-  'out_for_delivery',
-  'delivery_exception',
-  'delivered',
-  'signed_off',
-  'awaiting_feedback',
-  'settling',
-  'completed',
-]);
+/** Order statuses reached only once RESERVE set the stock aside: from `reserved` to the end, short of `cancelled`. */
+const PAST_RESERVE = new Set<string>(ORDER_STATUSES.slice(ORDER_STATUSES.indexOf('reserved'), ORDER_STATUSES.indexOf('cancelled')));
 
 const orderOf = (lines: { sku: string; quantity: number }[]) =>
   sampleOrder({ items: lines.map((l) => ({ ...l, unitPrice: 1000 })) });
@@ -76,6 +65,15 @@ describe('stock with long decision windows', () => {
     await stack?.stop();
     await gate?.stop();
   });
+
+  /** An order for more than there is, once both the database and its workflow wait for the customer's decision. */
+  async function orderWaitingForDecision(sku: string, quantity: number): Promise<string> {
+    const created = await stack.api('POST', '/v1/orders', { body: orderOf([{ sku, quantity }]) });
+    const id: string = created.body.id;
+    await waitForStatus(stack, id, 'awaiting_stock_decision');
+    await waitForWorkflowStatus(stack, id, 'awaiting_stock_decision');
+    return id;
+  }
 
   it('never oversells: 50 concurrent one-unit orders for 10 units reserve exactly 10', async () => {
     const sku = uniqueSku('RACE');
@@ -173,11 +171,7 @@ describe('stock with long decision windows', () => {
     const sku = uniqueSku('BACK');
     await createProduct(stack, sku);
     await receiveStock(stack, WAREHOUSE, sku, 1);
-
-    const created = await stack.api('POST', '/v1/orders', { body: orderOf([{ sku, quantity: 3 }]) });
-    const id: string = created.body.id;
-    await waitForStatus(stack, id, 'awaiting_stock_decision');
-    await waitForWorkflowStatus(stack, id, 'awaiting_stock_decision');
+    const id = await orderWaitingForDecision(sku, 3);
 
     const invalid = await stack.api('POST', `/v1/orders/${id}/stockout-response`, { body: { decision: 'maybe' } });
     expect(invalid.status).toBe(422);
@@ -211,11 +205,7 @@ describe('stock with long decision windows', () => {
     const sku = uniqueSku('MEANWHILE');
     await createProduct(stack, sku);
     await receiveStock(stack, WAREHOUSE, sku, 1);
-
-    const created = await stack.api('POST', '/v1/orders', { body: orderOf([{ sku, quantity: 3 }]) });
-    const id: string = created.body.id;
-    await waitForStatus(stack, id, 'awaiting_stock_decision');
-    await waitForWorkflowStatus(stack, id, 'awaiting_stock_decision');
+    const id = await orderWaitingForDecision(sku, 3);
 
     // While the customer thinks it over, the goods arrive: there is enough on the shelf now.
     expect(await receiveStock(stack, WAREHOUSE, sku, 5)).toMatchObject({ onHand: 6, reserved: 0, available: 6 });
