@@ -704,7 +704,7 @@ describe('carrier activities against the carrier sandbox', () => {
       port: 0,
       // Nothing listens there: webhooks fail and are retried later, which is fine here.
       webhookBaseUrl: `http://127.0.0.1:${await freePort()}`,
-      webhookSecret: 'order-activities-test-secret',
+      webhookSecrets: { base: 'order-activities-test-secret' },
       timeScale: 1,
       logger: () => undefined,
     });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, signWebhook } from '../../src/carriers/webhook-signature';
+import { SIGNATURE_HEADER, carrierWebhookSecret, signWebhook } from '../../src/carriers/webhook-signature';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { sandboxEvents } from '../../src/db/sandbox-schema';
 import { trackingEvents } from '../../src/db/schema';
@@ -38,11 +38,18 @@ function trackingEvent(shipment: Shipment, status: TrackingStatus, eventId: stri
   };
 }
 
+/** The secret a carrier signs its webhooks with (the sandbox's, derived per carrier). */
+function secretOf(stack: TestStack, carrier: string): string {
+  const secret = carrierWebhookSecret(stack.config.carriers.webhookSecrets, carrier);
+  if (!secret) throw new Error(`no webhook secret for ${carrier}`);
+  return secret;
+}
+
 async function postWebhook(
   stack: TestStack,
   carrier: string,
   raw: string,
-  signature: string | null = signWebhook(stack.config.carriers.webhookSecret, raw),
+  signature: string | null = signWebhook(secretOf(stack, carrier), raw),
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (signature !== null) headers[SIGNATURE_HEADER] = signature;
@@ -113,7 +120,7 @@ describe('webhooks from a slow carrier', () => {
 
   it('refuses unsigned, wrongly signed, stale and tampered webhooks, and records none of them', async () => {
     const { id, shipment } = await dispatchedOrder(stack);
-    const secret = stack.config.carriers.webhookSecret;
+    const secret = secretOf(stack, shipment.carrier);
     const before = await storedEventIds(stack, id);
 
     const forged = (name: string) => trackingEvent(shipment, 'in_transit', `forged-${name}-${randomUUID()}`);

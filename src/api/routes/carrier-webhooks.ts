@@ -2,7 +2,7 @@ import { and, eq, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { CarrierTrackingEvent } from '../../carriers/carrier-gateway';
-import { SIGNATURE_HEADER, verifyWebhook } from '../../carriers/webhook-signature';
+import { SIGNATURE_HEADER, carrierWebhookSecret, verifyWebhook, type CarrierWebhookSecrets } from '../../carriers/webhook-signature';
 import type { Db } from '../../db/client';
 import { shipments } from '../../db/schema';
 import { trackingEvent } from '../../../workflows/order-messages';
@@ -16,7 +16,7 @@ import { route } from '../route';
 
 const UUID = z.uuid();
 
-export function carrierWebhookRoutes(deps: { db: Db; commands: OrderCommands; webhookSecret: string }) {
+export function carrierWebhookRoutes(deps: { db: Db; commands: OrderCommands; webhookSecrets: CarrierWebhookSecrets }) {
   const { db, commands } = deps;
   return [
     route({
@@ -28,7 +28,11 @@ export function carrierWebhookRoutes(deps: { db: Db; commands: OrderCommands; we
       responses: { 202: 'accepted', 200: 'ignored: the order has ended', 401: 'bad or missing signature', 404: 'no such shipment', 422: 'invalid event' },
       async handler({ req, res, params }) {
         const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const verdict = verifyWebhook(deps.webhookSecret, raw, req.get(SIGNATURE_HEADER));
+        // Each carrier signs with its own secret: one carrier cannot speak for another.
+        const secret = carrierWebhookSecret(deps.webhookSecrets, params.carrier ?? '');
+        const verdict: ReturnType<typeof verifyWebhook> = secret
+          ? verifyWebhook(secret, raw, req.get(SIGNATURE_HEADER))
+          : { ok: false, reason: `no webhook secret is configured for carrier ${JSON.stringify(params.carrier)}` };
         if (!verdict.ok) {
           throw new HttpProblem(401, 'Unauthorized', `webhook signature rejected: ${verdict.reason}`, {
             errors: [{ field: `header.${SIGNATURE_HEADER}`, message: verdict.reason }],
