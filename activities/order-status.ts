@@ -2,6 +2,7 @@ import { and, eq, lt } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { notifications, orderEvents, orders } from '../src/db/schema';
 import { noticeChannels, noticeFor } from '../src/domain/notices';
+import { storableText } from '../src/domain/safe-text';
 import { STAGE_OF_STATUS, type OrderStatus } from '../src/domain/order-status';
 import { orderMissing } from './failures';
 
@@ -66,9 +67,12 @@ export function createStatusActivities(db: Db) {
 
     /** Raises or clears the flag that tells operators an order needs a human. */
     async recordAttention(input: { orderId: string; needsAttention: boolean; reason?: string }): Promise<void> {
+      // The reason often quotes a failure, which may quote text Postgres refuses (a NUL
+      // from a carrier): the flag must be recorded all the same.
+      const reason = input.needsAttention && input.reason !== undefined ? storableText(input.reason) : null;
       await db
         .update(orders)
-        .set({ needsAttention: input.needsAttention, attentionReason: input.needsAttention ? (input.reason ?? null) : null, updatedAt: new Date() })
+        .set({ needsAttention: input.needsAttention, attentionReason: reason, updatedAt: new Date() })
         .where(eq(orders.id, input.orderId));
     },
   };

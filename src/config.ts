@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration, scaleDuration } from './domain/duration';
 import type { OrderSettings } from './domain/order-settings';
+import type { CarrierWebhookSecrets } from './carriers/webhook-signature';
 
 // Every setting orderflow reads from the environment, in one place. The keys of the
 // schema are the variable names, so a bad value is reported by the name a user typed.
@@ -47,6 +48,47 @@ const apiKeys = z
     return keys;
   });
 
+const CARRIER_CODE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** CARRIER_WEBHOOK_SECRETS: `carrier=secret,…` or a JSON object `{"carrier":"secret"}`. */
+const carrierSecrets = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    let entries: [string, unknown][];
+    if (text.trim().startsWith('{')) {
+      try {
+        const json: unknown = JSON.parse(text);
+        entries = json !== null && typeof json === 'object' && !Array.isArray(json) ? Object.entries(json) : [];
+      } catch {
+        entries = [];
+      }
+      if (entries.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'not a JSON object of carrier: secret' });
+        return z.NEVER;
+      }
+    } else {
+      entries = text.split(',').map((pair) => {
+        const eq = pair.indexOf('=');
+        return eq < 0 ? [pair.trim(), undefined] : [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+      });
+    }
+    const secrets: Record<string, string> = {};
+    for (const [index, [carrier, secret]] of entries.entries()) {
+      // Never echo a secret; the carrier code is safe to name.
+      if (!CARRIER_CODE.test(carrier) || typeof secret !== 'string' || secret.length < 16 || Object.hasOwn(secrets, carrier)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1}${CARRIER_CODE.test(carrier) ? ` (${carrier})` : ''} is not carrier=secret (carrier codes in lower case, each once; secrets at least 16 characters)`,
+        });
+        return z.NEVER;
+      }
+      secrets[carrier] = secret;
+    }
+    return secrets;
+  });
+
 const EnvSchema = z.object({
   PORT: port(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -76,6 +118,7 @@ const EnvSchema = z.object({
   CARRIER_SANDBOX_PORT: port(3001),
   CARRIER_API_URL: url.optional(),
   CARRIER_WEBHOOK_SECRET: z.string().min(16).optional(),
+  CARRIER_WEBHOOK_SECRETS: carrierSecrets,
   CARRIER_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -102,10 +145,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CERT_PATH: set it together with TEMPORAL_TLS_KEY_PATH');
   }
   // The sandbox's secret is in this source: fine for the sandbox, a forgery kit for a
-  // real carrier's webhooks.
-  if (e.CARRIER_SANDBOX === 'off' && e.CARRIER_API_URL && !e.CARRIER_WEBHOOK_SECRET) {
+  // real carrier's webhooks. And one secret shared by real carriers would let each of them
+  // sign the others' events: real carriers each have their own.
+  if (e.CARRIER_SANDBOX === 'off' && e.CARRIER_API_URL && !e.CARRIER_WEBHOOK_SECRETS) {
     throw new ConfigError(
-      'Invalid configuration:\n  CARRIER_WEBHOOK_SECRET: set it (16+ characters, as agreed with the carrier) when CARRIER_SANDBOX=off and CARRIER_API_URL points at a carrier API',
+      'Invalid configuration:\n  CARRIER_WEBHOOK_SECRETS: set it (carrier=secret,…; 16+ characters each, as agreed with each carrier) when CARRIER_SANDBOX=off and CARRIER_API_URL points at a carrier API',
     );
   }
   const scale = e.ORDERFLOW_TIME_SCALE;
@@ -148,7 +192,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sandbox: e.CARRIER_SANDBOX === 'on',
       sandboxPort: e.CARRIER_SANDBOX_PORT,
       apiUrl: e.CARRIER_API_URL,
-      webhookSecret: e.CARRIER_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET,
+      // Per carrier: explicit secrets win; otherwise each is derived from the base secret.
+      webhookSecrets: {
+        perCarrier: e.CARRIER_WEBHOOK_SECRETS,
+        base: e.CARRIER_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET,
+      } satisfies CarrierWebhookSecrets,
       rateLimitPerSecond: e.CARRIER_RATE_LIMIT_PER_SECOND,
     },
     logLevel: e.LOG_LEVEL,

@@ -89,7 +89,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         apiKeys: options.apiKeys,
         taskQueues: config.temporal.taskQueues,
         orderSettings: config.orderSettings,
-        webhookSecret: config.carriers.webhookSecret,
+        webhookSecrets: config.carriers.webhookSecrets,
         log: (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`),
         answerTimeoutMs: options.answerTimeoutMs,
       });
@@ -113,7 +113,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         port: config.carriers.sandboxPort,
         host: config.http.host,
         webhookBaseUrl: webhookBase,
-        webhookSecret: config.carriers.webhookSecret,
+        webhookSecrets: config.carriers.webhookSecrets,
         timeScale: config.timeScale,
         logger: () => undefined,
       });

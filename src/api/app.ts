@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import express from 'express';
 import type { Client } from '@temporalio/client';
+import type { CarrierWebhookSecrets } from '../carriers/webhook-signature';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { orders } from '../db/schema';
@@ -21,7 +22,7 @@ export interface ApiDeps {
   apiKeys: { role: NonNullable<Config['apiKeys']>[number]['role']; key: string }[];
   taskQueues: Config['temporal']['taskQueues'];
   orderSettings: Config['orderSettings'];
-  webhookSecret: string;
+  webhookSecrets: CarrierWebhookSecrets;
   log?: (message: string, error?: unknown) => void;
   answerTimeoutMs?: number;
 }
@@ -44,7 +45,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...orderRoutes({ db: deps.db, commands }),
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, commands, log }),
-    ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecret: deps.webhookSecret }),
+    ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(

@@ -1,3 +1,4 @@
+import { textFault } from '../domain/safe-text';
 import { HttpProblem } from './problem';
 
 // Keyset pages for the lists (orders, catalogue, stock): the cursor is the last row's sort key, opaque to
@@ -15,7 +16,7 @@ export function decodeCursor(cursor: string, parts: number): string[] {
   } catch {
     key = undefined;
   }
-  if (!Array.isArray(key) || key.length !== parts || !key.every((k) => typeof k === 'string' && k.length > 0 && k.length <= 64)) {
+  if (!Array.isArray(key) || key.length !== parts || !key.every((k) => typeof k === 'string' && k.length > 0 && k.length <= 64 && !textFault(k))) {
     throw badCursor();
   }
   return key as string[];

@@ -2,7 +2,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { Role } from '../config';
 import { requireRole, type Caller, type Keyring } from './auth';
-import { HttpProblem, validationProblem } from './problem';
+import { findTextFaults } from '../domain/safe-text';
+import { HttpProblem, PROBLEM_TYPE_BASE, validationProblem, type FieldError } from './problem';
 
 /** What an Idempotency-Key may be: 1 to 255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -45,6 +46,7 @@ export function mount(router: Router, routes: readonly RouteSpec[], ring: Keyrin
     if (spec.access === 'carrier-signature') chain.push(express.raw({ type: () => true, limit: '256kb' }));
     else if (spec.body) chain.push(express.json({ limit: '1mb', type: () => true }));
     chain.push(async (req, res) => {
+      refuseUnstorableText(req);
       let body: unknown;
       if (spec.body) {
         const parsed = spec.body.safeParse(req.body ?? {});
@@ -70,4 +72,26 @@ export function mount(router: Router, routes: readonly RouteSpec[], ring: Keyrin
     });
     router[spec.method](spec.path, ...chain);
   }
+}
+
+/**
+ * Text Postgres cannot store (a NUL, a lone surrogate) is refused before anything reads
+ * it: deep in a body, in a filter, a cursor or a path segment, on every route alike.
+ * Body fields are named as zod names them (customer.name); the rest by where they came
+ * from (query.status, path.id). A raw body (the carrier webhook) is its route's to check.
+ */
+function refuseUnstorableText(req: Request): void {
+  const errors: FieldError[] = [
+    ...findTextFaults(Buffer.isBuffer(req.body) ? undefined : req.body).map((f) => ({ field: f.path.join('.') || 'body', message: f.message })),
+    ...findTextFaults(req.query).map((f) => ({ field: ['query', ...f.path].join('.'), message: f.message })),
+    ...findTextFaults(req.params).map((f) => ({ field: ['path', ...f.path].join('.'), message: f.message })),
+  ];
+  if (errors.length > 0) throw textProblem(errors);
+}
+
+export function textProblem(errors: FieldError[]): HttpProblem {
+  return new HttpProblem(422, 'Invalid request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), {
+    type: `${PROBLEM_TYPE_BASE}validation`,
+    errors,
+  });
 }

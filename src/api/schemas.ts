@@ -53,6 +53,18 @@ const OrderLines = z
     message: 'the order total is too large to be represented exactly',
   });
 
+// Postgres has no year 0 and no year 10000 (9999-12-31T23:59:59-01:00 is one, in UTC):
+// an instant outside this range would reach it only to fail there.
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(10_000, 0, 1) - 1;
+const inRange = (value: string) => {
+  const ms = new Date(value).getTime();
+  return ms >= EARLIEST && ms <= LATEST;
+};
+const RANGE_MESSAGE = 'a time between 1970-01-01 and 9999-12-31 (UTC)';
+/** An ISO 8601 date-time with an offset, within the range the database can store. */
+export const Instant = z.iso.datetime({ offset: true }).refine(inRange, RANGE_MESSAGE);
+
 export const CreateOrderBody = z.strictObject({
   externalId: text(100).optional(),
   channel: z.enum(CHANNELS),
@@ -62,7 +74,7 @@ export const CreateOrderBody = z.strictObject({
   customer: Customer,
   items: OrderLines,
   settlement: z.strictObject({ method: z.enum(SETTLEMENT_METHODS) }),
-  requestedDeliveryBy: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+  requestedDeliveryBy: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).refine(inRange, RANGE_MESSAGE).optional(),
 });
 export type CreateOrderBody = z.output<typeof CreateOrderBody>;
 
@@ -114,8 +126,8 @@ export const OrdersQuery = z.strictObject({
   customerId: text(254).optional(),
   externalId: text(100).optional(),
   needsAttention: z.stringbool().optional(),
-  createdFrom: z.iso.datetime({ offset: true }).optional(),
-  createdTo: z.iso.datetime({ offset: true }).optional(),
+  createdFrom: Instant.optional(),
+  createdTo: Instant.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
@@ -174,4 +186,12 @@ export const InventoryQuery = z.strictObject({
   cursor: pageCursor,
 });
 
-export const OrderIdParam = z.union([z.uuid(), z.string().regex(/^OF-\d+$/, 'an order id (UUID) or number (OF-…)')]);
+// A UUID in any case is the same order: workflow ids are case-sensitive, so they are
+// lower-cased here, once, before anything looks an order up. Numbers read aloud as of-1 too.
+export const OrderIdParam = z.union([
+  z.uuid().transform((id) => id.toLowerCase()),
+  z
+    .string()
+    .regex(/^OF-\d+$/i, 'an order id (UUID) or number (OF-…)')
+    .transform((n) => n.toUpperCase()),
+]);

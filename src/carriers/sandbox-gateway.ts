@@ -3,11 +3,12 @@ import {
   Booking,
   BookingRequest,
   CarrierRejection,
-  CarrierTrackingEvent,
+  type CarrierTrackingEvent,
   RateQuote,
   RateRequest,
   type CarrierGateway,
 } from './carrier-gateway';
+import { parsePolledEvents, type RefusedTrackingEvent } from './tracking-event-schema';
 
 // Talks to a carrier API shaped like the sandbox's over HTTP. The split of failures is what
 // Temporal needs: a CarrierRejection is the carrier's "no" (the activity turns it into a
@@ -17,10 +18,13 @@ export interface HttpCarrierGatewayOptions {
   baseUrl: string;
   /** Per request, including reading the body. */
   timeoutMs?: number;
+  /** Told of each tracking event in a poll answer that is set aside as unusable. */
+  onRefusedEvent?: (shipment: { carrier: string; trackingNumber: string }, refused: RefusedTrackingEvent) => void;
 }
 
 const QuotesResponse = z.object({ quotes: z.array(RateQuote) });
-const TrackingResponse = Booking.extend({ events: z.array(CarrierTrackingEvent) });
+// Events are parsed one by one (see track): one bad event must not fail the whole answer.
+const TrackingResponse = Booking.extend({ events: z.array(z.unknown()) });
 const Problem = z.object({ code: z.string().optional(), title: z.string().optional(), detail: z.string().optional() }).loose();
 
 // Too many requests and request timeouts are 4xx but say "later", not "no".
@@ -29,10 +33,15 @@ const TRANSIENT_4XX = new Set([408, 425, 429]);
 export class HttpCarrierGateway implements CarrierGateway {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly onRefusedEvent: NonNullable<HttpCarrierGatewayOptions['onRefusedEvent']>;
 
-  constructor({ baseUrl, timeoutMs = 10_000 }: HttpCarrierGatewayOptions) {
+  constructor({ baseUrl, timeoutMs = 10_000, onRefusedEvent }: HttpCarrierGatewayOptions) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = timeoutMs;
+    this.onRefusedEvent =
+      onRefusedEvent ??
+      ((shipment, refused) =>
+        console.warn(`[carriers] ${shipment.carrier} ${shipment.trackingNumber}: tracking event ${refused.eventId ?? `#${refused.index}`} set aside: ${refused.reason}`));
   }
 
   async quote(request: RateRequest): Promise<RateQuote[]> {
@@ -50,7 +59,14 @@ export class HttpCarrierGateway implements CarrierGateway {
     if (shipment.carrier !== carrier) {
       throw new CarrierRejection(`${trackingNumber} is a ${shipment.carrier} shipment, not ${carrier}`, 'shipment_not_found');
     }
-    return shipment.events;
+    const { events, refused } = parsePolledEvents(shipment.events);
+    for (const r of refused) this.onRefusedEvent({ carrier, trackingNumber }, r);
+    // An event about another parcel (or carrier) in this answer is not this parcel's news.
+    return events.filter((e) => {
+      const mine = e.carrier === carrier && e.trackingNumber === trackingNumber;
+      if (!mine) this.onRefusedEvent({ carrier, trackingNumber }, { index: -1, eventId: e.eventId, reason: `it is about ${e.carrier} ${e.trackingNumber}` });
+      return mine;
+    });
   }
 
   private async call<T>(

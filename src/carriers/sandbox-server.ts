@@ -10,7 +10,7 @@ import { sandboxEvents, sandboxShipments } from '../db/sandbox-schema';
 import { scaleDuration } from '../domain/duration';
 import { Booking, BookingRequest, CarrierTrackingEvent, RateRequest, type TrackingStatus } from './carrier-gateway';
 import { billingCurrency, findCarrier, priceService, quoteRates, type SandboxCarrier } from './sandbox-rate-card';
-import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
+import { SIGNATURE_HEADER, carrierWebhookSecret, signWebhook, type CarrierWebhookSecrets } from './webhook-signature';
 
 // A stand-in for a multi-carrier API: quotes, bookings with idempotency keys, tracking,
 // and signed webhooks pushed back to orderflow on the (scaled) schedule a real parcel
@@ -23,7 +23,8 @@ export interface CarrierSandboxOptions {
   host?: string;
   /** orderflow's public URL; a function when it is only known after the sandbox starts. */
   webhookBaseUrl: string | (() => string);
-  webhookSecret: string;
+  /** Each carrier signs its webhooks with its own secret. */
+  webhookSecrets: CarrierWebhookSecrets;
   /** ORDERFLOW_TIME_SCALE: 1 is real time, 0.001 turns a day into 86 s. */
   timeScale: number;
   /** How often the dispatcher looks for due events. */
@@ -391,7 +392,7 @@ interface Dispatcher {
 }
 
 function createDispatcher(options: CarrierSandboxOptions, log: (message: string) => void): Dispatcher {
-  const { db, webhookSecret } = options;
+  const { db, webhookSecrets } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const retryBaseMs = options.retryBaseMs ?? 500;
   let stopped = false;
@@ -458,12 +459,14 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
     const target = targetFor(shipment.carrier);
     let failure: string;
     try {
+      const secret = carrierWebhookSecret(webhookSecrets, shipment.carrier);
+      if (secret === undefined) throw new Error(`no webhook secret for carrier ${shipment.carrier}`);
       const body = JSON.stringify(toTrackingEvent(event, shipment));
       const response = await fetch(target, {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhook(webhookSecret, body),
+          [SIGNATURE_HEADER]: signWebhook(secret, body),
           'User-Agent': 'orderflow-carrier-sandbox',
         },
         body,

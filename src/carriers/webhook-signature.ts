@@ -73,3 +73,24 @@ export function verifyWebhook(
   for (const candidate of signatures) matched = timingSafeEqual(candidate, expected) || matched;
   return matched ? { ok: true } : { ok: false, reason: 'signature does not match' };
 }
+
+/**
+ * Where each carrier's webhook secret comes from: an explicit secret per carrier (real
+ * carriers: each agrees its own), or else one derived per carrier from a base secret (the
+ * sandbox), so that no carrier can sign another carrier's events.
+ */
+export interface CarrierWebhookSecrets {
+  perCarrier?: Readonly<Record<string, string>>;
+  base?: string;
+}
+
+/** A carrier's own secret from a base secret: HMAC, so knowing one tells nothing of another. */
+export function deriveCarrierSecret(base: string, carrier: string): string {
+  return createHmac('sha256', base).update(`carrier-webhook:${carrier}`).digest('hex');
+}
+
+/** The secret a carrier's webhooks are signed with, or undefined when that carrier has none. */
+export function carrierWebhookSecret(secrets: CarrierWebhookSecrets, carrier: string): string | undefined {
+  if (secrets.perCarrier) return Object.hasOwn(secrets.perCarrier, carrier) ? secrets.perCarrier[carrier] : undefined;
+  return secrets.base === undefined ? undefined : deriveCarrierSecret(secrets.base, carrier);
+}

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     port: config.carriers.sandboxPort,
     host: config.http.host,
     webhookBaseUrl,
-    webhookSecret: config.carriers.webhookSecret,
+    webhookSecrets: config.carriers.webhookSecrets,
     timeScale: config.timeScale,
   });
   console.log(`[carrier-sandbox] webhooks go to ${webhookBaseUrl}/v1/carriers/{carrier}/webhooks (time scale ${config.timeScale})`);

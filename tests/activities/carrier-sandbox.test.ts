@@ -14,7 +14,7 @@ import {
 } from '../../src/carriers/carrier-gateway';
 import { HttpCarrierGateway } from '../../src/carriers/sandbox-gateway';
 import { startCarrierSandbox, type CarrierSandbox, type CarrierSandboxOptions } from '../../src/carriers/sandbox-server';
-import { SIGNATURE_HEADER, verifyWebhook } from '../../src/carriers/webhook-signature';
+import { SIGNATURE_HEADER, deriveCarrierSecret, verifyWebhook } from '../../src/carriers/webhook-signature';
 import { openDatabase, type Database } from '../../src/db/client';
 import { sandboxEvents, sandboxShipments } from '../../src/db/sandbox-schema';
 import { waitFor } from '../helpers/wait-for';
@@ -93,7 +93,7 @@ async function sandbox(options: Partial<CarrierSandboxOptions> = {}) {
     db: database.db,
     port: 0,
     webhookBaseUrl: receiver.url,
-    webhookSecret: SECRET,
+    webhookSecrets: { base: SECRET },
     timeScale: 1,
     pollIntervalMs: 20,
     retryBaseMs: 20,
@@ -192,7 +192,10 @@ describe('carrier sandbox over HTTP', { timeout: 20_000 }, () => {
     expect(accepted.map((d) => d.event.status)).toEqual(ALL_STATUSES);
     for (const delivery of accepted) {
       expect(delivery.carrier).toBe('swiftship');
-      expect(verifyWebhook(SECRET, delivery.rawBody, delivery.signature)).toEqual({ ok: true });
+      // Signed with swiftship's own secret, which no other carrier's secret opens.
+      expect(verifyWebhook(deriveCarrierSecret(SECRET, 'swiftship'), delivery.rawBody, delivery.signature)).toEqual({ ok: true });
+      expect(verifyWebhook(deriveCarrierSecret(SECRET, 'terraline'), delivery.rawBody, delivery.signature).ok).toBe(false);
+      expect(verifyWebhook(SECRET, delivery.rawBody, delivery.signature).ok).toBe(false);
       expect(verifyWebhook('a-different-secret-entirely', delivery.rawBody, delivery.signature).ok).toBe(false);
       expect(delivery.event).toMatchObject({ trackingNumber: booking.trackingNumber, reference: booking.reference });
     }

@@ -617,6 +617,36 @@ describe('after dispatch', () => {
     expect(batched).toMatchObject({ status: 'delivered', deliveredAt: hours(30), lastTrackingAt: hours(40) });
   });
 
+  it("recordTracking stores what Postgres can hold of a poison event, skips what it cannot, and never another carrier's shipment", async () => {
+    // Such events are refused at the webhook and cleaned in poll answers; these stand for
+    // ones already in a running order's history, which must not fail the activity for ever.
+    const o = await dispatchedOrder();
+    const booking = o.bookings[0]!;
+    const dirty = { ...trackingEvent(booking, 'in_transit', hours(10)), description: 'sorted\u0000 at hub \ud800', location: 'Berlin\u0000' };
+    const yearZero = { ...trackingEvent(booking, 'exception', hours(11)), occurredAt: '0000-01-01T00:00:00.000Z' };
+    const foreign = { ...trackingEvent(booking, 'delivered', hours(12)), carrier: 'someothercarrier', trackingNumber: 'OTHER-1' };
+    const after = trackingEvent(booking, 'out_for_delivery', hours(13));
+    expect(
+      await acts.recordTracking({ orderId: o.orderId, events: [dirty, yearZero, foreign, after], transitions: [t(6, 'in_transit'), t(7, 'out_for_delivery')] }),
+    ).toEqual({ recorded: 2 });
+    const stored = await db.select().from(trackingEvents).where(eq(trackingEvents.orderId, o.orderId)).orderBy(trackingEvents.id);
+    expect(stored.map((e) => [e.carrierEventId, e.description, e.location])).toEqual([
+      [dirty.eventId, 'sorted at hub \ufffd', 'Berlin'],
+      [after.eventId, 'out_for_delivery', 'Berlin'],
+    ]);
+    const [shipment] = await shipmentsOf(o.orderId);
+    expect(shipment).toMatchObject({ status: 'out_for_delivery', deliveredAt: null });
+    expect(await orderRow(o.orderId)).toMatchObject({ status: 'out_for_delivery', stateVersion: 7 });
+  });
+
+  it('recordAttention records the flag even when its reason quotes text Postgres refuses', async () => {
+    const o = await placeOrder();
+    await acts.recordAttention({ orderId: o.orderId, needsAttention: true, reason: 'recordTracking failed: invalid byte sequence "\u0000" \udc00' });
+    expect(await orderRow(o.orderId)).toMatchObject({ needsAttention: true, attentionReason: 'recordTracking failed: invalid byte sequence "" \ufffd' });
+    await acts.recordAttention({ orderId: o.orderId, needsAttention: false });
+    expect(await orderRow(o.orderId)).toMatchObject({ needsAttention: false, attentionReason: null });
+  });
+
   it('recordSignOff, recordFeedback and settleOrder each write once; the journal balances', async () => {
     const { orderId } = order;
     const proof = { recipientName: 'Ada Lovelace', credential: { type: 'order_number' as const, value: order.number }, packagingIntact: true, quantitiesMatch: true };
@@ -704,7 +734,7 @@ describe('carrier activities against the carrier sandbox', () => {
       port: 0,
       // Nothing listens there: webhooks fail and are retried later, which is fine here.
       webhookBaseUrl: `http://127.0.0.1:${await freePort()}`,
-      webhookSecret: 'order-activities-test-secret',
+      webhookSecrets: { base: 'order-activities-test-secret' },
       timeScale: 1,
       logger: () => undefined,
     });

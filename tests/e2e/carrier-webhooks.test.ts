@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, signWebhook } from '../../src/carriers/webhook-signature';
+import { SIGNATURE_HEADER, carrierWebhookSecret, signWebhook } from '../../src/carriers/webhook-signature';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { sandboxEvents } from '../../src/db/sandbox-schema';
 import { trackingEvents } from '../../src/db/schema';
@@ -38,11 +38,18 @@ function trackingEvent(shipment: Shipment, status: TrackingStatus, eventId: stri
   };
 }
 
+/** The secret a carrier signs its webhooks with (the sandbox's, derived per carrier). */
+function secretOf(stack: TestStack, carrier: string): string {
+  const secret = carrierWebhookSecret(stack.config.carriers.webhookSecrets, carrier);
+  if (!secret) throw new Error(`no webhook secret for ${carrier}`);
+  return secret;
+}
+
 async function postWebhook(
   stack: TestStack,
   carrier: string,
   raw: string,
-  signature: string | null = signWebhook(stack.config.carriers.webhookSecret, raw),
+  signature: string | null = signWebhook(secretOf(stack, carrier), raw),
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (signature !== null) headers[SIGNATURE_HEADER] = signature;
@@ -113,7 +120,7 @@ describe('webhooks from a slow carrier', () => {
 
   it('refuses unsigned, wrongly signed, stale and tampered webhooks, and records none of them', async () => {
     const { id, shipment } = await dispatchedOrder(stack);
-    const secret = stack.config.carriers.webhookSecret;
+    const secret = secretOf(stack, shipment.carrier);
     const before = await storedEventIds(stack, id);
 
     const forged = (name: string) => trackingEvent(shipment, 'in_transit', `forged-${name}-${randomUUID()}`);
@@ -260,6 +267,85 @@ describe('webhooks from a slow carrier', () => {
   });
 });
 
+describe('one carrier cannot speak for another', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ ORDERFLOW_TIME_SCALE: '0.01' });
+    await seedDemoCatalogue(stack.db);
+  });
+  afterAll(() => stack?.stop());
+
+  it("refuses a webhook signed with another carrier's secret, and an event naming another carrier's shipment", async () => {
+    const { id, shipment } = await dispatchedOrder(stack);
+    const other = shipment.carrier === 'swiftship' ? 'terraline' : 'swiftship';
+    expect(secretOf(stack, other)).not.toBe(secretOf(stack, shipment.carrier));
+    const before = await storedEventIds(stack, id);
+
+    // The other carrier's secret does not open this carrier's route.
+    const event = trackingEvent(shipment, 'delivered', `cross-secret-${randomUUID()}`);
+    const raw = JSON.stringify(event);
+    const wrongKey = await postWebhook(stack, shipment.carrier, raw, signWebhook(secretOf(stack, other), raw));
+    expect(wrongKey.status).toBe(401);
+    expect(wrongKey.headers.get('content-type')).toMatch(/application\/problem\+json/);
+
+    // The other carrier, on its own route with its own secret, names this carrier's
+    // shipment by its reference (our shipment id): not its shipment, so not found.
+    const foreign = { ...trackingEvent(shipment, 'delivered', `cross-ref-${randomUUID()}`), carrier: other, trackingNumber: 'XX000000000' };
+    const refused = await postWebhook(stack, other, JSON.stringify(foreign));
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    // …nor by the shipment's tracking number.
+    const byNumber = { ...trackingEvent(shipment, 'delivered', `cross-number-${randomUUID()}`), carrier: other, reference: randomUUID() };
+    expect((await postWebhook(stack, other, JSON.stringify(byNumber))).status).toBe(404);
+
+    // Nothing reached the order: a signed marker of its own carrier flushes the path.
+    const marker = trackingEvent(shipment, 'label_created', `marker-${randomUUID()}`);
+    expect((await send(stack, marker)).status).toBe(202);
+    await waitForStored(stack, id, marker.eventId);
+    expect((await storedEventIds(stack, id)).sort()).toEqual([...before, marker.eventId].sort());
+    const order = (await stack.api('GET', `/v1/orders/${id}`)).body;
+    expect(order.status).toBe('dispatched');
+    expect(order.shipments[0].status).toBe('label_created');
+  });
+});
+
+describe('poison tracking events', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ ORDERFLOW_TIME_SCALE: '0.01' });
+    await seedDemoCatalogue(stack.db);
+  });
+  afterAll(() => stack?.stop());
+
+  it('refuses an event with a NUL, a lone surrogate or a time Postgres cannot hold, and the events behind it still go through', async () => {
+    const { id, shipment } = await dispatchedOrder(stack);
+    const poisons: [string, Record<string, unknown>, string][] = [
+      ['NUL in the description', { description: 'left at the door\u0000' }, 'description'],
+      ['lone surrogate in the location', { location: 'hub \ud800' }, 'location'],
+      ['year 0000', { occurredAt: '0000-01-01T00:00:00Z' }, 'occurredAt'],
+      ['year 10000 in UTC', { occurredAt: '9999-12-31T23:59:59-01:00' }, 'occurredAt'],
+    ];
+    for (const [what, change, field] of poisons) {
+      const poison = { ...trackingEvent(shipment, 'in_transit', `poison-${randomUUID()}`), ...change };
+      const res = await send(stack, poison as ReturnType<typeof trackingEvent>);
+      expect({ what, status: res.status }).toEqual({ what, status: 422 });
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(res.body.errors.map((e: { field: string }) => e.field), what).toContain(field);
+    }
+
+    // The parcel's next events are not held up behind them.
+    const inTransit = trackingEvent(shipment, 'in_transit', `after-poison-${randomUUID()}`, 1);
+    expect((await send(stack, inTransit)).status).toBe(202);
+    await waitForStatus(stack, id, 'in_transit', 10_000);
+    await waitForStored(stack, id, inTransit.eventId);
+    const order = (await stack.api('GET', `/v1/orders/${id}`)).body;
+    expect(order.needsAttention).toBe(false);
+    expect((await storedEventIds(stack, id)).filter((e) => e.startsWith('poison-'))).toEqual([]);
+  });
+});
+
 describe('a carrier whose webhooks never arrive', () => {
   // The sandbox pushes its webhooks to a port where nothing listens; orderflow still
   // asks the carrier's tracking API itself every poll interval (12 h ≈ 0.4 s here).
@@ -271,7 +357,7 @@ describe('a carrier whose webhooks never arrive', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('learns of the delivery by polling, and ignores webhooks once the order has ended', async () => {
+  it('learns of the delivery by polling, and keeps the events a carrier sends after the order has ended', async () => {
     const created = await stack.api('POST', '/v1/orders', { body: sampleOrder() });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
@@ -295,7 +381,8 @@ describe('a carrier whose webhooks never arrive', () => {
       .where(and(eq(trackingEvents.orderId, id), inArray(trackingEvents.carrierEventId, pushed.map((e) => e.eventId))));
     expect(stored.map((e) => e.eventId).sort()).toEqual(pushed.map((e) => e.eventId).sort());
 
-    // Finish the order, then a carrier's late webhook is answered but changes nothing.
+    // Finish the order, then a carrier's late webhook is kept on the shipment, once, and
+    // moves nothing: the order has ended.
     expect((await stack.api('POST', `/v1/orders/${id}/sign-off`, { body: SIGN_OFF(delivered.number) })).status).toBe(200);
     expect((await stack.api('POST', `/v1/orders/${id}/feedback`, { body: FEEDBACK })).status).toBe(200);
     await waitForStatus(stack, id, 'completed');
@@ -309,10 +396,25 @@ describe('a carrier whose webhooks never arrive', () => {
 
     const before = await storedEventIds(stack, id);
     const ship = { id: shipment.id, carrier: shipment.carrier, trackingNumber: shipment.trackingNumber };
-    const afterwards = await send(stack, trackingEvent(ship, 'exception', `after-end-${randomUUID()}`));
+    const lateEvent = { ...trackingEvent(ship, 'exception', `after-end-${randomUUID()}`), description: 'parcel returned: damaged on delivery' };
+    const afterwards = await send(stack, lateEvent);
     expect(afterwards.status).toBe(200);
-    expect(afterwards.body).toMatchObject({ accepted: false, orderId: id });
-    expect(await storedEventIds(stack, id)).toEqual(before);
-    expect((await stack.api('GET', `/v1/orders/${id}`)).body.status).toBe('completed');
+    expect(afterwards.body).toMatchObject({ accepted: true, stored: true, orderEnded: true, orderId: id, eventId: lateEvent.eventId });
+    expect((await storedEventIds(stack, id)).sort()).toEqual([...before, lateEvent.eventId].sort());
+    // The same event again is answered the same way and kept once.
+    const again = await send(stack, lateEvent);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ accepted: true, stored: false, orderEnded: true, orderId: id });
+    expect((await storedEventIds(stack, id)).filter((e) => e === lateEvent.eventId)).toHaveLength(1);
+
+    const tracking = await stack.api('GET', `/v1/orders/${id}/tracking`);
+    expect(tracking.status).toBe(200);
+    expect(tracking.body.shipments[0].events).toEqual(
+      expect.arrayContaining([expect.objectContaining({ status: 'exception', description: 'parcel returned: damaged on delivery' })]),
+    );
+    // Kept, not acted on: the order and the shipment stay where they ended.
+    const ended = (await stack.api('GET', `/v1/orders/${id}`)).body;
+    expect(ended.status).toBe('completed');
+    expect(ended.shipments[0].status).toBe('delivered');
   });
 });

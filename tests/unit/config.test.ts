@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { carrierWebhookSecret, deriveCarrierSecret } from '../../src/carriers/webhook-signature';
 import { ConfigError, loadConfig } from '../../src/config';
 
 // Every setting comes from the environment; a bad value is reported by the name the
@@ -134,13 +135,30 @@ describe('loadConfig', () => {
     });
   }
 
-  it('refuses a carrier API without a webhook secret of its own, and names the variable', () => {
-    const error = configError({ CARRIER_SANDBOX: 'off', CARRIER_API_URL: 'https://api.carrier.example' });
-    expect(error.name).toBe('ConfigError');
-    expect(error.message).toContain('CARRIER_WEBHOOK_SECRET:');
-    const config = loadConfig({ CARRIER_SANDBOX: 'off', CARRIER_API_URL: 'https://api.carrier.example', CARRIER_WEBHOOK_SECRET: 'agreed-with-the-carrier-0001' });
-    expect(config.carriers.webhookSecret).toBe('agreed-with-the-carrier-0001');
-    expect(loadConfig({}).carriers.webhookSecret).toBe('orderflow-sandbox-webhook-secret');
+  it('refuses a carrier API without webhook secrets of its own, one per carrier, and names the variable', () => {
+    const real = { CARRIER_SANDBOX: 'off', CARRIER_API_URL: 'https://api.carrier.example' };
+    expect(configError(real).message).toContain('CARRIER_WEBHOOK_SECRETS:');
+    // One secret for every carrier is what let one carrier sign another's events.
+    expect(configError({ ...real, CARRIER_WEBHOOK_SECRET: 'agreed-with-the-carrier-0001' }).message).toContain('CARRIER_WEBHOOK_SECRETS:');
+
+    const csv = loadConfig({ ...real, CARRIER_WEBHOOK_SECRETS: 'swiftship=swiftship-secret-0001, terraline=terraline-secret-0001' });
+    expect(carrierWebhookSecret(csv.carriers.webhookSecrets, 'swiftship')).toBe('swiftship-secret-0001');
+    expect(carrierWebhookSecret(csv.carriers.webhookSecrets, 'terraline')).toBe('terraline-secret-0001');
+    expect(carrierWebhookSecret(csv.carriers.webhookSecrets, 'budgetpost')).toBeUndefined();
+    const json = loadConfig({ ...real, CARRIER_WEBHOOK_SECRETS: '{"swiftship":"swiftship-secret-0001"}' });
+    expect(carrierWebhookSecret(json.carriers.webhookSecrets, 'swiftship')).toBe('swiftship-secret-0001');
+
+    for (const bad of ['swiftship=short', 'swiftship', 'Swift Ship=swiftship-secret-0001', 'a=aaaaaaaaaaaaaaaa,a=bbbbbbbbbbbbbbbb', '{"swiftship":1}', '[]']) {
+      const message = configError({ ...real, CARRIER_WEBHOOK_SECRETS: bad }).message;
+      expect(message).toContain('CARRIER_WEBHOOK_SECRETS:');
+      expect(message).not.toContain('aaaaaaaaaaaaaaaa');
+    }
+
+    // The sandbox: each carrier's secret derived from the one dev secret, all different.
+    const sandbox = loadConfig({}).carriers.webhookSecrets;
+    const swift = carrierWebhookSecret(sandbox, 'swiftship');
+    expect(swift).toBe(deriveCarrierSecret('orderflow-sandbox-webhook-secret', 'swiftship'));
+    expect(swift).not.toBe(carrierWebhookSecret(sandbox, 'terraline'));
   });
 
   it('reports every bad variable at once', () => {
