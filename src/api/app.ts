@@ -49,7 +49,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...healthRoutes({ db: deps.db, client: deps.client }),
     ...orderRoutes({ db: deps.db, commands, intake }),
     ...catalogueRoutes({ db: deps.db }),
-    ...inventoryRoutes({ db: deps.db, commands, log }),
+    ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecret: deps.webhookSecret }),
   ];
   const document = openApiDocument(routes, { version: '1' });
