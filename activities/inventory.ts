@@ -1,18 +1,20 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { RateRequest } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
-import { inventoryLevels, orderItems, products, reservations, stockMovements, warehouses } from '../src/db/schema';
+import { inventoryLevels, orderItems, products, reservations, warehouses } from '../src/db/schema';
 import { planAllocation, type Allocation, type Shortage } from '../src/domain/allocation';
 import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
+import { release, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 
-// RESERVE (R1.4, R2.1): stock is set aside with one conditional update per allocation
-// ("reserved + q where on_hand - reserved >= q"), so concurrent orders can never take
-// more than there is; the database's check constraint is the second lock on the door.
+// RESERVE (R1.4, R2.1): stock is set aside through the stock ledger, one conditional
+// update per allocation ("reserved + q where on_hand - reserved >= q"), so concurrent
+// orders can never take more than there is; the database's check constraint is the
+// second lock on the door.
 
 /** Goods leaving one warehouse together: what PLAN quotes and books as one shipment. */
 export interface Consignment {
@@ -26,9 +28,6 @@ export interface ReserveStockResult {
   consignments: Consignment[];
   reasons: string[];
 }
-
-/** Another order took the stock between our read and our update: plan again. */
-class ReservationRace extends Error {}
 
 const MAX_RACE_RETRIES = 8;
 
@@ -114,33 +113,19 @@ export function createInventoryActivities(db: Db) {
       const plan = planAllocation(lines, stock, sites, order.customer.address);
       if (!plan.ok) throw new InsufficientStock(plan.shortages);
 
-      for (const a of plan.allocations) {
-        const updated = await tx
-          .update(inventoryLevels)
-          .set({ reserved: sql`${inventoryLevels.reserved} + ${a.quantity}`, updatedAt: new Date() })
-          .where(
-            and(
-              eq(inventoryLevels.sku, a.sku),
-              eq(inventoryLevels.warehouseCode, a.warehouseCode),
-              gte(sql`${inventoryLevels.onHand} - ${inventoryLevels.reserved}`, a.quantity),
-            ),
-          )
-          .returning({ sku: inventoryLevels.sku });
-        if (updated.length === 0) throw new ReservationRace();
-      }
-      await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));
-      await tx.insert(stockMovements).values(
+      // Another order may have taken the stock since we read it: StockShortage, plan again.
+      await reserve(
+        tx,
         plan.allocations.map((a) => ({
           sku: a.sku,
           warehouseCode: a.warehouseCode,
-          kind: 'reserve' as const,
-          onHandDelta: 0,
-          reservedDelta: a.quantity,
+          quantity: a.quantity,
           orderId,
           reference: order.number,
-          idempotencyKey: `reserve:${orderId}:${a.line}:${a.warehouseCode}`,
+          key: `reserve:${orderId}:${a.line}:${a.warehouseCode}`,
         })),
       );
+      await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));
       await applyTransitions(tx, order, transitions);
       return { allocations: plan.allocations, consignments: await consignmentsFor(tx, order, plan.allocations), reasons: plan.reasons };
     });
@@ -158,7 +143,7 @@ export function createInventoryActivities(db: Db) {
           }
           // Lost a race for the last units: re-read and plan again (the activity's
           // own retry would do too, but this is quicker and keeps the history short).
-          if (err instanceof ReservationRace && attempt < MAX_RACE_RETRIES) continue;
+          if (err instanceof StockShortage && attempt < MAX_RACE_RETRIES) continue;
           throw err;
         }
       }
@@ -169,25 +154,22 @@ export function createInventoryActivities(db: Db) {
       return db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
         const held = (await heldReservations(tx, input.orderId)).filter((r) => r.status === 'held');
+        await release(
+          tx,
+          held.map((r) => ({
+            sku: r.sku,
+            warehouseCode: r.warehouseCode,
+            quantity: r.quantity,
+            orderId: r.orderId,
+            reference: order.number,
+            key: `release:${r.orderId}:${r.line}:${r.warehouseCode}`,
+          })),
+        );
         for (const r of held) {
-          await tx
-            .update(inventoryLevels)
-            .set({ reserved: sql`${inventoryLevels.reserved} - ${r.quantity}`, updatedAt: new Date() })
-            .where(and(eq(inventoryLevels.sku, r.sku), eq(inventoryLevels.warehouseCode, r.warehouseCode)));
           await tx
             .update(reservations)
             .set({ status: 'released', updatedAt: new Date() })
             .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
-          await tx.insert(stockMovements).values({
-            sku: r.sku,
-            warehouseCode: r.warehouseCode,
-            kind: 'release',
-            onHandDelta: 0,
-            reservedDelta: -r.quantity,
-            orderId: r.orderId,
-            reference: order.number,
-            idempotencyKey: `release:${r.orderId}:${r.line}:${r.warehouseCode}`,
-          });
         }
         await applyTransitions(tx, order, input.transitions ?? []);
         return { released: held.reduce((n, r) => n + r.quantity, 0) };

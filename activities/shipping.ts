@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Booking, BookingRequest, RateQuote } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
-import { inventoryLevels, orderItems, products, reservations, shipments, stockMovements } from '../src/db/schema';
+import { orderItems, products, reservations, shipments } from '../src/db/schema';
 import { BusinessFailure } from '../src/domain/failures';
 import type { Priority } from '../src/domain/order-status';
 import { buildPackingList, checkPackingList } from '../src/domain/packing-list';
 import { planShipDate } from '../src/domain/ship-date';
 import { chooseShippingMethod } from '../src/domain/shipping-method';
 import { isoDate } from '../src/domain/calendar';
+import { ship } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import type { Consignment } from './inventory';
 import { applyTransitions, lockOrder, type Transition } from './order-status';
@@ -185,29 +186,22 @@ export function createShippingActivities(db: Db) {
             .where(and(eq(shipments.id, booking.shipmentId), eq(shipments.orderId, order.id)));
         }
         const held = await tx.select().from(reservations).where(and(eq(reservations.orderId, order.id), eq(reservations.status, 'held')));
+        await ship(
+          tx,
+          held.map((r) => ({
+            sku: r.sku,
+            warehouseCode: r.warehouseCode,
+            quantity: r.quantity,
+            orderId: r.orderId,
+            reference: order.number,
+            key: `ship:${r.orderId}:${r.line}:${r.warehouseCode}`,
+          })),
+        );
         for (const r of held) {
-          await tx
-            .update(inventoryLevels)
-            .set({
-              onHand: sql`${inventoryLevels.onHand} - ${r.quantity}`,
-              reserved: sql`${inventoryLevels.reserved} - ${r.quantity}`,
-              updatedAt: new Date(),
-            })
-            .where(and(eq(inventoryLevels.sku, r.sku), eq(inventoryLevels.warehouseCode, r.warehouseCode)));
           await tx
             .update(reservations)
             .set({ status: 'shipped', updatedAt: new Date() })
             .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
-          await tx.insert(stockMovements).values({
-            sku: r.sku,
-            warehouseCode: r.warehouseCode,
-            kind: 'ship',
-            onHandDelta: -r.quantity,
-            reservedDelta: -r.quantity,
-            orderId: r.orderId,
-            reference: order.number,
-            idempotencyKey: `ship:${r.orderId}:${r.line}:${r.warehouseCode}`,
-          });
         }
         const first = input.bookings[0];
         const detail = first ? { carrier: first.carrier, trackingNumber: first.trackingNumber } : {};

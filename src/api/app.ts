@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { orders } from '../db/schema';
 import { keyring } from './auth';
+import { orderIntake } from '../intake/place-order';
 import { orderCommands } from './order-commands';
 import { openApiDocument } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
@@ -29,11 +30,16 @@ export interface ApiDeps {
 
 export function createApi(deps: ApiDeps): express.Express {
   const log = deps.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
-  const commands = orderCommands({
+  const intake = orderIntake({
+    db: deps.db,
     client: deps.client,
     ordersTaskQueue: deps.taskQueues.orders,
     carriersTaskQueue: deps.taskQueues.carriers,
     settings: deps.orderSettings,
+    answerTimeoutMs: deps.answerTimeoutMs,
+  });
+  const commands = orderCommands({
+    client: deps.client,
     answerTimeoutMs: deps.answerTimeoutMs,
     recordedVersion: async (orderId) => {
       const [row] = await deps.db.select({ version: orders.stateVersion }).from(orders).where(eq(orders.id, orderId));
@@ -42,9 +48,9 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   const routes = [
     ...healthRoutes({ db: deps.db, client: deps.client }),
-    ...orderRoutes({ db: deps.db, commands }),
+    ...orderRoutes({ db: deps.db, commands, intake }),
     ...catalogueRoutes({ db: deps.db }),
-    ...inventoryRoutes({ db: deps.db, commands, log }),
+    ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
   ];
   const document = openApiDocument(routes, { version: '1' });

@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { receive } from '../inventory/stock-ledger';
 import type { Db } from './client';
-import { inventoryLevels, products, stockMovements, warehouses } from './schema';
+import { inventoryLevels, products, warehouses } from './schema';
 
 // A small demo catalogue so that `npm start` on a fresh machine can take orders at once.
 // Written only into an empty catalogue, and at most once (stock receipts are keyed).
@@ -35,11 +36,12 @@ export async function seedDemoCatalogue(db: Db): Promise<boolean> {
     await tx.insert(products).values(DEMO_PRODUCTS.map((p) => ({ ...p, currency: 'EUR' }))).onConflictDoNothing();
     for (const [warehouseCode, stock] of Object.entries(DEMO_STOCK)) {
       for (const [sku, onHand] of Object.entries(stock)) {
-        await tx.insert(inventoryLevels).values({ sku, warehouseCode, onHand, safetyThreshold: Math.ceil(onHand / 10) }).onConflictDoNothing();
+        // Opening stock is a receipt like any other, so the levels equal the ledger from the start.
+        await receive(tx, { sku, warehouseCode, quantity: onHand, reference: 'demo seed', key: `seed:${warehouseCode}:${sku}` });
         await tx
-          .insert(stockMovements)
-          .values({ sku, warehouseCode, kind: 'receipt', onHandDelta: onHand, reservedDelta: 0, reference: 'demo seed', idempotencyKey: `seed:${warehouseCode}:${sku}` })
-          .onConflictDoNothing();
+          .update(inventoryLevels)
+          .set({ safetyThreshold: Math.ceil(onHand / 10) })
+          .where(and(eq(inventoryLevels.sku, sku), eq(inventoryLevels.warehouseCode, warehouseCode)));
       }
     }
     return true;

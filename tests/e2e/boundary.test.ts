@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderIdFor } from '../../src/api/order-commands';
+import { orderIdFor } from '../../src/intake/order-identity';
 import type { CreateOrderBody } from '../../src/api/schemas';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { orders } from '../../src/db/schema';

@@ -1,8 +1,7 @@
 import type { Response } from 'express';
-import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { idempotencyKeys } from '../../db/schema';
-import { FINAL_STATUSES, type OrderStatus } from '../../domain/order-status';
+import type { OrderDraft } from '../../domain/order';
+import type { IntakeRefusal, OrderIntake } from '../../intake/place-order';
 import {
   cancel,
   correctOrder,
@@ -12,7 +11,7 @@ import {
   view,
   type IntakeReply,
 } from '../../../workflows/order-messages';
-import { fingerprint, orderIdFor, type OrderCommands } from '../order-commands';
+import type { OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
@@ -39,8 +38,8 @@ function orderId(params: Record<string, string>): string {
   return parsed.data;
 }
 
-export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
-  const { db, commands } = deps;
+export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: OrderIntake }) {
+  const { db, commands, intake } = deps;
 
   /** The order as the database has it; the workflow's own view while the row is not written yet. */
   async function readOrder(id: string) {
@@ -90,39 +89,17 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
         422: 'invalid body, or an Idempotency-Key reused for a different order',
       },
       async handler({ req, res, body, caller }) {
-        const key = req.get('idempotency-key');
-        const orderId = orderIdFor(body, key, caller!.keyId);
-        const print = fingerprint(body);
-        const claim = key === undefined ? undefined : { scope: caller!.keyId, key, orderId, fingerprint: print };
-        const claimedNow = claim ? await claimIdempotencyKey(db, claim) : false;
-        try {
-          if (key !== undefined || body.externalId) {
-            // An order that has ended is answered from the record: Temporal may already
-            // have dropped its closed workflow (retention), and the same id must never
-            // start a second life over the first.
-            const row = await findOrderRow(db, orderId);
-            if (row && FINAL_STATUSES.has(row.status as OrderStatus)) {
-              checkSameRequest(body, key, orderId, row.requestFingerprint, print);
-              return await replyWithOrder(res, 200, orderId);
-            }
-          }
-          const result = await commands.placeOrder({ orderId, body });
-          if (result.kind === 'pending') {
-            return await replyWithOrder(res, 202, result.orderId, { status: 'verifying', id: result.orderId });
-          }
-          if (result.kind === 'closed') {
-            const row = await findOrderRow(db, result.orderId);
-            if (!row) throw new HttpProblem(409, 'Conflict', 'an order with this key existed and has been archived');
-            checkSameRequest(body, key, result.orderId, row.requestFingerprint, print);
-            return await replyWithOrder(res, 200, result.orderId);
-          }
-          const { reply } = result;
-          checkSameRequest(body, key, result.orderId, reply.fingerprint, print);
-          return await replyWithOrder(res, reply.created ? 201 : 200, result.orderId, intakeFields(reply));
-        } catch (err) {
-          // A refused request leaves no trace: its key stays free for the right request.
-          if (claim && claimedNow && err instanceof HttpProblem && err.status < 500) await releaseIdempotencyKey(db, claim);
-          throw err;
+        const draft: OrderDraft = body;
+        const outcome = await intake.placeOrder(draft, { caller: caller!.keyId, idempotencyKey: req.get('idempotency-key') });
+        switch (outcome.kind) {
+          case 'refused':
+            throw refusalProblem(outcome.refusal);
+          case 'pending':
+            return replyWithOrder(res, 202, outcome.orderId, { status: 'verifying', id: outcome.orderId });
+          case 'ended':
+            return replyWithOrder(res, 200, outcome.orderId);
+          case 'answered':
+            return replyWithOrder(res, outcome.reply.created ? 201 : 200, outcome.orderId, intakeFields(outcome.reply));
         }
       },
     }),
@@ -255,67 +232,20 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands }) {
   ];
 }
 
-/**
- * Binds an Idempotency-Key to the order it creates. With an externalId the order's id
- * comes from the externalId, so only this record can tell that a key was reused for an
- * order with another externalId.
- */
-interface KeyClaim {
-  scope: string;
-  key: string;
-  orderId: string;
-  fingerprint: string;
-}
-
-/** Binds the key to this request; true if this call bound it (false: it already was). */
-async function claimIdempotencyKey(db: Db, claim: KeyClaim): Promise<boolean> {
-  const inserted = await db
-    .insert(idempotencyKeys)
-    .values({ scope: claim.scope, key: claim.key, orderId: claim.orderId, requestFingerprint: claim.fingerprint })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
-  const [bound] = await db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.scope, claim.scope), eq(idempotencyKeys.key, claim.key)));
-  if (bound && (bound.orderId !== claim.orderId || bound.requestFingerprint !== claim.fingerprint)) {
-    throw new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${claim.key} was used for a different order`, {
-      orderId: bound.orderId,
-      errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different request' }],
-    });
+/** Why intake refused a create, in HTTP terms. */
+function refusalProblem(refusal: IntakeRefusal): HttpProblem {
+  switch (refusal.reason) {
+    case 'idempotency-key-reused':
+      return new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${refusal.key} was used for a different order`, {
+        orderId: refusal.orderId,
+        errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different request' }],
+      });
+    case 'external-id-taken':
+      return new HttpProblem(409, 'Conflict', `an order with externalId ${refusal.externalId} already exists with different content`, {
+        orderId: refusal.orderId,
+        errors: [{ field: 'externalId', message: 'already used by another order' }],
+      });
+    case 'archived':
+      return new HttpProblem(409, 'Conflict', 'an order with this key existed and has been archived');
   }
-  return inserted.length > 0;
-}
-
-async function releaseIdempotencyKey(db: Db, claim: KeyClaim): Promise<void> {
-  await db
-    .delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.scope, claim.scope),
-        eq(idempotencyKeys.key, claim.key),
-        eq(idempotencyKeys.orderId, claim.orderId),
-        eq(idempotencyKeys.requestFingerprint, claim.fingerprint),
-      ),
-    );
-}
-
-function checkSameRequest(
-  body: { externalId?: string },
-  key: string | undefined,
-  orderId: string,
-  storedFingerprint: string,
-  requestFingerprint: string,
-): void {
-  if (storedFingerprint === requestFingerprint) return;
-  if (body.externalId) {
-    throw new HttpProblem(409, 'Conflict', `an order with externalId ${body.externalId} already exists with different content`, {
-      orderId,
-      errors: [{ field: 'externalId', message: 'already used by another order' }],
-    });
-  }
-  throw new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${key} was used for a different order`, {
-    orderId,
-    errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different request' }],
-  });
 }

@@ -1,0 +1,202 @@
+import { and, eq, gte, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client';
+import { inventoryLevels, stockMovements, type StockMovementKind } from '../db/schema';
+
+// The one way stock moves. Each movement is a row in the append-only stock_movements
+// ledger and the same change to inventory_levels, written in the caller's transaction;
+// the movement's key makes a retried write a no-op, so activities stay idempotent.
+// Every function either writes both halves or throws — and a throw must end the
+// transaction (let it roll back), exactly as a violated check constraint would.
+// Adjustments, transfers and returns (issue 9) are one more verb each over record().
+
+export type StockLevel = typeof inventoryLevels.$inferSelect;
+export type StockMovementRecord = typeof stockMovements.$inferSelect;
+
+/** A quantity of one SKU moving in one warehouse, under a key that names this movement alone. */
+export interface StockMove {
+  sku: string;
+  warehouseCode: string;
+  /** Always positive: the verb says which way it moves. */
+  quantity: number;
+  /** Natural key of the movement (e.g. `reserve:{order}:{line}:{warehouse}`): written at most once. */
+  key: string;
+  orderId?: string;
+  reference?: string | null;
+}
+
+/** What each kind of movement does to on-hand and reserved, per unit. */
+const EFFECT: Record<Exclude<StockMovementKind, 'adjust'>, { onHand: number; reserved: number }> = {
+  receipt: { onHand: 1, reserved: 0 },
+  reserve: { onHand: 0, reserved: 1 },
+  release: { onHand: 0, reserved: -1 },
+  ship: { onHand: -1, reserved: -1 },
+};
+
+/** Not enough available stock for a reservation: someone else took it. Roll back and plan again. */
+export class StockShortage extends Error {
+  constructor(readonly move: StockMove) {
+    super(`not enough available stock of ${move.sku} at ${move.warehouseCode} to reserve ${move.quantity}`);
+    this.name = 'StockShortage';
+  }
+}
+
+/** A movement that cannot be applied (no stock level to apply it to, a bad quantity): a bug, not a business case. */
+export class LedgerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerError';
+  }
+}
+
+/**
+ * Writes the movements not written before and applies each to its level. `guard`
+ * makes the level change conditional (a reservation only takes what is available);
+ * when it fails, StockShortage. Returns the movements applied now.
+ */
+async function record(
+  tx: Tx,
+  kind: keyof typeof EFFECT,
+  moves: readonly StockMove[],
+  guardAvailable = false,
+): Promise<StockMove[]> {
+  for (const m of moves) {
+    if (!Number.isSafeInteger(m.quantity) || m.quantity <= 0) throw new LedgerError(`a ${kind} of ${m.quantity} ${m.sku} is not a movement`);
+  }
+  if (moves.length === 0) return [];
+  const effect = EFFECT[kind];
+  const inserted = await tx
+    .insert(stockMovements)
+    .values(
+      moves.map((m) => ({
+        sku: m.sku,
+        warehouseCode: m.warehouseCode,
+        kind,
+        onHandDelta: effect.onHand * m.quantity,
+        reservedDelta: effect.reserved * m.quantity,
+        orderId: m.orderId ?? null,
+        reference: m.reference ?? null,
+        idempotencyKey: m.key,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ key: stockMovements.idempotencyKey });
+  const fresh = new Set(inserted.map((r) => r.key));
+  const applied = moves.filter((m) => fresh.delete(m.key));
+  for (const m of applied) {
+    const updated = await tx
+      .update(inventoryLevels)
+      .set({
+        onHand: sql`${inventoryLevels.onHand} + ${effect.onHand * m.quantity}`,
+        reserved: sql`${inventoryLevels.reserved} + ${effect.reserved * m.quantity}`,
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(inventoryLevels.sku, m.sku),
+          eq(inventoryLevels.warehouseCode, m.warehouseCode),
+          guardAvailable ? gte(sql`${inventoryLevels.onHand} - ${inventoryLevels.reserved}`, m.quantity) : undefined,
+        ),
+      )
+      .returning({ sku: inventoryLevels.sku });
+    if (updated.length === 0) {
+      if (guardAvailable) throw new StockShortage(m);
+      throw new LedgerError(`no stock level for ${m.sku} at ${m.warehouseCode}`);
+    }
+  }
+  return applied;
+}
+
+/** Sets stock aside for an order, all of it or StockShortage (the caller rolls back). */
+export async function reserve(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
+  return record(tx, 'reserve', moves, true);
+}
+
+/** Gives reserved stock back to what is available (a cancelled order, a compensation). */
+export async function release(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
+  return record(tx, 'release', moves);
+}
+
+/** Reserved stock leaves the shelf with the carrier. */
+export async function ship(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
+  return record(tx, 'ship', moves);
+}
+
+export type ReceiveResult =
+  | { recorded: true; level: StockLevel }
+  /** The key was written before: nothing changed; `earlier` is that movement, `level` its figure now. */
+  | { recorded: false; level: StockLevel; earlier: StockMovementRecord };
+
+/** Goods arrive in a warehouse; the SKU's first receipt there creates its stock level. */
+export async function receive(tx: Tx, move: StockMove): Promise<ReceiveResult> {
+  if (!Number.isSafeInteger(move.quantity) || move.quantity <= 0) throw new LedgerError(`a receipt of ${move.quantity} ${move.sku} is not a movement`);
+  const inserted = await tx
+    .insert(stockMovements)
+    .values({
+      sku: move.sku,
+      warehouseCode: move.warehouseCode,
+      kind: 'receipt',
+      onHandDelta: move.quantity,
+      reservedDelta: 0,
+      orderId: move.orderId ?? null,
+      reference: move.reference ?? null,
+      idempotencyKey: move.key,
+    })
+    .onConflictDoNothing()
+    .returning({ id: stockMovements.id });
+  if (inserted.length === 0) {
+    const [earlier] = await tx.select().from(stockMovements).where(eq(stockMovements.idempotencyKey, move.key));
+    // The earlier movement's own figure: the key may have been used for other goods.
+    const level = earlier && (await levelOf(tx, earlier.sku, earlier.warehouseCode));
+    if (!earlier || !level) throw new LedgerError(`movement ${move.key} is recorded but its stock level is not`);
+    return { recorded: false, level, earlier };
+  }
+  const [level] = await tx
+    .insert(inventoryLevels)
+    .values({ sku: move.sku, warehouseCode: move.warehouseCode, onHand: move.quantity })
+    .onConflictDoUpdate({
+      target: [inventoryLevels.sku, inventoryLevels.warehouseCode],
+      set: { onHand: sql`${inventoryLevels.onHand} + ${move.quantity}`, updatedAt: new Date() },
+    })
+    .returning();
+  return { recorded: true, level: level! };
+}
+
+export async function levelOf(tx: Tx | Db, sku: string, warehouseCode: string): Promise<StockLevel | undefined> {
+  const [level] = await tx
+    .select()
+    .from(inventoryLevels)
+    .where(and(eq(inventoryLevels.sku, sku), eq(inventoryLevels.warehouseCode, warehouseCode)));
+  return level;
+}
+
+export interface LedgerDiscrepancy {
+  sku: string;
+  warehouseCode: string;
+  level: { onHand: number; reserved: number };
+  ledger: { onHand: number; reserved: number };
+}
+
+/** Levels that differ from the sum of their movements (none, if every movement went through here). */
+export async function ledgerDiscrepancies(db: Tx | Db): Promise<LedgerDiscrepancy[]> {
+  const sums = await db
+    .select({
+      sku: stockMovements.sku,
+      warehouseCode: stockMovements.warehouseCode,
+      onHand: sql<number>`coalesce(sum(${stockMovements.onHandDelta}), 0)::int`,
+      reserved: sql<number>`coalesce(sum(${stockMovements.reservedDelta}), 0)::int`,
+    })
+    .from(stockMovements)
+    .groupBy(stockMovements.sku, stockMovements.warehouseCode);
+  const levels = await db.select().from(inventoryLevels);
+  const at = (sku: string, warehouseCode: string) => JSON.stringify([sku, warehouseCode]);
+  const figures = new Map<string, LedgerDiscrepancy>();
+  const entry = (sku: string, warehouseCode: string) => {
+    const k = at(sku, warehouseCode);
+    let e = figures.get(k);
+    if (!e) figures.set(k, (e = { sku, warehouseCode, level: { onHand: 0, reserved: 0 }, ledger: { onHand: 0, reserved: 0 } }));
+    return e;
+  };
+  for (const l of levels) entry(l.sku, l.warehouseCode).level = { onHand: l.onHand, reserved: l.reserved };
+  for (const m of sums) entry(m.sku, m.warehouseCode).ledger = { onHand: m.onHand, reserved: m.reserved };
+  return [...figures.values()].filter((e) => e.level.onHand !== e.ledger.onHand || e.level.reserved !== e.ledger.reserved);
+}
