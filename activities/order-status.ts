@@ -2,7 +2,8 @@ import { and, eq, lt } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { notifications, orderEvents, orders } from '../src/db/schema';
 import { noticeChannels, noticeFor } from '../src/domain/notices';
-import { STAGE_OF_STATUS, type OrderStatus } from '../src/domain/order-status';
+import { STAGE_OF_STATUS } from '../src/domain/order-status';
+import type { Transition } from '../src/domain/transition';
 import { orderMissing } from './failures';
 
 // Writing an order's status. The workflow numbers every status change (its state
@@ -10,11 +11,7 @@ import { orderMissing } from './failures';
 // twice and a late one never moves the order backwards. The customer's notice for each
 // change goes into the outbox in the same transaction (R1.5, R1.6).
 
-export interface Transition {
-  version: number;
-  status: OrderStatus;
-  detail?: Record<string, unknown>;
-}
+export type { Transition };
 
 export type OrderRow = typeof orders.$inferSelect;
 
@@ -64,11 +61,15 @@ export function createStatusActivities(db: Db) {
       });
     },
 
-    /** Raises or clears the flag that tells operators an order needs a human. */
+    /**
+     * Raises or clears the flag that tells operators an order needs a human. A reason
+     * sent with the flag down is a note (a refused operator action); clearing the flag
+     * without one clears the reason too.
+     */
     async recordAttention(input: { orderId: string; needsAttention: boolean; reason?: string }): Promise<void> {
       await db
         .update(orders)
-        .set({ needsAttention: input.needsAttention, attentionReason: input.needsAttention ? (input.reason ?? null) : null, updatedAt: new Date() })
+        .set({ needsAttention: input.needsAttention, attentionReason: input.reason ?? null, updatedAt: new Date() })
         .where(eq(orders.id, input.orderId));
     },
   };

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { v5 as uuidv5 } from 'uuid';
 import { MessageRejection } from '../domain/failures';
-import { customerKey } from '../domain/order';
+import { orderSearchFields } from '../domain/order';
 import type { OrderSettings } from '../domain/order-settings';
 import { ChannelKey, CustomerIdKey, NeedsAttentionKey, OrderStageKey, OrderStatusKey, PriorityKey, RegionKey } from '../temporal/search-attributes';
 import {
@@ -19,8 +19,8 @@ import {
   orderWorkflowId,
   type IntakeReply,
   type OrderWorkflowInput,
-} from '../../workflows/order-messages';
-import type { orderWorkflow } from '../../workflows/order';
+} from '../../workflows/order/messages';
+import type { orderWorkflow } from '../../workflows/order/workflow';
 import { HttpProblem } from './problem';
 import type { CreateOrderBody } from './schemas';
 
@@ -98,6 +98,7 @@ export function orderCommands(options: OrderCommandsOptions) {
         settings: options.settings,
         carrierTaskQueue: options.carriersTaskQueue,
       };
+      const fields = orderSearchFields(body);
       const start = new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
         workflowId: orderWorkflowId(orderId),
         taskQueue: options.ordersTaskQueue,
@@ -109,10 +110,10 @@ export function orderCommands(options: OrderCommandsOptions) {
         typedSearchAttributes: [
           { key: OrderStatusKey, value: 'received' },
           { key: OrderStageKey, value: 'verify' },
-          { key: CustomerIdKey, value: customerKey(body.customer) },
-          { key: ChannelKey, value: body.channel },
-          { key: PriorityKey, value: body.priority },
-          { key: RegionKey, value: body.customer.address.region },
+          { key: CustomerIdKey, value: fields.customerId },
+          { key: ChannelKey, value: fields.channel },
+          { key: PriorityKey, value: fields.priority },
+          { key: RegionKey, value: fields.region },
           { key: NeedsAttentionKey, value: false },
         ],
         staticSummary: `${body.channel} order for ${body.customer.address.city}, ${body.customer.address.country}`,

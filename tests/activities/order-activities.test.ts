@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCarrierActivities, createOrderActivities, type OrderActivities } from '../../activities';
-import type { Transition } from '../../activities/order-status';
+import type { Transition } from '../../src/domain/transition';
 import type { Booking, BookingRequest, CarrierTrackingEvent, RateQuote } from '../../src/carriers/carrier-gateway';
 import { HttpCarrierGateway } from '../../src/carriers/sandbox-gateway';
 import { startCarrierSandbox, type CarrierSandbox } from '../../src/carriers/sandbox-server';

@@ -5,7 +5,7 @@ import { CarrierTrackingEvent } from '../../carriers/carrier-gateway';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../carriers/webhook-signature';
 import type { Db } from '../../db/client';
 import { shipments } from '../../db/schema';
-import { trackingEvent } from '../../../workflows/order-messages';
+import { trackingEvent } from '../../../workflows/order/messages';
 import type { OrderCommands } from '../order-commands';
 import { HttpProblem, validationProblem } from '../problem';
 import { route } from '../route';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { inventoryLevels, orders, products, stockMovements, warehouses } from '../../db/schema';
-import { stockAvailable } from '../../../workflows/order-messages';
+import { stockAvailable } from '../../../workflows/order/messages';
 import type { OrderCommands } from '../order-commands';
 import { decodeCursor, pageOf } from '../keyset';
 import { HttpProblem } from '../problem';

@@ -11,7 +11,7 @@ import {
   submitFeedback,
   view,
   type IntakeReply,
-} from '../../../workflows/order-messages';
+} from '../../../workflows/order/messages';
 import { fingerprint, orderIdFor, type OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
