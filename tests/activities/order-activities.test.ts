@@ -309,6 +309,18 @@ describe('applyTransitions (via recordStatus)', () => {
   });
 });
 
+describe('recordAttention', () => {
+  it('raises the flag with its reason, keeps a note with the flag down (a refused operator action), and clears both', async () => {
+    const { orderId } = await placeOrder();
+    await acts.recordAttention({ orderId, needsAttention: true, reason: 'plan shipments failed' });
+    expect(await orderRow(orderId)).toMatchObject({ needsAttention: true, attentionReason: 'plan shipments failed' });
+    await acts.recordAttention({ orderId, needsAttention: false });
+    expect(await orderRow(orderId)).toMatchObject({ needsAttention: false, attentionReason: null });
+    await acts.recordAttention({ orderId, needsAttention: false, reason: 'refused an operator action {}: expected an object' });
+    expect(await orderRow(orderId)).toMatchObject({ needsAttention: false, attentionReason: 'refused an operator action {}: expected an object' });
+  });
+});
+
 // ---- RESERVE -------------------------------------------------------------------------
 
 describe('reserveStock and releaseStock', () => {

@@ -1,6 +1,6 @@
 import { BusinessFailure } from '../../src/domain/failures';
 import type { Consignment } from '../../src/domain/shipment';
-import { failureType } from '../kit/failures';
+import { failureMessage, failureType } from '../kit/failures';
 import { OrderCancelled, type OrderRun } from './run';
 
 /**
@@ -32,7 +32,7 @@ export async function plan(order: OrderRun, consignments: readonly Consignment[]
     } catch (err) {
       if (failureType(err) !== BusinessFailure.NoCarrierAvailable) throw err;
       // Carriers' offers change: an operator may retry (quotes are asked again) or cancel.
-      const action = await order.desk.decide(`no safe carrier serves this order: ${err instanceof Error ? err.message : ''}`);
+      const action = await order.desk.decide(`no safe carrier serves this order: ${failureMessage(err)}`);
       if (action.action === 'cancel') throw new OrderCancelled(action.reason ?? 'no carrier available');
     }
   }
