@@ -35,6 +35,9 @@ describe('the workflow kit, used by a workflow that is not an order', () => {
     if (failing.get(id)?.has(step)) throw ApplicationFailure.nonRetryable(`${step} is down`, 'StepDown');
   };
   const taskQueue = `kit-${Math.random().toString(36).slice(2)}`;
+  /** What the worker's logger was given by the workflows (the SDK's logger sink). */
+  const logLines: { level: string; message: string; attrs?: Record<string, unknown> }[] = [];
+  const capture = (level: string) => ({ fn: (_info: unknown, message: string, attrs?: Record<string, unknown>) => void logLines.push({ level, message, attrs }) });
 
   const activities: ReturnActivities = {
     async writeStatus({ returnId, step, transitions }) {
@@ -61,7 +64,14 @@ describe('the workflow kit, used by a workflow that is not an order', () => {
     const address = inject('temporalAddress');
     const namespace = inject('temporalNamespace');
     connection = await NativeConnection.connect({ address });
-    worker = await Worker.create({ connection, namespace, taskQueue, workflowsPath: returnWorkflowPath, activities });
+    worker = await Worker.create({
+      connection,
+      namespace,
+      taskQueue,
+      workflowsPath: returnWorkflowPath,
+      activities,
+      sinks: { defaultWorkerLogger: { trace: capture('trace'), debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') } },
+    });
     running = worker.run();
     clientConnection = await Connection.connect({ address });
     client = new Client({ connection: clientConnection, namespace });
@@ -113,6 +123,14 @@ describe('the workflow kit, used by a workflow that is not an order', () => {
       ['refund', [[2, 'received'], [3, 'refunded']]],
     ]);
     expect(journal(id).notes.at(-1)).toEqual({ on: false });
+    // The worker's log says so too: a line when it raised the flag, one for the refusal.
+    const warnings = logLines.filter((l) => l.level === 'warn' && l.attrs?.returnId === id);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ message: 'needs attention', attrs: expect.objectContaining({ reason: expect.stringMatching(/inspect the goods failed/) }) }),
+        expect.objectContaining({ message: 'operator action refused', attrs: expect.objectContaining({ problem: expect.stringMatching(/action must be one of/) }) }),
+      ]),
+    );
     // What continue-as-new would carry.
     expect(JSON.parse(JSON.stringify(done))).toEqual(done);
   });
