@@ -29,8 +29,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'child_process'], message: 'workflow code must be deterministic: no Node built-ins' },
-            { group: ['**/src/db/**', '**/src/api/**', '**/src/carriers/sandbox-*', '**/src/cli/**', '**/src/service', 'drizzle-orm*', 'postgres', 'express', '@electric-sql/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'workflow code may import only workflows/ and pure src/domain/ (and types)', allowTypeImports: true },
-            { group: ['**/activities', '**/activities/*'], message: 'workflows call activities through proxyActivities; import their types only', allowTypeImports: true },
+            { group: ['**/src/db/**', '**/src/api/**', '**/src/cli/**', '**/src/service', 'drizzle-orm*', 'postgres', 'express', '@electric-sql/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'workflow code may import only workflows/ and pure src/domain/ (and types)', allowTypeImports: true },
+            // Not even types: the contract between a workflow and its activities or the
+            // carriers lives in src/domain and workflows/<name>/activities.ts.
+            { group: ['**/activities', '**/activities/**', '!./activities', '**/src/carriers', '**/src/carriers/**'], message: 'workflows import nothing from activities/ or src/carriers/: use the contract types in src/domain/ and the activity interfaces in workflows/<name>/activities.ts' },
           ],
         },
       ],

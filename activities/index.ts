@@ -1,6 +1,6 @@
 import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
-import { createCarrierActivities } from './carriers';
+import { createCarrierActivities as carrierCalls } from './carriers';
 import { createFeedbackActivities } from './feedback';
 import { createInventoryActivities } from './inventory';
 import { createStatusActivities } from './order-status';
@@ -9,6 +9,7 @@ import { createShippingActivities } from './shipping';
 import { createSignOffActivities } from './sign-off';
 import { createTrackingActivities } from './tracking';
 import { createVerificationActivities } from './verification';
+import type { CarrierActivities, OrderActivities } from '../workflows/order/activities';
 
 /** Activities of the `orders` task queue: everything that writes our database. */
 export function createOrderActivities(deps: { db: Db }) {
@@ -22,12 +23,21 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createSignOffActivities(db),
     ...createFeedbackActivities(db),
     ...createSettlementActivities(db),
-  };
+  } satisfies OrderActivities;
 }
 
 /** Activities of the `carriers` task queue: calls to carriers' APIs, rate-limited. */
-export { createCarrierActivities };
+export function createCarrierActivities(carriers: CarrierGateway) {
+  return carrierCalls(carriers) satisfies CarrierActivities;
+}
 
-export type OrderActivities = ReturnType<typeof createOrderActivities>;
-export type CarrierActivities = ReturnType<typeof createCarrierActivities>;
-export type { CarrierGateway };
+/**
+ * Activities of the `finance` task queue. Today that is the settlement posting (which
+ * the order workflow still calls on its own queue); settlement runs, reconciliation and
+ * reports join it as they arrive.
+ */
+export function createFinanceActivities(deps: { db: Db }) {
+  return { ...createSettlementActivities(deps.db) };
+}
+
+export type { CarrierActivities, OrderActivities, CarrierGateway };

@@ -1,12 +1,12 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { and, eq, inArray } from 'drizzle-orm';
-import type { RateRequest } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
 import { inventoryLevels, orderItems, products, reservations, warehouses } from '../src/db/schema';
 import { planAllocation, type Allocation, type Shortage } from '../src/domain/allocation';
 import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
+import type { Consignment } from '../src/domain/shipment';
 import { release, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
@@ -16,12 +16,7 @@ import { applyTransitions, lockOrder, type OrderRow, type Transition } from './o
 // orders can never take more than there is; the database's check constraint is the
 // second lock on the door.
 
-/** Goods leaving one warehouse together: what PLAN quotes and books as one shipment. */
-export interface Consignment {
-  warehouseCode: string;
-  lines: { line: number; sku: string; quantity: number }[];
-  rateRequest: RateRequest;
-}
+export type { Consignment };
 
 export interface ReserveStockResult {
   allocations: Allocation[];

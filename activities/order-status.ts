@@ -2,8 +2,9 @@ import { and, eq, lt } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { notifications, orderEvents, orders } from '../src/db/schema';
 import { noticeChannels, noticeFor } from '../src/domain/notices';
+import { STAGE_OF_STATUS } from '../src/domain/order-status';
 import { storableText } from '../src/domain/safe-text';
-import { STAGE_OF_STATUS, type OrderStatus } from '../src/domain/order-status';
+import type { Transition } from '../src/domain/transition';
 import { orderMissing } from './failures';
 
 // Writing an order's status. The workflow numbers every status change (its state
@@ -11,11 +12,7 @@ import { orderMissing } from './failures';
 // twice and a late one never moves the order backwards. The customer's notice for each
 // change goes into the outbox in the same transaction (R1.5, R1.6).
 
-export interface Transition {
-  version: number;
-  status: OrderStatus;
-  detail?: Record<string, unknown>;
-}
+export type { Transition };
 
 export type OrderRow = typeof orders.$inferSelect;
 
@@ -65,11 +62,15 @@ export function createStatusActivities(db: Db) {
       });
     },
 
-    /** Raises or clears the flag that tells operators an order needs a human. */
+    /**
+     * Raises or clears the flag that tells operators an order needs a human. A reason
+     * sent with the flag down is a note (a refused operator action); clearing the flag
+     * without one clears the reason too.
+     */
     async recordAttention(input: { orderId: string; needsAttention: boolean; reason?: string }): Promise<void> {
       // The reason often quotes a failure, which may quote text Postgres refuses (a NUL
       // from a carrier): the flag must be recorded all the same.
-      const reason = input.needsAttention && input.reason !== undefined ? storableText(input.reason) : null;
+      const reason = input.reason !== undefined ? storableText(input.reason) : null;
       await db
         .update(orders)
         .set({ needsAttention: input.needsAttention, attentionReason: reason, updatedAt: new Date() })

@@ -11,24 +11,14 @@ import { chooseShippingMethod } from '../src/domain/shipping-method';
 import { isoDate } from '../src/domain/calendar';
 import { ship } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
-import type { Consignment } from './inventory';
+import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import { applyTransitions, lockOrder, type Transition } from './order-status';
 
 // PLAN and DISPATCH (R3.1–R3.9): one shipment per consignment, its date, method and
 // carrier chosen with reasons, its packing list built and checked against the order;
 // then, once the carrier has booked it, the stock leaves the shelves.
 
-export interface PlannedShipment {
-  shipmentId: string;
-  warehouseCode: string;
-  carrier: string;
-  method: string;
-  service: string;
-  shipDate: string;
-  estimatedDelivery: string;
-  bookingKey: string;
-  bookingRequest: BookingRequest;
-}
+export type { PlannedShipment };
 
 export interface PlanShipmentsInput {
   orderId: string;

@@ -9,7 +9,7 @@ import type { Config, Role } from './config';
 import type { Db } from './db/client';
 import { logNotifier, startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
-import { createCarriersWorker, createOrdersWorker, runWorkers, type WorkflowCode } from './temporal/workers';
+import { TASK_QUEUES, createWorker, runWorkers, taskQueueDefinition, type TaskQueueName, type WorkflowCode } from './temporal/workers';
 
 // Assembles the pieces of orderflow that run in one process — API, carrier sandbox,
 // workers, outbox — in the same way for `npm start`, the entry points in workers/, the
@@ -18,7 +18,8 @@ import { createCarriersWorker, createOrdersWorker, runWorkers, type WorkflowCode
 export interface OrderflowPieces {
   api?: boolean;
   sandbox?: boolean;
-  workers?: readonly ('orders' | 'carriers')[];
+  /** The task queues this process works (see TASK_QUEUES). */
+  workers?: readonly TaskQueueName[];
   outbox?: boolean;
 }
 
@@ -45,7 +46,7 @@ export interface RunningOrderflow {
   stop(): Promise<void>;
 }
 
-const ALL: Required<OrderflowPieces> = { api: true, sandbox: true, workers: ['orders', 'carriers'], outbox: true };
+const ALL: Required<OrderflowPieces> = { api: true, sandbox: true, workers: TASK_QUEUES.map((q) => q.name), outbox: true };
 
 function listen(app: http.RequestListener, port: number, host: string): Promise<http.Server> {
   const server = http.createServer(app);
@@ -124,23 +125,26 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
     if (pieces.workers.length > 0) {
       const connection = await connectWorker(options.temporal);
       stops.push(() => connection.close());
-      const common = { connection, namespace: options.temporal.namespace };
-      if (pieces.workers.includes('orders')) {
-        workers.push(
-          await createOrdersWorker({ ...common, taskQueue: config.temporal.taskQueues.orders, db, workflowCode: options.workflowCode }),
-        );
-      }
-      if (pieces.workers.includes('carriers')) {
-        const carriersUrl = config.carriers.apiUrl ?? sandbox?.url;
-        if (!carriersUrl) throw new Error('CARRIER_API_URL must be set when the carrier sandbox does not run in this process');
-        workers.push(
-          await createCarriersWorker({
-            ...common,
-            taskQueue: config.temporal.taskQueues.carriers,
-            carriers: new HttpCarrierGateway({ baseUrl: carriersUrl }),
-            ratePerSecond: config.carriers.rateLimitPerSecond,
-          }),
-        );
+      const deps = {
+        db,
+        carriers: () => {
+          const carriersUrl = config.carriers.apiUrl ?? sandbox?.url;
+          if (!carriersUrl) throw new Error('CARRIER_API_URL must be set when the carrier sandbox does not run in this process');
+          return new HttpCarrierGateway({ baseUrl: carriersUrl });
+        },
+      };
+      for (const name of pieces.workers) {
+        const worker = await createWorker({
+          definition: taskQueueDefinition(name),
+          config,
+          connection,
+          namespace: options.temporal.namespace,
+          deps,
+          workflowCode: options.workflowCode,
+        });
+        workers.push(worker);
+        // What a new operator checks first when nothing happens: where this worker listens.
+        log(`worker for task queue ${worker.options.taskQueue} on Temporal ${options.temporal.address}, namespace ${options.temporal.namespace}`);
       }
     }
     const running = runWorkers(workers);

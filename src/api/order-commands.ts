@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { MessageRejection } from '../domain/failures';
 import { LATE, withinTime } from '../temporal/within-time';
-import { orderWorkflowId } from '../../workflows/order-messages';
+import { orderWorkflowId } from '../../workflows/order/messages';
 import { HttpProblem } from './problem';
 
 // How the API talks to running order workflows: it never writes order state, it sends

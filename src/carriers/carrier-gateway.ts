@@ -1,38 +1,38 @@
 import { z } from 'zod';
+import type * as contract from '../domain/carrier-contract';
+import { HANDLING_KINDS, SHIPPING_METHODS, TRACKING_STATUSES } from '../domain/carrier-contract';
 
 // What orderflow needs from a carrier, whichever carrier it is. The sandbox speaks this
-// over HTTP today; real carrier adapters implement the same interface later.
+// over HTTP today; real carrier adapters implement the same interface later. The shapes
+// are the domain's contract (src/domain/carrier-contract.ts); the parsers here check
+// what crosses the boundary and must yield those shapes (`satisfies`).
 
-export const SHIPPING_METHODS = ['express_parcel', 'ground', 'air', 'freight'] as const;
-export type ShippingMethod = (typeof SHIPPING_METHODS)[number];
-
-export const TRACKING_STATUSES = ['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception'] as const;
-export type TrackingStatus = (typeof TRACKING_STATUSES)[number];
+export { SHIPPING_METHODS, TRACKING_STATUSES, type ShippingMethod, type TrackingStatus } from '../domain/carrier-contract';
 
 export const Place = z.object({
   country: z.string().length(2),
   region: z.string().min(1),
   postalCode: z.string().min(1),
-});
-export type Place = z.infer<typeof Place>;
+}) satisfies z.ZodType<contract.Place>;
+export type Place = contract.Place;
 
 export const Parcel = z.object({
   weightGrams: z.number().int().positive(),
   lengthCm: z.number().int().positive(),
   widthCm: z.number().int().positive(),
   heightCm: z.number().int().positive(),
-});
-export type Parcel = z.infer<typeof Parcel>;
+}) satisfies z.ZodType<contract.Parcel>;
+export type Parcel = contract.Parcel;
 
 export const RateRequest = z.object({
   origin: Place,
   destination: Place,
   parcels: z.array(Parcel).min(1),
   /** Goods that need care (fragile, perishable, hazardous) narrow the services offered. */
-  handling: z.array(z.enum(['standard', 'fragile', 'perishable', 'hazardous'])).default([]),
+  handling: z.array(z.enum(HANDLING_KINDS)).default([]),
   declaredValue: z.object({ amount: z.number().int().nonnegative(), currency: z.string().length(3) }),
-});
-export type RateRequest = z.input<typeof RateRequest>;
+}) satisfies z.ZodType<contract.RateRequest>;
+export type RateRequest = contract.RateRequest;
 
 export const RateQuote = z.object({
   carrier: z.string(),
@@ -48,8 +48,8 @@ export const RateQuote = z.object({
   damageRate: z.number().min(0).max(1),
   /** Public rating, 0–5. */
   reputation: z.number().min(0).max(5),
-});
-export type RateQuote = z.infer<typeof RateQuote>;
+}) satisfies z.ZodType<contract.RateQuote>;
+export type RateQuote = contract.RateQuote;
 
 export const BookingRequest = z.object({
   carrier: z.string().min(1),
@@ -65,8 +65,8 @@ export const BookingRequest = z.object({
     phone: z.string().optional(),
   }),
   parcels: z.array(Parcel).min(1),
-});
-export type BookingRequest = z.infer<typeof BookingRequest>;
+}) satisfies z.ZodType<contract.BookingRequest>;
+export type BookingRequest = contract.BookingRequest;
 
 export const Booking = z.object({
   carrier: z.string(),
@@ -77,8 +77,8 @@ export const Booking = z.object({
   amount: z.number().int().nonnegative(),
   currency: z.string().length(3),
   createdAt: z.string(),
-});
-export type Booking = z.infer<typeof Booking>;
+}) satisfies z.ZodType<contract.Booking>;
+export type Booking = contract.Booking;
 
 export const CarrierTrackingEvent = z.object({
   eventId: z.string().min(1),
@@ -89,8 +89,8 @@ export const CarrierTrackingEvent = z.object({
   occurredAt: z.iso.datetime({ offset: true }),
   location: z.string(),
   description: z.string(),
-});
-export type CarrierTrackingEvent = z.infer<typeof CarrierTrackingEvent>;
+}) satisfies z.ZodType<contract.CarrierTrackingEvent>;
+export type CarrierTrackingEvent = contract.CarrierTrackingEvent;
 
 /** The carrier said no (bad address, no service there, …): retrying will not help. */
 export class CarrierRejection extends Error {

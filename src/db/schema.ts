@@ -17,6 +17,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { NotificationChannel } from '../domain/notices';
+import type { Customer } from '../domain/order';
+import type { PackagingKind, PackingList } from '../domain/packing-list';
 
 // The system of record. Money is integer minor units beside an ISO 4217 code; times are
 // UTC timestamptz. Tables named in the business's words; the ledger-like ones
@@ -27,7 +30,6 @@ const money = (name: string) => bigint(name, { mode: 'number' });
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
-export type PackagingKind = 'standard' | 'fragile' | 'perishable' | 'hazardous';
 
 export const products = pgTable(
   'products',
@@ -109,20 +111,8 @@ export const stockMovements = pgTable(
   ],
 );
 
-export interface CustomerSnapshot {
-  id?: string;
-  name: string;
-  email?: string;
-  phone?: string;
-  address: {
-    line1: string;
-    line2?: string;
-    city: string;
-    region: string;
-    postalCode: string;
-    country: string;
-  };
-}
+/** The customer as the order was placed (or last corrected): the domain's Customer. */
+export type CustomerSnapshot = Customer;
 
 /** Order numbers people read out on the phone: OF-1000001, OF-1000002, … */
 export const orderNumbers = pgSequence('order_numbers', { startWith: 1_000_001 });
@@ -237,26 +227,6 @@ export const reservations = pgTable(
   ],
 );
 
-export interface PackingListLine {
-  line: number;
-  sku: string;
-  name: string;
-  spec: string;
-  quantity: number;
-  packaging: PackagingKind;
-  weightGrams: number;
-}
-
-export interface PackingList {
-  shipmentId: string;
-  orderNumber: string;
-  warehouseCode: string;
-  lines: PackingListLine[];
-  totalWeightGrams: number;
-  parcelCount: number;
-  checkedAgainstOrder: boolean;
-}
-
 export const shipments = pgTable(
   'shipments',
   {
@@ -314,7 +284,7 @@ export const trackingEvents = pgTable(
   ],
 );
 
-export type NotificationChannel = 'email' | 'sms' | 'phone' | 'webhook';
+export type { NotificationChannel, PackagingKind, PackingList };
 export type NotificationStatus = 'pending' | 'sent' | 'failed';
 
 /** The outbox: written in the same transaction as the change it announces. */

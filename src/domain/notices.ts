@@ -1,4 +1,3 @@
-import type { NotificationChannel } from '../db/schema';
 import type { Customer } from './order';
 import type { OrderStatus } from './order-status';
 
@@ -15,6 +14,9 @@ export interface Notice {
   subject: string;
   body: string;
 }
+
+/** How a customer is told: the channels of the outbox. */
+export type NotificationChannel = 'email' | 'sms' | 'phone' | 'webhook';
 
 const SILENT: ReadonlySet<OrderStatus> = new Set(['verifying', 'settling']);
 

@@ -47,3 +47,13 @@ export interface OrderDraft {
 export function customerKey(customer: Customer): string {
   return customer.id ?? customer.email?.toLowerCase() ?? customer.phone ?? customer.name;
 }
+
+/** What operators filter orders by (the order's search attributes), as the draft states it. */
+export function orderSearchFields(draft: Pick<OrderDraft, 'customer' | 'channel' | 'priority'>) {
+  return {
+    customerId: customerKey(draft.customer),
+    channel: draft.channel,
+    priority: draft.priority,
+    region: draft.customer.address.region,
+  };
+}

@@ -1,8 +1,31 @@
-import type { PackagingKind, PackingList, PackingListLine } from '../db/schema';
+import type { HandlingKind } from './carrier-contract';
 import { packParcels } from './parcels';
 
 // R3.7–R3.9: the packing list says what goes in the box, is checked against the order
 // before the carrier is booked, and travels with the goods for the customer to check.
+
+/** How a line is packed: the care its goods need. */
+export type PackagingKind = HandlingKind;
+
+export interface PackingListLine {
+  line: number;
+  sku: string;
+  name: string;
+  spec: string;
+  quantity: number;
+  packaging: PackagingKind;
+  weightGrams: number;
+}
+
+export interface PackingList {
+  shipmentId: string;
+  orderNumber: string;
+  warehouseCode: string;
+  lines: PackingListLine[];
+  totalWeightGrams: number;
+  parcelCount: number;
+  checkedAgainstOrder: boolean;
+}
 
 export interface PackableLine {
   line: number;

@@ -1,4 +1,4 @@
-import type { RateQuote } from '../carriers/carrier-gateway';
+import type { RateQuote } from './carrier-contract';
 import type { Priority } from './order-status';
 import { addDays } from './calendar';
 

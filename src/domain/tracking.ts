@@ -1,4 +1,4 @@
-import type { TrackingStatus } from '../carriers/carrier-gateway';
+import type { TrackingStatus } from './carrier-contract';
 import type { OrderStatus } from './order-status';
 
 // TRACK (R4.5, R4.7): carriers send events late, twice, or out of order. A shipment's

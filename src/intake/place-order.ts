@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { orders } from '../db/schema';
 import type { OrderDraft } from '../domain/order';
-import { orderSearchFacts } from '../domain/order-search';
+import { orderSearchFields } from '../domain/order';
 import type { OrderSettings } from '../domain/order-settings';
 import { FINAL_STATUSES, type OrderStatus } from '../domain/order-status';
 import { ChannelKey, CustomerIdKey, NeedsAttentionKey, OrderStageKey, OrderStatusKey, PriorityKey, RegionKey } from '../temporal/search-attributes';
@@ -15,8 +15,8 @@ import {
   orderWorkflowId,
   type IntakeReply,
   type OrderWorkflowInput,
-} from '../../workflows/order-messages';
-import type { orderWorkflow } from '../../workflows/order';
+} from '../../workflows/order/messages';
+import type { orderWorkflow } from '../../workflows/order/workflow';
 import { claimIdempotencyKey, releaseIdempotencyKey, type KeyClaim } from './idempotency-keys';
 import { fingerprint, orderIdFor } from './order-identity';
 
@@ -85,7 +85,7 @@ export function orderIntake(options: OrderIntakeOptions) {
       settings: options.settings,
       carrierTaskQueue: options.carriersTaskQueue,
     };
-    const facts = orderSearchFacts(draft);
+    const facts = orderSearchFields(draft);
     const start = new WithStartWorkflowOperation<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
       workflowId: orderWorkflowId(orderId),
       taskQueue: options.ordersTaskQueue,

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { orders } from '../db/schema';
-import { orderWorkflowId, stockAvailable } from '../../workflows/order-messages';
+import { orderWorkflowId, stockAvailable } from '../../workflows/order/messages';
 
 // Waking back-ordered orders when their stock arrives. Each waiting order tries to
 // reserve again in its own workflow; one that still finds too little keeps waiting.

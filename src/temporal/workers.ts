@@ -1,49 +1,93 @@
 import path from 'node:path';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
-import type { NativeConnection } from '@temporalio/worker';
-import { createCarrierActivities, createOrderActivities } from '../../activities';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createCarrierActivities, createFinanceActivities, createOrderActivities } from '../../activities';
 import type { CarrierGateway } from '../carriers/carrier-gateway';
+import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { databaseErrorInterceptor } from './database-errors';
 
 // The workers of orderflow's task queues, built the same way by `npm start`, the
-// `workers/` entry points, the tests and the benchmark.
+// `workers/` entry points, the tests and the benchmark. A task queue is a line in
+// TASK_QUEUES: its name in the configuration, the activities it hosts, whether it hosts
+// the workflow bundle (every workflow workflows/index.ts exports), and its tuning.
+// Adding a workflow does not touch this file; adding a queue adds a line.
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 
 export type WorkflowCode = { workflowsPath: string } | { workflowBundle: { code: string } | { codePath: string } };
 
-export interface WorkerDeps {
+export type TaskQueueName = keyof Config['temporal']['taskQueues'];
+
+/** What activity factories are built from; the carrier gateway only once it is needed. */
+export interface ActivityDeps {
+  db: Db;
+  carriers(): CarrierGateway;
+}
+
+export interface TaskQueueDefinition {
+  name: TaskQueueName;
+  /** Whether its workers run workflow tasks (the whole bundle) as well as activities. */
+  hostsWorkflows: boolean;
+  activities(deps: ActivityDeps): object;
+  /** Activities that touch the database have its errors scrubbed of query parameters. */
+  usesDatabase: boolean;
+  tuning?(config: Config): Partial<WorkerOptions>;
+}
+
+export const TASK_QUEUES: readonly TaskQueueDefinition[] = [
+  {
+    // Order workflows and the activities that write the database.
+    name: 'orders',
+    hostsWorkflows: true,
+    activities: ({ db }) => createOrderActivities({ db }),
+    usesDatabase: true,
+  },
+  {
+    // Calls to carriers' APIs.
+    name: 'carriers',
+    hostsWorkflows: false,
+    activities: ({ carriers }) => createCarrierActivities(carriers()),
+    usesDatabase: false,
+    // A carrier throttles whoever calls too fast; this cap holds across all our workers.
+    tuning: (config) => ({ maxTaskQueueActivitiesPerSecond: config.carriers.rateLimitPerSecond }),
+  },
+  {
+    // Settlement, reconciliation and reports: finance's workflows and their activities.
+    name: 'finance',
+    hostsWorkflows: true,
+    activities: ({ db }) => createFinanceActivities({ db }),
+    usesDatabase: true,
+  },
+];
+
+export function taskQueueDefinition(name: TaskQueueName): TaskQueueDefinition {
+  const definition = TASK_QUEUES.find((q) => q.name === name);
+  if (!definition) throw new Error(`no task queue named ${name}`);
+  return definition;
+}
+
+export interface CreateWorkerOptions {
+  definition: TaskQueueDefinition;
+  config: Config;
   connection: NativeConnection;
   namespace: string;
-  taskQueue: string;
+  deps: ActivityDeps;
+  workflowCode?: WorkflowCode;
+  tuning?: Partial<WorkerOptions>;
 }
 
-export async function createOrdersWorker(
-  deps: WorkerDeps & { db: Db; workflowCode?: WorkflowCode; tuning?: Partial<WorkerOptions> },
-): Promise<Worker> {
+/** A worker for one task queue, as its definition says. */
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { definition, config } = options;
   return Worker.create({
-    connection: deps.connection,
-    namespace: deps.namespace,
-    taskQueue: deps.taskQueue,
-    ...(deps.workflowCode ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createOrderActivities({ db: deps.db }),
-    interceptors: { activity: [databaseErrorInterceptor] },
-    ...deps.tuning,
-  });
-}
-
-export async function createCarriersWorker(
-  deps: WorkerDeps & { carriers: CarrierGateway; ratePerSecond: number; tuning?: Partial<WorkerOptions> },
-): Promise<Worker> {
-  return Worker.create({
-    connection: deps.connection,
-    namespace: deps.namespace,
-    taskQueue: deps.taskQueue,
-    activities: createCarrierActivities(deps.carriers),
-    // A carrier throttles whoever calls too fast; this cap holds across all our workers.
-    maxTaskQueueActivitiesPerSecond: deps.ratePerSecond,
-    ...deps.tuning,
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: config.temporal.taskQueues[definition.name],
+    ...(definition.hostsWorkflows ? (options.workflowCode ?? { workflowsPath: WORKFLOWS_PATH }) : {}),
+    activities: definition.activities(options.deps),
+    ...(definition.usesDatabase ? { interceptors: { activity: [databaseErrorInterceptor] } } : {}),
+    ...definition.tuning?.(config),
+    ...options.tuning,
   });
 }
 

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCarrierActivities, createOrderActivities, type OrderActivities } from '../../activities';
-import type { Transition } from '../../activities/order-status';
+import type { Transition } from '../../src/domain/transition';
 import type { Booking, BookingRequest, CarrierTrackingEvent, RateQuote } from '../../src/carriers/carrier-gateway';
 import { HttpCarrierGateway } from '../../src/carriers/sandbox-gateway';
 import { startCarrierSandbox, type CarrierSandbox } from '../../src/carriers/sandbox-server';
@@ -306,6 +306,18 @@ describe('applyTransitions (via recordStatus)', () => {
   it('raises OrderMissing for an order that is not there', async () => {
     const err = await rejectionOf(acts.recordStatus({ orderId: randomUUID(), transitions: [t(1, 'received')] }));
     expectBusinessFailure(err, BusinessFailure.OrderMissing);
+  });
+});
+
+describe('recordAttention', () => {
+  it('raises the flag with its reason, keeps a note with the flag down (a refused operator action), and clears both', async () => {
+    const { orderId } = await placeOrder();
+    await acts.recordAttention({ orderId, needsAttention: true, reason: 'plan shipments failed' });
+    expect(await orderRow(orderId)).toMatchObject({ needsAttention: true, attentionReason: 'plan shipments failed' });
+    await acts.recordAttention({ orderId, needsAttention: false });
+    expect(await orderRow(orderId)).toMatchObject({ needsAttention: false, attentionReason: null });
+    await acts.recordAttention({ orderId, needsAttention: false, reason: 'refused an operator action {}: expected an object' });
+    expect(await orderRow(orderId)).toMatchObject({ needsAttention: false, attentionReason: 'refused an operator action {}: expected an object' });
   });
 });
 

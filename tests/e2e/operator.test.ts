@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
+import { WORKFLOWS_PATH } from '../../src/temporal/workers';
 import { createProduct, receiveStock, sampleOrder, stockLevel, uniqueSku, waitForStatus } from '../helpers/orders';
 import { TEST_KEYS, startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
@@ -99,6 +101,47 @@ describe('an order no carrier can take', () => {
       timeoutMs: 30_000,
       message: 'visibility to show the flag lowered',
     });
+  });
+
+  it('refuses a malformed operator action, and a skip where the step allows none, visibly and without acting on them', async () => {
+    const created = await stack.api('POST', '/v1/orders', { body: toHeligoland() });
+    const { id, workflowId } = created.body;
+    await attentionOf(id);
+    const handle = stack.running.client.workflow.getHandle(workflowId);
+    const quotesBefore = await quoteActivities(handle);
+
+    // A typo in the UI's Send Signal dialog: not a retry, and the operator can see why.
+    await handle.signal('operatorAction', { action: 'retyr' });
+    const refused = await waitFor(
+      async () => {
+        const { body } = await stack.api('GET', `/v1/orders/${id}`);
+        return /refused an operator action/.test(body.attentionReason ?? '') ? body : undefined;
+      },
+      { timeoutMs: 30_000, message: 'the refusal in the attention reason' },
+    );
+    expect(refused.needsAttention).toBe(true);
+    expect(refused.attentionReason).toMatch(/no safe carrier.*refused an operator action \{"action":"retyr"\}: action must be one of retry, skip, cancel/);
+    // Recorded by an activity after the signal's workflow task: a retry would already be scheduled.
+    expect(await quoteActivities(handle)).toBe(quotesBefore);
+    const view = await handle.query<{ needsAttention: boolean; openQuestions: { kind: string }[]; status: string }>('view');
+    expect(view.openQuestions.map((q) => q.kind)).toContain('operator');
+    expect(view.status).toBe('reserved');
+
+    // PLAN's carrier choice cannot be skipped: refused and asked again, carriers not asked.
+    await handle.signal('operatorAction', { action: 'skip', operator: 'ops@example.com' });
+    await waitFor(async () => /cannot be skipped/.test((await stack.api('GET', `/v1/orders/${id}`)).body.attentionReason ?? ''), {
+      timeoutMs: 30_000,
+      message: 'the skip to be refused',
+    });
+    expect(await quoteActivities(handle)).toBe(quotesBefore);
+
+    await handle.signal('operatorAction', { action: 'cancel', reason: 'test over' });
+    await waitForStatus(stack, id, 'cancelled');
+    await handle.result();
+    // The refusals are new commands (behind patched()): the history replays on today's code.
+    const bundle = inject('workflowBundlePath');
+    const code = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+    await expect(Worker.runReplayHistory(code, await handle.fetchHistory(), workflowId)).resolves.toBeUndefined();
   });
 
   it('shows in the API list of orders that need attention', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { orderSearchFacts } from '../../src/domain/order-search';
+import { orderSearchFields } from '../../src/domain/order';
 import { fingerprint, orderIdFor } from '../../src/intake/order-identity';
 
 describe('order identity', () => {
@@ -30,6 +30,6 @@ describe('order identity', () => {
 describe('order search facts', () => {
   it('come from the customer and the order as stated', () => {
     const customer = { name: 'Ada', email: 'Ada@Example.com', address: { line1: 'x', city: 'Berlin', region: 'BE', postalCode: '10117', country: 'DE' } };
-    expect(orderSearchFacts({ channel: 'web', priority: 'urgent', customer })).toEqual({ customerId: 'ada@example.com', channel: 'web', priority: 'urgent', region: 'BE' });
+    expect(orderSearchFields({ channel: 'web', priority: 'urgent', customer })).toEqual({ customerId: 'ada@example.com', channel: 'web', priority: 'urgent', region: 'BE' });
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PackagingKind } from '../../src/db/schema';
+import type { PackagingKind } from '../../src/domain/packing-list';
 import { buildPackingList, checkPackingList, strictestPackaging, type PackableLine } from '../../src/domain/packing-list';
 import { MAX_PARCEL_GRAMS, packParcels } from '../../src/domain/parcels';
 

@@ -163,7 +163,7 @@ describe('an order run now', () => {
     };
 
     it('one more activity in SETTLE breaks every order that got that far, and only those', async () => {
-      const variant = await bundleVariant('stages/settle.ts', atStartOf('settle', EXTRA_STEP));
+      const variant = await bundleVariant('order/settle.ts', atStartOf('settle', EXTRA_STEP));
       const histories = [...committed(), { workflowId: 'live', history: liveHistory() }];
       const results = await replayAll(variant, histories);
 
@@ -183,7 +183,7 @@ describe('an order run now', () => {
     });
 
     it('the same step behind patched() replays every order', async () => {
-      const variant = await bundleVariant('stages/settle.ts', (source) =>
+      const variant = await bundleVariant('order/settle.ts', (source) =>
         withImport('patched')(atStartOf('settle', `  if (patched('replay-test-extra-step')) {\n  ${EXTRA_STEP}\n  }`)(source)),
       );
       const results = await replayAll(variant, [...committed(), { workflowId: 'live', history: liveHistory() }]);
@@ -191,8 +191,19 @@ describe('an order run now', () => {
       expect(results.size).toBe(historyFiles.length + 1);
     });
 
+    it("a correction's search-attribute upsert without its patched() guard breaks the corrected order recorded before it", async () => {
+      // The guard is what lets orders corrected before the upsert existed replay: take it
+      // away and the committed corrected order must fail; the others never corrected.
+      const variant = await bundleVariant('order/verify.ts', (source) =>
+        source.replace("customer && patched(SEARCH_FIELDS_FOLLOW_CORRECTION)", 'customer'),
+      );
+      const results = await replayAll(variant, committed());
+      expect(results.get('verification-corrected.json')).toBeInstanceOf(DeterminismViolationError);
+      for (const [file, error] of results) if (file !== 'verification-corrected.json') expect(error, file).toBeUndefined();
+    });
+
     it('a timer before VERIFY breaks every order, with a DeterminismViolationError from runReplayHistory', async () => {
-      const variant = await bundleVariant('stages/verify.ts', (source) => withImport('sleep')(atStartOf('verify', `  await sleep(1);`)(source)));
+      const variant = await bundleVariant('order/verify.ts', (source) => withImport('sleep')(atStartOf('verify', `  await sleep(1);`)(source)));
       for (const file of historyFiles) {
         await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).rejects.toBeInstanceOf(DeterminismViolationError);
       }

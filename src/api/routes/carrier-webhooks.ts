@@ -7,7 +7,7 @@ import type { Db } from '../../db/client';
 import { shipments } from '../../db/schema';
 import { storeTrackingEvents } from '../../db/tracking-store';
 import { findTextFaults } from '../../domain/safe-text';
-import { trackingEvent } from '../../../workflows/order-messages';
+import { trackingEvent } from '../../../workflows/order/messages';
 import type { OrderCommands } from '../order-commands';
 import { HttpProblem, validationProblem } from '../problem';
 import { route, textProblem } from '../route';

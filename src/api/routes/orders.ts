@@ -10,7 +10,7 @@ import {
   submitFeedback,
   view,
   type IntakeReply,
-} from '../../../workflows/order-messages';
+} from '../../../workflows/order/messages';
 import type { OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';

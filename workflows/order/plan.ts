@@ -1,6 +1,7 @@
-import type { Consignment } from '../../activities/inventory';
 import { BusinessFailure } from '../../src/domain/failures';
-import { OrderCancelled, failureType, type OrderRun } from '../order-run';
+import type { Consignment } from '../../src/domain/shipment';
+import { failureMessage, failureType } from '../kit/failures';
+import { OrderCancelled, type OrderRun } from './run';
 
 /**
  * PLAN (R3.1–R3.7): quotes from the carriers for every consignment, then the date,
@@ -13,26 +14,25 @@ export async function plan(order: OrderRun, consignments: readonly Consignment[]
       consignments.map((c) => order.run(`quote carriers from ${c.warehouseCode}`, () => order.carriers.quoteRates(c.rateRequest))),
     );
     order.throwIfCancelled();
-    const planned = order.prepare('planned');
     try {
-      const { shipments } = await order.run(
+      const { shipments } = await order.transition(
         'plan shipments',
-        () =>
+        'planned',
+        (transitions) =>
           order.acts.planShipments({
             orderId: order.orderId,
             consignments: consignments.map((c, i) => ({ ...c, quotes: quotes[i]! })),
-            transitions: [planned],
+            transitions,
           }),
-        [BusinessFailure.NoCarrierAvailable],
+        { handles: [BusinessFailure.NoCarrierAvailable] },
       );
-      order.apply(planned);
-      order.shipments = shipments.map((s) => ({ ...s, status: 'planned' }));
+      order.state.shipments = shipments.map((s) => ({ ...s, status: 'planned' }));
       order.setCarrier([...new Set(shipments.map((s) => s.carrier))].join(','));
       return;
     } catch (err) {
       if (failureType(err) !== BusinessFailure.NoCarrierAvailable) throw err;
       // Carriers' offers change: an operator may retry (quotes are asked again) or cancel.
-      const action = await order.askOperator(`no safe carrier serves this order: ${err instanceof Error ? err.message : ''}`);
+      const action = await order.desk.decide(`no safe carrier serves this order: ${failureMessage(err)}`);
       if (action.action === 'cancel') throw new OrderCancelled(action.reason ?? 'no carrier available');
     }
   }

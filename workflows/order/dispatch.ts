@@ -1,4 +1,7 @@
-import type { OrderRun } from '../order-run';
+import type { OrderRun } from './run';
+
+/** Why nobody may cancel from DISPATCH on. */
+const CARRIER_MAY_HOLD_BOOKING = 'a carrier may hold a booking';
 
 /**
  * DISPATCH (R3.8, R4.1): book every shipment with its carrier under the shipment's own
@@ -7,25 +10,26 @@ import type { OrderRun } from '../order-run';
  * step waits for an operator's retry (voiding bookings is R3.10's, later).
  */
 export async function dispatch(order: OrderRun): Promise<void> {
+  const { state } = order;
   order.throwIfCancelled();
-  order.dispatchStarted = true;
+  state.dispatchStarted = true;
   const bookings = await Promise.all(
-    order.shipments.map((s) =>
+    state.shipments.map((s) =>
       order.run(
         `book shipment with ${s.carrier}`,
         () => order.carriers.bookShipment({ shipmentId: s.shipmentId, bookingKey: s.bookingKey, request: s.bookingRequest }),
-        [],
-        { cancellable: false },
+        { noCancel: CARRIER_MAY_HOLD_BOOKING },
       ),
     ),
   );
-  const dispatched = order.prepare('dispatched');
-  await order.run('record the dispatch', () => order.acts.recordDispatch({ orderId: order.orderId, bookings, transitions: [dispatched] }), [], {
-    cancellable: false,
-  });
-  order.apply(dispatched);
+  await order.transition(
+    'record the dispatch',
+    'dispatched',
+    (transitions) => order.acts.recordDispatch({ orderId: order.orderId, bookings, transitions }),
+    { noCancel: CARRIER_MAY_HOLD_BOOKING },
+  );
   for (const booking of bookings) {
-    const shipment = order.shipments.find((s) => s.shipmentId === booking.shipmentId);
+    const shipment = state.shipments.find((s) => s.shipmentId === booking.shipmentId);
     if (!shipment) continue;
     shipment.trackingNumber = booking.trackingNumber;
     if (shipment.status === 'planned') shipment.status = 'label_created';

@@ -1,14 +1,17 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CarrierTrackingEvent } from '../src/carriers/carrier-gateway';
-import type { Feedback } from '../src/domain/feedback';
-import type { OrderDraft } from '../src/domain/order';
-import type { OrderSettings } from '../src/domain/order-settings';
-import type { OrderStage, OrderStatus } from '../src/domain/order-status';
-import type { SignOffProof } from '../src/domain/sign-off';
-import type { VerificationResult } from '../src/domain/verification';
+import type { CarrierTrackingEvent } from '../../src/domain/carrier-contract';
+import type { Feedback } from '../../src/domain/feedback';
+import type { OrderDraft } from '../../src/domain/order';
+import type { OrderSettings } from '../../src/domain/order-settings';
+import type { OrderStage, OrderStatus } from '../../src/domain/order-status';
+import type { SignOffProof } from '../../src/domain/sign-off';
+import type { VerificationResult } from '../../src/domain/verification';
+import type { OperatorAction } from '../kit/operator';
+import type { OpenQuestion as KitQuestion } from '../kit/questions';
 
 // The one definition of every message an order takes, shared by the API and the
-// workflow: the names here are what operators see in the Temporal UI.
+// workflow: the names here are what operators see in the Temporal UI, and they are in
+// every recorded history: never rename one.
 
 export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
 export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
@@ -83,22 +86,18 @@ export const trackingEvent = defineSignal<[CarrierTrackingEvent]>('trackingEvent
 /** Stock arrived (replenishment, receipts): a back-ordered order tries to reserve again. */
 export const stockAvailable = defineSignal<[{ skus?: string[] }]>('stockAvailable');
 
-export interface OperatorAction {
-  action: 'retry' | 'cancel';
-  reason?: string;
-  operator?: string;
-}
-/** How an operator unsticks an order from the Temporal UI: retry the failed step, or cancel. */
+export type { OperatorAction };
+/**
+ * How an operator unsticks an order from the Temporal UI: retry the failed step, skip it
+ * (where the step allows it), or cancel. The payload is checked by the workflow: a
+ * malformed one is refused (logged and shown in the attention reason), not obeyed.
+ */
 export const operatorAction = defineSignal<[OperatorAction]>('operatorAction');
 
 // ---- query ---------------------------------------------------------------------
 
-export interface OpenQuestion {
-  kind: 'correction' | 'stock_decision' | 'sign_off' | 'feedback' | 'operator';
-  since: string;
-  until?: string;
-  detail?: Record<string, unknown>;
-}
+export type QuestionKind = 'correction' | 'stock_decision' | 'sign_off' | 'feedback' | 'operator';
+export type OpenQuestion = KitQuestion<QuestionKind>;
 
 export interface ShipmentView {
   shipmentId: string;

@@ -1,0 +1,83 @@
+// What orderflow and a carrier say to each other, whichever carrier it is: the shapes
+// workflows, activities and the carrier adapters share. The carrier boundary parses
+// them with zod (src/carriers/carrier-gateway.ts), checked against these types. Type
+// aliases, not interfaces: they are stored as JSON columns, which want plain records.
+
+export const SHIPPING_METHODS = ['express_parcel', 'ground', 'air', 'freight'] as const;
+export type ShippingMethod = (typeof SHIPPING_METHODS)[number];
+
+export const TRACKING_STATUSES = ['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception'] as const;
+export type TrackingStatus = (typeof TRACKING_STATUSES)[number];
+
+export const HANDLING_KINDS = ['standard', 'fragile', 'perishable', 'hazardous'] as const;
+export type HandlingKind = (typeof HANDLING_KINDS)[number];
+
+export type Place = {
+  country: string;
+  region: string;
+  postalCode: string;
+};
+
+export type Parcel = {
+  weightGrams: number;
+  lengthCm: number;
+  widthCm: number;
+  heightCm: number;
+};
+
+export type RateRequest = {
+  origin: Place;
+  destination: Place;
+  parcels: Parcel[];
+  /** Goods that need care (fragile, perishable, hazardous) narrow the services offered. */
+  handling?: HandlingKind[];
+  declaredValue: { amount: number; currency: string };
+};
+
+export type RateQuote = {
+  carrier: string;
+  carrierName: string;
+  method: ShippingMethod;
+  service: string;
+  amount: number;
+  currency: string;
+  transitDays: number;
+  /** Share of shipments delivered on the promised day, 0–1. */
+  onTimeRate: number;
+  /** Share of shipments damaged or lost, 0–1. */
+  damageRate: number;
+  /** Public rating, 0–5. */
+  reputation: number;
+};
+
+export type BookingRequest = {
+  carrier: string;
+  service: string;
+  /** Our shipment id; every tracking event carries it back. */
+  reference: string;
+  origin: Place;
+  destination: Place & { name: string; line1: string; line2?: string; city: string; phone?: string };
+  parcels: Parcel[];
+};
+
+export type Booking = {
+  carrier: string;
+  service: string;
+  trackingNumber: string;
+  reference: string;
+  labelUrl: string;
+  amount: number;
+  currency: string;
+  createdAt: string;
+};
+
+export type CarrierTrackingEvent = {
+  eventId: string;
+  carrier: string;
+  trackingNumber: string;
+  reference: string;
+  status: TrackingStatus;
+  occurredAt: string;
+  location: string;
+  description: string;
+};

@@ -1,0 +1,53 @@
+import { condition, log, setHandler } from '@temporalio/workflow';
+import { cancel } from './messages';
+import { describe, invalid, wrongState } from './refusals';
+import { OrderCancelled, type OrderRun } from './run';
+
+// Cancelling an order: asked for by the customer (the `cancel` update), an operator, a
+// closed window, or a stockout; taken at the next safe point, where what the order
+// holds is given back before it is written as cancelled.
+
+/** Ends the order as cancelled: undo what it holds, then write the end. */
+export async function endCancelled(order: OrderRun, reason: string): Promise<void> {
+  log.info('order cancelled', { orderId: order.orderId, reason });
+  // From here a failing step waits for an operator; the cancel request that brought us
+  // here is not an answer to it (it would skip giving the stock back).
+  order.state.ending = true;
+  try {
+    await order.undo.run();
+  } catch (err) {
+    // An operator chose to stop undoing: what could be undone, was.
+    if (!(err instanceof OrderCancelled)) throw err;
+  }
+  for (;;) {
+    try {
+      await order.moveTo('cancelled', { reason });
+      return;
+    } catch (err) {
+      // An operator cannot cancel the cancellation: it is written on their next answer.
+      if (!(err instanceof OrderCancelled)) throw err;
+    }
+  }
+}
+
+/** The customer's cancel: taken until the goods are with a carrier. */
+export function cancelMessages(order: OrderRun): void {
+  const { state } = order;
+  setHandler(
+    cancel,
+    async ({ reason }) => {
+      state.cancelRequest ??= { reason };
+      await condition(() => order.isFinal);
+      return { status: state.status };
+    },
+    {
+      validator: ({ reason }) => {
+        if (typeof reason !== 'string' || reason.trim() === '') throw invalid('a cancellation needs a reason');
+        if (order.isFinal) throw wrongState(order, describe(order));
+        if (state.dispatchStarted) {
+          throw wrongState(order, `${describe(order)}; the goods are with the carrier, so it can no longer be cancelled`);
+        }
+      },
+    },
+  );
+}

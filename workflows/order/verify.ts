@@ -1,0 +1,108 @@
+import { condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { BusinessFailure } from '../../src/domain/failures';
+import { orderSearchFields } from '../../src/domain/order';
+import type { VerificationReason } from '../../src/domain/verification';
+import { CustomerIdKey, RegionKey } from '../../src/temporal/search-attributes';
+import { failureDetails, failureType } from '../kit/failures';
+import { waitWithinWindow } from '../kit/window';
+import { awaitVerification, correctOrder } from './messages';
+import { describe, intakeReply, invalid, wrongState } from './refusals';
+import { OrderCancelled, type OrderRun } from './run';
+
+/** Patch id: orders corrected before it kept their pre-correction CustomerId and Region. */
+export const SEARCH_FIELDS_FOLLOW_CORRECTION = 'search-fields-follow-correction';
+
+/**
+ * VERIFY (R1.2, R1.3): record the order and check it. An order that fails the check
+ * waits for a correction (R1.9) for the correction window, then is cancelled.
+ */
+export async function verify(order: OrderRun): Promise<void> {
+  const { state } = order;
+  for (let round = 1; ; round++) {
+    try {
+      const result = await order.transition(
+        'verify the order',
+        round === 1 ? ['received', 'verifying'] : ['verifying'],
+        (transitions) =>
+          order.acts.verifyOrder({
+            orderId: order.orderId,
+            workflowId: workflowInfo().workflowId,
+            fingerprint: state.input.fingerprint,
+            draft: state.draft,
+            correction: round > 1,
+            transitions,
+          }),
+        // A failed check is recorded too: the order exists, with its number, and says why.
+        { handles: [BusinessFailure.OrderVerificationFailed], writtenDespite: [BusinessFailure.OrderVerificationFailed] },
+      );
+      state.number = result.number;
+      state.verification = result.verification;
+      state.verificationRound = round;
+      state.correction = undefined;
+      return;
+    } catch (err) {
+      if (failureType(err) !== BusinessFailure.OrderVerificationFailed) throw err;
+      const { number, reasons } = failureDetails<{ number: string; reasons: VerificationReason[] }>(err)!;
+      state.number = number;
+      await order.moveTo('needs_correction', { reasons });
+      state.verification = { ok: false, reasons };
+      state.verificationRound = round;
+      // Only now may the next correction come: one sent while this one was being
+      // checked was refused ("already being checked"), not silently dropped.
+      state.correction = undefined;
+    }
+
+    const windowMs = order.settings.correctionWindowMs;
+    order.ask('correction', windowMs, { reasons: state.verification.reasons });
+    const corrected = await waitWithinWindow({
+      windowMs,
+      done: () => state.correction !== undefined || state.cancelRequest !== undefined,
+      summary: 'correction window',
+    });
+    order.answered('correction');
+    order.throwIfCancelled();
+    if (!corrected) throw new OrderCancelled('the order was not corrected within the correction window');
+    applyCorrection(order);
+  }
+}
+
+function applyCorrection(order: OrderRun): void {
+  const { state } = order;
+  const { customer, items } = state.correction!;
+  state.draft = { ...state.draft, ...(customer ? { customer } : {}), ...(items ? { items } : {}) };
+  // Operators filter by who the order is for and where it goes: follow the correction.
+  if (customer && patched(SEARCH_FIELDS_FOLLOW_CORRECTION)) {
+    const fields = orderSearchFields(state.draft);
+    upsertSearchAttributes([
+      { key: CustomerIdKey, value: fields.customerId },
+      { key: RegionKey, value: fields.region },
+    ]);
+  }
+}
+
+/** VERIFY's messages: the create's wait for the verdict, and a correction (R1.9). */
+export function verifyMessages(order: OrderRun): void {
+  const { state } = order;
+
+  setHandler(awaitVerification, async (request) => {
+    await condition(() => state.verificationRound > 0 || order.isFinal);
+    return intakeReply(order, request.requestId === state.input.requestId);
+  });
+
+  setHandler(
+    correctOrder,
+    async (correction) => {
+      const round = state.verificationRound;
+      state.correction = correction;
+      await condition(() => state.verificationRound > round || order.isFinal);
+      return intakeReply(order, false);
+    },
+    {
+      validator: (correction) => {
+        if (state.status !== 'needs_correction') throw wrongState(order, `${describe(order)}; only an order that needs correction can be corrected`);
+        if (state.correction) throw wrongState(order, 'a correction is already being checked');
+        if (!correction.customer && !correction.items) throw invalid('a correction changes the customer, the items, or both');
+      },
+    },
+  );
+}
