@@ -1,8 +1,9 @@
 import { ApplicationFailure, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for';
 import {
   FEEDBACK,
+  LONG_MS,
   MessageRejection,
   SHORT_MS,
   carrierRejected,
@@ -24,11 +25,15 @@ let harness: Harness;
 beforeAll(async () => {
   harness = await startHarness();
 });
+afterEach(async () => {
+  await harness.endOrders();
+});
 afterAll(async () => {
   await harness?.stop();
 });
 
-const DELIVERED = ['reserved', 'planned', 'dispatched', 'in_transit', 'out_for_delivery', 'delivered'] as const;
+const DISPATCHED = ['reserved', 'planned', 'dispatched'] as const;
+const DELIVERED = [...DISPATCHED, 'in_transit', 'out_for_delivery', 'delivered'] as const;
 
 /** The order never shows a status its database did not get first, with the same version. */
 async function expectTimelineWritten(order: TestOrder, v?: OrderView): Promise<void> {
@@ -44,6 +49,9 @@ async function expectTimelineWritten(order: TestOrder, v?: OrderView): Promise<v
 function writtenChange(order: TestOrder, status: string) {
   return order.world.written.filter((t) => t.status === status).at(-1);
 }
+
+/** No tracking poll for a minute: a dispatched order stays `dispatched`. */
+const PARK_IN_TRACK = { trackingPollIntervalMs: LONG_MS };
 
 const awaitingSignOff = (v: OrderView) => v.openQuestions.some((q) => q.kind === 'sign_off');
 
@@ -62,7 +70,7 @@ async function refusal(promise: Promise<unknown>): Promise<ApplicationFailure> {
 describe('VERIFY: correction', () => {
   it('a failed check waits for a correction with its reasons; the corrected order is verified again and goes on', async () => {
     const bad = { name: 'Ada Lovelace', email: 'ada@example.com', address: { line1: 'Unter den Linden 1', city: 'Berlin', region: 'BE', postalCode: 'BER-1', country: 'DE' } };
-    const order = await harness.startOrder({ draft: { customer: bad } });
+    const order = await harness.startOrder({ draft: { customer: bad }, settings: PARK_IN_TRACK });
 
     const waiting = await order.waitForStatus('needs_correction');
     expect(waiting.verification).toEqual({ ok: false, reasons: [expect.objectContaining({ code: 'postal_code_invalid', field: 'customer.address.postalCode' })] });
@@ -80,10 +88,11 @@ describe('VERIFY: correction', () => {
     expect(verifications.map((c) => c.input.correction)).toEqual([false, true]);
     expect(verifications[1]!.input.draft.customer).toEqual(corrected);
 
-    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
-    expect(delivered.timeline.map((t) => t.status)).toEqual(['received', 'verifying', 'needs_correction', 'verifying', ...DELIVERED]);
-    expect(delivered.openQuestions.map((q) => q.kind)).toEqual(['sign_off']);
-    await expectTimelineWritten(order, delivered);
+    const dispatched = await order.waitForStatus('dispatched');
+    expect(dispatched.timeline.map((t) => t.status)).toEqual(['received', 'verifying', 'needs_correction', 'verifying', ...DISPATCHED]);
+    expect(dispatched.openQuestions).toEqual([]);
+    expect(order.world.callsOf('reserveStock')[0]!.error).toBeUndefined();
+    await expectTimelineWritten(order, dispatched);
 
     // Only an order that needs correction takes one.
     const late = await refusal(order.handle.executeUpdate(messages.correctOrder, { args: [{ customer: bad }] }));
@@ -111,7 +120,7 @@ describe('RESERVE: stockout', () => {
   const SHORT_OF_TEA = { 'TEA-OOLONG-100': 1, 'MUG-STONE-350': 100 };
 
   it('wait: the order is back-ordered, and reserves and goes on when stock arrives', async () => {
-    const order = await harness.startOrder({ stock: SHORT_OF_TEA });
+    const order = await harness.startOrder({ stock: SHORT_OF_TEA, settings: PARK_IN_TRACK });
 
     const asked = await order.waitForStatus('awaiting_stock_decision');
     const question = asked.openQuestions.find((q) => q.kind === 'stock_decision');
@@ -127,12 +136,12 @@ describe('RESERVE: stockout', () => {
     order.world.available.set('TEA-OOLONG-100', 10);
     await order.handle.signal(messages.stockAvailable, { skus: ['TEA-OOLONG-100'] });
 
-    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
-    expect(delivered.timeline.map((t) => t.status)).toEqual(['received', 'verifying', 'awaiting_stock_decision', 'backordered', ...DELIVERED]);
+    const dispatched = await order.waitForStatus('dispatched');
+    expect(dispatched.timeline.map((t) => t.status)).toEqual(['received', 'verifying', 'awaiting_stock_decision', 'backordered', ...DISPATCHED]);
     expect(order.world.callsOf('reserveStock')).toHaveLength(3);
     expect(order.world.shipped.get('TEA-OOLONG-100')).toBe(2);
     expect(order.world.available.get('TEA-OOLONG-100')).toBe(8);
-    await expectTimelineWritten(order, delivered);
+    await expectTimelineWritten(order, dispatched);
   });
 
   it('cancel: the customer cancels and the order ends cancelled, holding nothing', async () => {
@@ -166,7 +175,7 @@ describe('operator: a step fails in a way no stage handles', () => {
   const needsOperator = (v: OrderView) => v.needsAttention && v.openQuestions.some((q) => q.kind === 'operator');
 
   it('the order asks an operator at once; a retry runs the step again and the order goes on', async () => {
-    const order = await harness.startOrder();
+    const order = await harness.startOrder({ settings: PARK_IN_TRACK });
     order.world.failNext('quoteRates', carrierRejected());
 
     const stuck = await order.waitForView(needsOperator, 'an operator question');
@@ -175,21 +184,23 @@ describe('operator: a step fails in a way no stage handles', () => {
     expect(stuck.openQuestions.find((q) => q.kind === 'operator')?.detail).toEqual({ reason: stuck.attentionReason });
     // A business failure is not retried by Temporal: one call, then the question.
     expect(order.world.callsOf('quoteRates')).toHaveLength(1);
+    // The flag shows in `view` as the activity that writes it is scheduled.
+    await waitFor(() => order.world.callsOf('recordAttention').length > 0, { message: 'the attention flag written' });
     expect(order.world.callsOf('recordAttention').map((c) => c.input)).toEqual([
       { orderId: order.orderId, needsAttention: true, reason: stuck.attentionReason },
     ]);
 
     await order.handle.signal(messages.operatorAction, { action: 'retry', operator: 'ops@example.com' });
 
-    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
-    expect(delivered.needsAttention).toBe(false);
-    expect(delivered.attentionReason).toBeUndefined();
-    expect(delivered.openQuestions.map((q) => q.kind)).toEqual(['sign_off']);
-    expect(delivered.timeline.map((t) => t.status)).toEqual(['received', 'verifying', ...DELIVERED]);
+    const dispatched = await order.waitForStatus('dispatched');
+    expect(dispatched.needsAttention).toBe(false);
+    expect(dispatched.attentionReason).toBeUndefined();
+    expect(dispatched.openQuestions).toEqual([]);
+    expect(dispatched.timeline.map((t) => t.status)).toEqual(['received', 'verifying', ...DISPATCHED]);
     expect(order.world.callsOf('quoteRates')).toHaveLength(2);
     expect(order.world.callsOf('recordAttention').at(-1)!.input).toEqual({ orderId: order.orderId, needsAttention: false });
     expect(order.world.callsOf('releaseStock')).toHaveLength(0);
-    await expectTimelineWritten(order, delivered);
+    await expectTimelineWritten(order, dispatched);
   });
 
   it('a cancel ends the order cancelled and gives the reserved stock back', async () => {
@@ -217,7 +228,7 @@ describe('operator: a step fails in a way no stage handles', () => {
   });
 
   it('once a carrier may hold a booking, an operator cancel is refused and only a retry goes on', async () => {
-    const order = await harness.startOrder();
+    const order = await harness.startOrder({ settings: PARK_IN_TRACK });
     order.world.failNext('bookShipment', carrierRejected('label service down'));
     const stuck = await order.waitForView(needsOperator, 'an operator question');
     expect(stuck.attentionReason).toBe('book shipment with swiftpost failed: label service down');
@@ -228,12 +239,13 @@ describe('operator: a step fails in a way no stage handles', () => {
     expect(order.world.callsOf('bookShipment')).toHaveLength(1);
 
     await order.handle.signal(messages.operatorAction, { action: 'retry' });
-    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
-    expect(delivered.timeline.map((t) => t.status)).toEqual(['received', 'verifying', ...DELIVERED]);
-    expect(delivered.needsAttention).toBe(false);
+    const dispatched = await order.waitForStatus('dispatched');
+    expect(dispatched.timeline.map((t) => t.status)).toEqual(['received', 'verifying', ...DISPATCHED]);
+    expect(dispatched.needsAttention).toBe(false);
+    expect(dispatched.shipments).toEqual([expect.objectContaining({ carrier: 'swiftpost', status: 'label_created', trackingNumber: expect.any(String) })]);
     expect(order.world.callsOf('bookShipment')).toHaveLength(2);
     expect(order.world.callsOf('releaseStock')).toHaveLength(0);
-    await expectTimelineWritten(order, delivered);
+    await expectTimelineWritten(order, dispatched);
   });
 });
 
@@ -373,8 +385,25 @@ describe('cancellation with compensation', () => {
     await expectTimelineWritten(order, v);
   });
 
-  it('a cancel once dispatch has started is refused (WrongState), and the order goes on', async () => {
+  it("a customer's cancel answers an operator question too, and gives the stock back", async () => {
     const order = await harness.startOrder();
+    order.world.failNext('quoteRates', carrierRejected());
+    await order.waitForView((v) => v.needsAttention, 'an operator question');
+
+    expect(await order.handle.executeUpdate(messages.cancel, { args: [{ reason: 'too slow' }] })).toEqual({ status: 'cancelled' });
+
+    const v = await order.view();
+    expect(v.timeline.map((t) => t.status)).toEqual(['received', 'verifying', 'reserved', 'cancelled']);
+    expect(v.needsAttention).toBe(false);
+    expect(writtenChange(order, 'cancelled')?.detail).toEqual({ reason: 'too slow' });
+    expect(order.world.callsOf('releaseStock')).toHaveLength(1);
+    expect(order.world.held.size).toBe(0);
+    expect(order.world.callsOf('quoteRates')).toHaveLength(1);
+    await expectTimelineWritten(order, v);
+  });
+
+  it('a cancel once dispatch has started is refused (WrongState), and the order goes on', async () => {
+    const order = await harness.startOrder({ settings: PARK_IN_TRACK });
     const booking = order.world.hold('bookShipment');
     await booking.reached();
 
@@ -384,10 +413,10 @@ describe('cancellation with compensation', () => {
     expect(refused.details?.[0]).toEqual({ status: 'planned', version: 4 });
 
     booking.open();
-    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
-    expect(delivered.timeline.map((t) => t.status)).toEqual(['received', 'verifying', ...DELIVERED]);
+    const dispatched = await order.waitForStatus('dispatched');
+    expect(dispatched.timeline.map((t) => t.status)).toEqual(['received', 'verifying', ...DISPATCHED]);
     expect(order.world.callsOf('releaseStock')).toHaveLength(0);
     expect(order.world.shipped.get('TEA-OOLONG-100')).toBe(2);
-    await expectTimelineWritten(order, delivered);
+    await expectTimelineWritten(order, dispatched);
   });
 });
