@@ -433,6 +433,15 @@ async function startServer(): Promise<{ address: string; namespace: string; serv
 
 export async function startHarness(): Promise<Harness> {
   const { address, namespace, server } = await startServer();
+  try {
+    return await startWorkers(address, namespace, server);
+  } catch (err) {
+    await server?.stop();
+    throw err;
+  }
+}
+
+async function startWorkers(address: string, namespace: string, server?: DevServer): Promise<Harness> {
   const bundle = inject('workflowBundlePath');
   const suffix = randomBytes(4).toString('hex');
   const ordersQueue = `wftest-orders-${suffix}`;
