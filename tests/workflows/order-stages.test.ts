@@ -10,6 +10,7 @@ import {
   messages,
   signOffProof,
   startHarness,
+  type FakeWorld,
   type Harness,
   type OrderView,
   type TestOrder,
@@ -50,10 +51,19 @@ function writtenChange(order: TestOrder, status: string) {
   return order.world.written.filter((t) => t.status === status).at(-1);
 }
 
+// Tests script a fake (failNext, hold) right after starting the order: every scripted step
+// comes after VERIFY and RESERVE, two activity round trips that cannot have happened yet.
+
 /** No tracking poll for a minute: a dispatched order stays `dispatched`. */
 const PARK_IN_TRACK = { trackingPollIntervalMs: LONG_MS };
 
 const awaitingSignOff = (v: OrderView) => v.openQuestions.some((q) => q.kind === 'sign_off');
+const wasDelivered = (w: FakeWorld) => w.written.some((t) => t.status === 'delivered');
+/** The attention flag was written (with a reason matching `reason`). */
+const flagged =
+  (reason = /./) =>
+  (w: FakeWorld) =>
+    w.callsOf('recordAttention').some((c) => c.input.needsAttention && reason.test(c.input.reason));
 
 /** The update's refusal: a WrongState (409) or Invalid (422) ApplicationFailure. */
 async function refusal(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -178,14 +188,12 @@ describe('operator: a step fails in a way no stage handles', () => {
     const order = await harness.startOrder({ settings: PARK_IN_TRACK });
     order.world.failNext('quoteRates', carrierRejected());
 
-    const stuck = await order.waitForView(needsOperator, 'an operator question');
+    const stuck = await order.waitForView(needsOperator, 'an operator question', flagged());
     expect(stuck.status).toBe('reserved');
     expect(stuck.attentionReason).toBe('quote carriers from BER-1 failed: pick-up address not served this week');
     expect(stuck.openQuestions.find((q) => q.kind === 'operator')?.detail).toEqual({ reason: stuck.attentionReason });
     // A business failure is not retried by Temporal: one call, then the question.
     expect(order.world.callsOf('quoteRates')).toHaveLength(1);
-    // The flag shows in `view` as the activity that writes it is scheduled.
-    await waitFor(() => order.world.callsOf('recordAttention').length > 0, { message: 'the attention flag written' });
     expect(order.world.callsOf('recordAttention').map((c) => c.input)).toEqual([
       { orderId: order.orderId, needsAttention: true, reason: stuck.attentionReason },
     ]);
@@ -206,7 +214,7 @@ describe('operator: a step fails in a way no stage handles', () => {
   it('a cancel ends the order cancelled and gives the reserved stock back', async () => {
     const order = await harness.startOrder();
     order.world.failNext('quoteRates', carrierRejected());
-    await order.waitForView(needsOperator, 'an operator question');
+    await order.waitForView(needsOperator, 'an operator question', flagged());
     expect(order.world.held.get('TEA-OOLONG-100')).toBe(2);
 
     await order.handle.signal(messages.operatorAction, { action: 'cancel', reason: 'carrier strike', operator: 'ops@example.com' });
@@ -230,11 +238,11 @@ describe('operator: a step fails in a way no stage handles', () => {
   it('once a carrier may hold a booking, an operator cancel is refused and only a retry goes on', async () => {
     const order = await harness.startOrder({ settings: PARK_IN_TRACK });
     order.world.failNext('bookShipment', carrierRejected('label service down'));
-    const stuck = await order.waitForView(needsOperator, 'an operator question');
+    const stuck = await order.waitForView(needsOperator, 'an operator question', flagged());
     expect(stuck.attentionReason).toBe('book shipment with swiftpost failed: label service down');
 
     await order.handle.signal(messages.operatorAction, { action: 'cancel', reason: 'give up' });
-    const refused = await order.waitForView((v) => /cannot be cancelled now/.test(v.attentionReason ?? ''), 'the cancel refused');
+    const refused = await order.waitForView((v) => /cannot be cancelled now/.test(v.attentionReason ?? ''), 'the cancel refused', flagged(/cannot be cancelled now/));
     expect(refused.needsAttention).toBe(true);
     expect(order.world.callsOf('bookShipment')).toHaveLength(1);
 
@@ -252,7 +260,7 @@ describe('operator: a step fails in a way no stage handles', () => {
 describe('SIGN-OFF window', () => {
   it('the customer signs off within the window', async () => {
     const order = await harness.startOrder();
-    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
+    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off', wasDelivered);
     expect(delivered.status).toBe('delivered');
 
     const proof = signOffProof(delivered.number!);
@@ -294,7 +302,7 @@ describe('SIGN-OFF window', () => {
 
 describe('FEEDBACK window', () => {
   async function signedOff(order: TestOrder): Promise<void> {
-    const { number } = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
+    const { number } = await order.waitForView(awaitingSignOff, 'waiting for sign-off', wasDelivered);
     await order.handle.executeUpdate(messages.signOff, { args: [signOffProof(number!)] });
   }
 
@@ -388,7 +396,7 @@ describe('cancellation with compensation', () => {
   it("a customer's cancel answers an operator question too, and gives the stock back", async () => {
     const order = await harness.startOrder();
     order.world.failNext('quoteRates', carrierRejected());
-    await order.waitForView((v) => v.needsAttention, 'an operator question');
+    await order.waitForView((v) => v.needsAttention, 'an operator question', flagged());
 
     expect(await order.handle.executeUpdate(messages.cancel, { args: [{ reason: 'too slow' }] })).toEqual({ status: 'cancelled' });
 
