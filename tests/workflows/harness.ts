@@ -401,8 +401,6 @@ export interface TestOrder {
    */
   waitForView(accept: (v: OrderView) => boolean, what: string, ready?: (w: FakeWorld) => boolean): Promise<OrderView>;
   waitForStatus(status: OrderStatus): Promise<OrderView>;
-  /** Statuses of the timeline, oldest first. */
-  statuses(): Promise<OrderStatus[]>;
   /** The workflow's result: the order's outcome. */
   result(): Promise<{ orderId: string; number?: string; status: OrderStatus }>;
 }
@@ -523,7 +521,6 @@ async function startWorkers(address: string, namespace: string, server?: DevServ
             `status ${status}`,
             (w) => w.written.some((t) => t.status === status),
           ),
-        statuses: async () => (await view()).timeline.map((t) => t.status),
         result: () => handle.result(),
       };
     },
