@@ -30,7 +30,8 @@ export default defineConfig({
       integration('postgres'),
       // The durability test drives `npm start` itself, which always runs on PGlite; the
       // infrastructure test checks both backends from the postgres project.
-      integration('pglite', ['tests/e2e/durability.test.ts', 'tests/e2e/infrastructure.test.ts']),
+      // The workflow stage tests use no database: once (in the postgres project) is enough.
+      integration('pglite', ['tests/e2e/durability.test.ts', 'tests/e2e/infrastructure.test.ts', 'tests/workflows/order-stages.test.ts']),
     ],
   },
 });

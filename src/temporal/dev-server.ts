@@ -29,6 +29,11 @@ export interface DevServerOptions {
   searchAttributes?: Readonly<Record<string, string>>;
   /** Codec server URL the Web UI calls to decode payloads. */
   uiCodecEndpoint?: string;
+  /**
+   * Extra dynamic config, key → value (sent as JSON). Tests set
+   * `history.timerProcessorMaxTimeShift: '10ms'`: by default no timer fires sooner than 1 s.
+   */
+  dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
   /** Server stdout/stderr are appended here; otherwise only the last lines are kept in memory. */
   logFile?: string;
   pidFile?: string;
@@ -83,7 +88,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
 
   if (options.dbFile) fs.mkdirSync(path.dirname(path.resolve(options.dbFile)), { recursive: true });
-  const args = devServerArgs({ ip, port, uiPort, dbFile: options.dbFile, namespace, searchAttributes, uiCodecEndpoint: options.uiCodecEndpoint });
+  const args = devServerArgs({
+    ip,
+    port,
+    uiPort,
+    dbFile: options.dbFile,
+    namespace,
+    searchAttributes,
+    uiCodecEndpoint: options.uiCodecEndpoint,
+    dynamicConfig: options.dynamicConfig,
+  });
   const output = openOutput(options.logFile);
   const { command, argv } = withParentDeathSignal(options.binary, args);
   const child = spawn(command, argv, { stdio: ['ignore', output.stdio, output.stdio], env: cliEnv(), detached: false });
@@ -166,6 +180,7 @@ export function devServerArgs(o: {
   namespace: string;
   searchAttributes: Readonly<Record<string, string>>;
   uiCodecEndpoint?: string;
+  dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
 }): string[] {
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--log-level', 'warn'];
   // The dev server would otherwise phone home for a version check at every start.
@@ -175,6 +190,7 @@ export function devServerArgs(o: {
   else args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
   if (o.uiPort !== undefined && o.uiCodecEndpoint) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   if (o.dbFile) args.push('--db-filename', o.dbFile);
+  for (const [key, value] of Object.entries(o.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   for (const [name, type] of Object.entries(o.searchAttributes)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Search attribute name "${name}" is not an identifier`);
     args.push('--search-attribute', `${name}=${type}`);

@@ -50,6 +50,12 @@ describe('devServerArgs', () => {
     ]);
   });
 
+  it('passes extra dynamic config as JSON values', () => {
+    const args = devServerArgs({ ...base, dynamicConfig: { 'history.timerProcessorMaxTimeShift': '10ms', 'limit.maxIDLength': 255 } });
+    const values = args.filter((_, i) => args[i - 1] === '--dynamic-config-value');
+    expect(values).toEqual(['frontend.enableServerVersionCheck=false', 'history.timerProcessorMaxTimeShift="10ms"', 'limit.maxIDLength=255']);
+  });
+
   it('refuses a search attribute name the CLI would misparse', () => {
     expect(() => devServerArgs({ ...base, searchAttributes: { 'a=b': 'Keyword' } })).toThrow(/not an identifier/);
   });
