@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -147,8 +147,13 @@ describe('embedded PostgreSQL', () => {
   // other case: started by an ordinary user, it runs as that user.
   it.runIf(process.getuid?.() === 0)('starts for a user who is not root', async () => {
     const dir = tempDir();
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    // The OS user postgres (the global setup's server created it if it was missing).
+    const entry = fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((line) => line.split(':'))
+      .find((fields) => fields[0] === 'postgres')!;
+    const [uid, gid] = [Number(entry[2]), Number(entry[3])];
     fs.chownSync(dir, uid, gid);
     const script = [
       `const { startEmbeddedPostgres } = require(${JSON.stringify(path.join(REPO, 'src/db/embedded-postgres.ts'))});`,
