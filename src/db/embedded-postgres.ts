@@ -129,6 +129,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // SIGINT is PostgreSQL's fast shutdown: it does not wait for other clients to leave.
   const { command, argv } = withParentDeathSignal(exe('postgres'), settings, 'INT');
   const child = spawn(command, argv, {
+    // A process group of its own: Ctrl-C in the terminal reaches orderflow only, which
+    // stops its workers before the database they write to.
+    detached: true,
     stdio: ['ignore', output.stdio, output.stdio],
     env: { ...process.env, LC_ALL: 'C' },
     cwd: runAs ? os.tmpdir() : dataDir,
