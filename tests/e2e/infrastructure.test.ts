@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/client';
 import { postgresBinaries, startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { products } from '../../src/db/schema';
+import { isAlive } from '../../src/temporal/dev-server';
 import { provideTemporal } from '../../src/temporal/embedded';
 import { locateTemporalCli, TemporalCliNotFoundError } from '../../src/temporal/locator';
 import { ORDER_SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
@@ -126,6 +127,31 @@ describe('embedded PostgreSQL', () => {
     }
     // A clean stop leaves no lock behind.
     expect(fs.existsSync(pidFile)).toBe(false);
+  });
+
+  it('stops a server an earlier run left behind, and refuses one another live orderflow is using', async () => {
+    const dataDir = path.join(tempDir(), 'postgres');
+    const stateFile = `${dataDir}.json`;
+    const setOwner = (pid: number) => fs.writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(stateFile, 'utf8')), ownerPid: pid }));
+    const first = await startEmbeddedPostgres({ dataDir });
+    try {
+      // Another orderflow, alive: this test's parent, the vitest process.
+      setOwner(process.ppid);
+      const refused = await startEmbeddedPostgres({ dataDir }).catch((e: unknown) => e as Error);
+      expect(String(refused)).toContain(`in use by another orderflow (pid ${process.ppid})`);
+      expect(isAlive(first.pid)).toBe(true);
+
+      // Its owner gone (as on a platform without pdeathsig): the next start stops it.
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+      setOwner(gone);
+      const lines: string[] = [];
+      const second = await startEmbeddedPostgres({ dataDir, log: (line) => lines.push(line) });
+      expect(lines.join('\n')).toContain(`Stopping a PostgreSQL left running by an earlier run (pid ${first.pid})`);
+      expect(await first.exited).toBeTruthy();
+      await second.stop();
+    } finally {
+      await first.stop();
+    }
   });
 
   it('refuses a port that is taken, naming the variable that chose it', async () => {
