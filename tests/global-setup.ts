@@ -52,8 +52,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   // allSettled, not all: whatever did start must be stopped even when another part failed.
   const [database, temporal, bundle] = await Promise.allSettled([
-    // The pglite project keeps its databases in memory: it needs no Postgres server.
-    project.config.env?.ORDERFLOW_TEST_DB === 'pglite' ? Promise.resolve({ adminUrl: '' }) : timed('database', () => setupDatabase(cleanups)),
+    timed('database', () => setupDatabase(cleanups)),
     timed('temporal', () => setupTemporal(cleanups, runDir)),
     timed('workflow bundle', () => bundleWorkflows(runDir)),
   ]);

@@ -1,12 +1,14 @@
 import { startCarrierSandbox } from '../carriers/sandbox-server';
 import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../db/client';
+import { provideDatabase } from '../db/provide';
 
 // The carrier sandbox on its own, for docker-compose: `npm run carrier-sandbox`.
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabase(config.database);
+  const provided = await provideDatabase(config, { log: (message) => console.log(`[carrier-sandbox] ${message}`) });
+  const database = await openDatabase({ kind: 'postgres', url: provided.url });
   await database.migrate();
   const webhookBaseUrl = config.http.publicUrl ?? `http://127.0.0.1:${config.http.port}`;
   const sandbox = await startCarrierSandbox({
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
     console.log(`[carrier-sandbox] ${signal}: stopping`);
     await sandbox.close();
     await database.close();
+    await provided.stop();
     process.exit(0);
   };
   process.on('SIGINT', (signal) => void stop(signal));

@@ -18,7 +18,8 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
     console.error(err.message);
     process.exit(2);
   }
-  if (!config.temporal.address || config.database.kind !== 'postgres') {
+  const databaseTarget = config.database;
+  if (!config.temporal.address || databaseTarget.kind !== 'postgres') {
     console.error(`The ${name} entry point needs TEMPORAL_ADDRESS and DATABASE_URL; for everything in one process on embedded defaults, run \`npm start\`.`);
     process.exit(2);
   }
@@ -29,7 +30,7 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
   Runtime.install({ logger: new TemporalLogger(config.logLevel) });
 
   void (async () => {
-    const database = await openDatabase(config.database);
+    const database = await openDatabase(databaseTarget);
     await database.migrate();
     const temporal = await provideTemporal(config, { log: say });
     const running = await startOrderflow({ config, db: database.db, temporal: temporal.target, apiKeys: config.apiKeys ?? [], pieces, log: say });

@@ -2,16 +2,22 @@
 // embedded one) and writes the demo catalogue into it when its catalogue is empty.
 import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../db/client';
+import { provideDatabase } from '../db/provide';
 import { seedDemoCatalogue } from '../db/seed';
 
 async function main(): Promise<void> {
-  const database = await openDatabase(loadConfig().database);
+  const provided = await provideDatabase(loadConfig(), { log: (message) => console.log(message) });
   try {
-    await database.migrate();
-    const seeded = await seedDemoCatalogue(database.db);
-    console.log(seeded ? 'seeded the demo catalogue' : 'the catalogue has products already: left as it is');
+    const database = await openDatabase({ kind: 'postgres', url: provided.url });
+    try {
+      await database.migrate();
+      const seeded = await seedDemoCatalogue(database.db);
+      console.log(seeded ? 'seeded the demo catalogue' : 'the catalogue has products already: left as it is');
+    } finally {
+      await database.close();
+    }
   } finally {
-    await database.close();
+    await provided.stop();
   }
 }
 

@@ -4,6 +4,7 @@ import { Runtime } from '@temporalio/worker';
 import { TemporalLogger } from '../temporal/logger';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { openDatabase } from '../db/client';
+import { provideDatabase } from '../db/provide';
 import { seedDemoCatalogue } from '../db/seed';
 import { logNotifier } from '../notifications/outbox-dispatcher';
 import { startOrderflow } from '../service';
@@ -12,7 +13,7 @@ import { asKeyList, devKeysFile, loadOrCreateDevKeys } from './dev-keys';
 import { takeProcessLock } from './process-lock';
 
 // `npm start`: the whole of orderflow in one process on embedded defaults — Temporal dev
-// server (a child process), embedded Postgres, API, workers and the carrier sandbox.
+// server and PostgreSQL (child processes), API, workers and the carrier sandbox.
 
 const say = (line: string) => console.log(`[orderflow] ${line}`);
 
@@ -48,7 +49,13 @@ async function main(config: Config): Promise<void> {
           return { list: asKeyList(dev), file: devKeysFile(config.dataDir) };
         })();
 
-    const database = await openDatabase(config.database);
+    const provided = await provideDatabase(config, { log: say });
+    stops.push(() => provided.stop());
+    void provided.lost.then((how) => {
+      say(`the embedded PostgreSQL ${how}; stopping (see ${path.join(config.dataDir, 'postgres.log')})`);
+      void shutdown(1);
+    });
+    const database = await openDatabase({ kind: 'postgres', url: provided.url });
     stops.push(() => database.close());
     await database.migrate();
     if (await seedDemoCatalogue(database.db)) say('seeded the demo catalogue: 6 products, 3 warehouses, stock');
@@ -74,7 +81,7 @@ async function main(config: Config): Promise<void> {
     say(`API            ${running.apiUrl}   (OpenAPI: ${running.apiUrl}/openapi.json)`);
     say(`Temporal UI    ${temporal.uiUrl ?? `your Temporal server at ${temporal.target.address}`}`);
     if (running.sandboxUrl) say(`carrier sandbox ${running.sandboxUrl}`);
-    say(`database       ${config.database.kind === 'pglite' ? `embedded PGlite in ${config.database.dir}` : 'DATABASE_URL'}`);
+    say(`database       ${provided.description}`);
     if (keys.file) {
       say(`dev API keys   ${keys.file}`);
       for (const k of keys.list) say(`  ${k.role.padEnd(10)} ${k.key}`);

@@ -1,20 +1,28 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+// Static imports: drizzle must be loaded once, as one module, or `instanceof` on its
+// errors fails where another file loaded it the other way (ESM vs CJS).
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { explainDatabaseError } from './errors';
 import * as schema from './schema';
 
-// One drizzle database over either a real Postgres (the `postgres` driver) or embedded
-// PGlite. Everything above this file sees the same `Db` type and cannot tell which.
+// One drizzle database over PostgreSQL (the `postgres` driver): the server in DATABASE_URL
+// or the embedded one `npm start` runs (src/db/embedded-postgres.ts).
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** The handle a drizzle transaction callback receives; same query surface as Db. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
-export type DatabaseTarget = { kind: 'postgres'; url: string; maxConnections?: number } | { kind: 'pglite'; dir?: string };
+export interface DatabaseTarget {
+  kind: 'postgres';
+  url: string;
+  maxConnections?: number;
+}
 
 export interface Database {
   db: Db;
-  kind: DatabaseTarget['kind'];
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -25,46 +33,37 @@ export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
 const MIGRATION_LOCK = 7_233_001;
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  if (target.kind === 'postgres') {
-    const { default: postgres } = await import('postgres');
-    const { drizzle } = await import('drizzle-orm/postgres-js');
-    const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-    const client = postgres(target.url, {
-      max: target.maxConnections ?? 10,
-      onnotice: () => undefined,
-      connection: { application_name: 'orderflow' },
-    });
-    const postgresDb = drizzle(client, { schema });
-    const db = postgresDb as unknown as Db;
-    return {
-      db,
-      kind: 'postgres',
-      async migrate() {
-        // Replicas starting together must not apply the same migration twice. The lock
-        // is held on a connection of its own: drizzle's migrator opens its own transaction.
-        const lock = await client.reserve();
-        try {
-          await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
-          await migrate(postgresDb, { migrationsFolder: MIGRATIONS_DIR });
-        } finally {
-          await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
-          lock.release();
-        }
-      },
-      close: () => client.end({ timeout: 5 }),
-    };
-  }
-
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
-  if (target.dir) fs.mkdirSync(path.dirname(target.dir), { recursive: true });
-  const client = target.dir ? await PGlite.create(target.dir) : await PGlite.create();
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const client = postgres(target.url, {
+    max: target.maxConnections ?? 10,
+    onnotice: () => undefined,
+    connection: { application_name: 'orderflow' },
+  });
+  const postgresDb = drizzle(client, { schema });
+  const db = postgresDb as unknown as Db;
   return {
     db,
-    kind: 'pglite',
-    migrate: () => migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR }),
-    close: () => client.close(),
+    async migrate() {
+      // Replicas starting together must not apply the same migration twice. The lock
+      // is held on a connection of its own: drizzle's migrator opens its own transaction.
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
+        await migrate(postgresDb, { migrationsFolder: MIGRATIONS_DIR });
+      } catch (err) {
+        throw explainDatabaseError(err, 'applying the migrations', userOf(target.url));
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
+        lock.release();
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
   };
+}
+
+function userOf(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).username) || undefined;
+  } catch {
+    return undefined;
+  }
 }

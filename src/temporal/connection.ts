@@ -28,7 +28,9 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
   const tls = tlsOptions(target);
   if (tls) options.tls = tls;
   if (target.apiKey) options.apiKey = target.apiKey;
-  const connection = await Connection.connect(options);
+  const connection = await Connection.connect(options).catch((err: unknown) => {
+    throw unreachable(target, err);
+  });
   return new Client({ connection, namespace: target.namespace });
 }
 
@@ -37,5 +39,18 @@ export async function connectWorker(target: TemporalTarget): Promise<NativeConne
   const tls = tlsOptions(target);
   if (tls) options.tls = tls;
   if (target.apiKey) options.apiKey = target.apiKey;
-  return NativeConnection.connect(options);
+  return NativeConnection.connect(options).catch((err: unknown) => {
+    throw unreachable(target, err);
+  });
+}
+
+/** A failed connect, named by the address tried and the setting that chooses it. */
+export function unreachable(target: TemporalTarget, err: unknown): Error {
+  const reason = err instanceof Error ? err.message : String(err);
+  const tls = target.tls ? ' with TLS (TEMPORAL_TLS, TEMPORAL_TLS_CERT_PATH/KEY_PATH, TEMPORAL_API_KEY)' : '';
+  return new Error(
+    `Cannot reach Temporal at ${target.address}${tls} (namespace ${target.namespace}): ${reason}. ` +
+      'TEMPORAL_ADDRESS must be the host:port of a running Temporal frontend; leave it unset to run the embedded dev server instead.',
+    { cause: err },
+  );
 }

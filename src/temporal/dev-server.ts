@@ -319,7 +319,8 @@ async function stopStaleDevServer(pidFile: string, log: (msg: string) => void): 
   fs.rmSync(pidFile, { force: true });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether pid runs (a zombie does not count). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -334,7 +335,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function commandLine(pid: number): string[] | undefined {
+/** argv of a running process, from /proc or ps. */
+export function commandLine(pid: number): string[] | undefined {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   } catch {
@@ -376,10 +378,10 @@ function removePidFileIfOurs(pidFile: string, pid: number): void {
 let setprivPath: string | null | undefined;
 
 /**
- * On Linux, wrap in `setpriv --pdeathsig TERM` so the server dies even if we are SIGKILLed.
+ * On Linux, wrap in `setpriv --pdeathsig <signal>` so the server dies even if we are SIGKILLed.
  * The kernel sends it when the spawning thread ends: call startDevServer from the main thread.
  */
-function withParentDeathSignal(binary: string, args: string[]): { command: string; argv: string[] } {
+export function withParentDeathSignal(binary: string, args: string[], signal = 'TERM'): { command: string; argv: string[] } {
   if (setprivPath === undefined) {
     setprivPath = null;
     const found = process.platform === 'linux' ? findOnPath('setpriv', process.env.PATH) : [];
@@ -392,7 +394,7 @@ function withParentDeathSignal(binary: string, args: string[]): { command: strin
       if (setprivPath) break;
     }
   }
-  return setprivPath ? { command: setprivPath, argv: ['--pdeathsig', 'TERM', '--', binary, ...args] } : { command: binary, argv: args };
+  return setprivPath ? { command: setprivPath, argv: ['--pdeathsig', signal, '--', binary, ...args] } : { command: binary, argv: args };
 }
 
 /** orderflow's TEMPORAL_* settings describe the client side; keep them from the CLI's env config. */

@@ -15,8 +15,9 @@ import {
 import { HttpCarrierGateway } from '../../src/carriers/sandbox-gateway';
 import { startCarrierSandbox, type CarrierSandbox, type CarrierSandboxOptions } from '../../src/carriers/sandbox-server';
 import { SIGNATURE_HEADER, deriveCarrierSecret, verifyWebhook } from '../../src/carriers/webhook-signature';
-import { openDatabase, type Database } from '../../src/db/client';
+import type { Database } from '../../src/db/client';
 import { sandboxEvents, sandboxShipments } from '../../src/db/sandbox-schema';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { waitFor } from '../helpers/wait-for';
 
 // The sandbox for real: an HTTP server over an in-memory Postgres, a real webhook
@@ -84,6 +85,7 @@ async function startReceiver() {
   };
 }
 
+let testDatabase: TestDatabase | undefined;
 let database: Database;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const running: CarrierSandbox[] = [];
@@ -110,10 +112,10 @@ const eventsOf = (trackingNumber: string) =>
   database.db.select().from(sandboxEvents).where(eq(sandboxEvents.trackingNumber, trackingNumber)).orderBy(sandboxEvents.occursAt);
 
 beforeAll(async () => {
-  database = await openDatabase({ kind: 'pglite' });
-  await database.migrate();
+  testDatabase = await createTestDatabase();
+  database = testDatabase.database;
   receiver = await startReceiver();
-}, 60_000); // booting Postgres (PGlite) and migrating is slow on a busy machine
+});
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
@@ -122,7 +124,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await receiver?.close();
-  await database?.close();
+  await testDatabase?.drop();
 });
 
 describe('carrier sandbox over HTTP', { timeout: 20_000 }, () => {

@@ -34,7 +34,7 @@ import { sampleOrder } from '../helpers/orders';
 import { freePort } from '../helpers/free-port';
 
 // The activities of the `orders` and `carriers` task queues, called directly as the plain
-// async functions they are, over a real database (Postgres or PGlite by project) and the
+// async functions they are, over a real PostgreSQL database and the
 // real carrier sandbox. What is proved: a retried activity writes nothing twice, a late
 // one never moves an order backwards, business failures are typed and non-retryable, and
 // the ledgers cannot be rewritten.

@@ -498,9 +498,8 @@ describe('the stock movement ledger', () => {
       from inventory_levels l
       left join stock_movements m on m.sku = l.sku and m.warehouse_code = l.warehouse_code
       group by l.sku, l.warehouse_code, l.on_hand`);
-    // postgres-js answers with the rows, PGlite with { rows }.
-    const result = sums as unknown as { rows?: unknown[] } & unknown[];
-    const sumRows = (result.rows ?? result) as { sku: string; on_hand: number; moved: number }[];
+    // postgres-js answers with the rows themselves.
+    const sumRows = sums as unknown as { sku: string; on_hand: number; moved: number }[];
     expect(sumRows.length).toBeGreaterThan(0);
     for (const r of sumRows) expect(Number(r.moved), r.sku).toBe(Number(r.on_hand));
 

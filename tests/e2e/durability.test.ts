@@ -5,9 +5,13 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../../src/db/client';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { EMBEDDED_DATABASE } from '../../src/db/provide';
+import { isAlive } from '../../src/temporal/dev-server';
 import { sandboxShipments } from '../../src/db/sandbox-schema';
 import { shipments } from '../../src/db/schema';
 import { freePort } from '../helpers/free-port';
+import { databaseUrl } from '../helpers/postgres-server';
 import { FEEDBACK, SIGN_OFF, isSubsequence, sampleOrder } from '../helpers/orders';
 import { waitFor } from '../helpers/wait-for';
 
@@ -114,9 +118,14 @@ describe('npm start, killed with kill -9 mid-order and started again', () => {
       },
       { timeoutMs: 30_000, intervalMs: 5, message: 'the order to be planned' },
     );
+    const postmasterPid = path.join(dataDir, 'postgres', 'postmaster.pid');
+    const postgresPid = Number(fs.readFileSync(postmasterPid, 'utf8').split('\n')[0]);
     killGroup(first.child, 'SIGKILL');
     await first.exited;
     await waitFor(() => !groupAlive(first.child), { timeoutMs: 10_000, message: 'every process of the group to be gone' });
+    // PostgreSQL runs in a group of its own (so Ctrl-C reaches orderflow first); it must
+    // not outlive a kill -9 of orderflow all the same.
+    await waitFor(() => !isAlive(postgresPid), { timeoutMs: 30_000, message: 'the embedded PostgreSQL to end with orderflow' });
 
     // Same data directory, same ports: nothing stale may stop the restart.
     const second = npmStart(env);
@@ -141,11 +150,14 @@ describe('npm start, killed with kill -9 mid-order and started again', () => {
     expect(isSubsequence(['verifying', 'reserved', 'planned', 'dispatched', 'in_transit', 'delivered', 'signed_off', 'completed'], statuses)).toBe(true);
     expect(done.shipments).toHaveLength(1);
 
-    // Ctrl-C stops it cleanly, and then the embedded database can be read directly.
+    // Ctrl-C stops it cleanly (PostgreSQL too: no lock left), and then the embedded
+    // database can be read directly.
     killGroup(second.child, 'SIGINT');
     await second.exited;
     expect(second.output()).toContain('stopped');
-    const database = await openDatabase({ kind: 'pglite', dir: path.join(dataDir, 'pglite') });
+    expect(fs.existsSync(postmasterPid)).toBe(false);
+    const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres') });
+    const database = await openDatabase({ kind: 'postgres', url: databaseUrl(server.adminUrl, EMBEDDED_DATABASE) });
     try {
       const ours = await database.db.select().from(shipments).where(eq(shipments.orderId, id));
       expect(ours).toHaveLength(1);
@@ -154,6 +166,7 @@ describe('npm start, killed with kill -9 mid-order and started again', () => {
       expect(booked[0]!.trackingNumber).toBe(done.shipments[0].trackingNumber);
     } finally {
       await database.close();
+      await server.stop();
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
     expect(seen).toBeTruthy();

@@ -3,32 +3,17 @@ import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client';
 import { databaseUrl, withAdmin } from './postgres-server';
 
-// A fresh, migrated database per test file (or per test). On Postgres it is a clone of the
-// template that global setup migrated once, which takes milliseconds; with
-// ORDERFLOW_TEST_DB=pglite it is an in-memory PGlite, migrated here.
-
-export type TestDatabaseKind = 'postgres' | 'pglite';
+// A fresh, migrated database per test file (or per test): a clone of the template that
+// global setup migrated once, which takes milliseconds.
 
 export interface TestDatabase {
   database: Database;
-  /** Connection URL (Postgres only). */
-  url?: string;
-  /** Closes it and, on Postgres, drops it. Safe to call twice. */
+  url: string;
+  /** Closes and drops it. Safe to call twice. */
   drop(): Promise<void>;
 }
 
-export function testDatabaseKind(): TestDatabaseKind {
-  return process.env.ORDERFLOW_TEST_DB === 'pglite' ? 'pglite' : 'postgres';
-}
-
-export async function createTestDatabase(options: { kind?: TestDatabaseKind; maxConnections?: number } = {}): Promise<TestDatabase> {
-  const kind = options.kind ?? testDatabaseKind();
-  if (kind === 'pglite') {
-    const database = await openDatabase({ kind: 'pglite' });
-    await database.migrate();
-    return { database, drop: once(() => database.close()) };
-  }
-
+export async function createTestDatabase(options: { maxConnections?: number } = {}): Promise<TestDatabase> {
   const adminUrl = inject('databaseUrl');
   const template = inject('templateDatabase');
   const name = `t_${randomBytes(6).toString('hex')}`;

@@ -17,11 +17,11 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('runs on defaults with an empty environment: port 3000, PGlite under .data, real time', () => {
+  it('runs on defaults with an empty environment: port 3000, embedded PostgreSQL under .data on a free port, real time', () => {
     const config = loadConfig({});
     expect(config.http).toEqual({ port: 3000, host: '127.0.0.1', publicUrl: undefined });
     expect(config.dataDir).toBe(path.resolve('.data'));
-    expect(config.database).toEqual({ kind: 'pglite', dir: path.join(path.resolve('.data'), 'pglite') });
+    expect(config.database).toEqual({ kind: 'embedded', dir: path.join(path.resolve('.data'), 'postgres'), port: 0 });
     expect(config.timeScale).toBe(1);
     expect(config.temporal).toMatchObject({
       address: undefined,
@@ -59,6 +59,10 @@ describe('loadConfig', () => {
     const config = loadConfig({ ORDERFLOW_FEEDBACK_WINDOW: '36h', ORDERFLOW_SIGN_OFF_WINDOW: '90s', ORDERFLOW_TIME_SCALE: '0.5' });
     expect(config.orderSettings.feedbackWindowMs).toBe(18 * 3_600_000);
     expect(config.orderSettings.signOffWindowMs).toBe(45_000);
+  });
+
+  it('runs the embedded PostgreSQL on EMBEDDED_POSTGRES_PORT when set', () => {
+    expect(loadConfig({ EMBEDDED_POSTGRES_PORT: '5433' }).database).toMatchObject({ kind: 'embedded', port: 5433 });
   });
 
   it('uses Postgres when DATABASE_URL is set', () => {
@@ -126,6 +130,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'verbose'],
     ['CARRIER_SANDBOX', 'yes'],
     ['ORDERFLOW_PUBLIC_URL', 'ftp://example.com'],
+    ['EMBEDDED_POSTGRES_PORT', '70000'],
+    ['EMBEDDED_POSTGRES_PORT', 'five'],
   ];
   for (const [variable, value] of bad) {
     it(`refuses ${variable}=${value} with a ConfigError that names ${variable}`, () => {

@@ -6,7 +6,7 @@
  *   npx tsx tests/workflows/record-history.ts            # every scenario
  *   npx tsx tests/workflows/record-history.ts happy-path  # only the named ones
  *
- * It needs no Postgres and no Temporal of yours: embedded PGlite, a Temporal dev server
+ * It needs no Postgres and no Temporal of yours: an embedded PostgreSQL, a Temporal dev server
  * of its own (found as `npm start` finds one), and the whole of orderflow in this process.
  * Each scenario drives one order through the public HTTP API, exactly as an integrator
  * would, and its workflow history is written to tests/workflows/histories/<scenario>.json.
@@ -20,6 +20,7 @@ import { historyFromJSON, historyToJSON, type History } from '@temporalio/common
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type Role } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db/client';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { startOrderflow, type RunningOrderflow } from '../../src/service';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
@@ -311,7 +312,9 @@ async function main(only: string[]): Promise<void> {
   const stops: (() => Promise<void>)[] = [async () => fs.rmSync(dataDir, { recursive: true, force: true })];
   const started = Date.now();
   try {
-    const db = await openDatabase({ kind: 'pglite' });
+    const postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), ephemeral: true, log: say });
+    stops.push(() => postgres.stop());
+    const db = await openDatabase({ kind: 'postgres', url: postgres.adminUrl });
     stops.push(() => db.close());
     await db.migrate();
     await seedDemoCatalogue(db.db);
