@@ -125,6 +125,7 @@ describe('VERIFY: correction', () => {
     expect(end.openQuestions).toEqual([]);
     expectTimelineWritten(order, end);
   });
+
 });
 
 describe('RESERVE: stockout', () => {
@@ -182,6 +183,7 @@ describe('RESERVE: stockout', () => {
     expect(Object.fromEntries(order.world.available)).toEqual(SHORT_OF_TEA);
     expectTimelineWritten(order, end);
   });
+
 });
 
 describe('operator: a step fails in a way no stage handles', () => {
@@ -256,6 +258,29 @@ describe('operator: a step fails in a way no stage handles', () => {
     expect(dispatched.shipments).toEqual([expect.objectContaining({ carrier: 'swiftpost', status: 'label_created', trackingNumber: expect.any(String) })]);
     expect(order.world.callsOf('bookShipment')).toHaveLength(2);
     expect(order.world.callsOf('releaseStock')).toHaveLength(0);
+    expectTimelineWritten(order, dispatched);
+  });
+
+  it('a retry sent while a refused cancel is being noted is taken; the question and the flag stay up throughout', async () => {
+    const order = await harness.startOrder({ settings: PARK_IN_TRACK });
+    order.world.failNext('bookShipment', carrierRejected('label service down'));
+    await order.waitForView(needsOperator, 'an operator question', flagged());
+    // The next attention write (the one that follows the refused cancel) waits at a gate.
+    const noting = order.world.hold('recordAttention');
+
+    await order.handle.signal(messages.operatorAction, { action: 'cancel', reason: 'give up' });
+    await noting.reached();
+    await order.handle.signal(messages.operatorAction, { action: 'retry', operator: 'ops@example.com' });
+    noting.open();
+
+    const dispatched = await order.waitForStatus('dispatched');
+    expect(dispatched.needsAttention).toBe(false);
+    expect(dispatched.openQuestions).toEqual([]);
+    expect(order.world.callsOf('bookShipment')).toHaveLength(2);
+    expect(order.world.callsOf('releaseStock')).toHaveLength(0);
+    // On, on again (saying the cancel was refused), off once answered: never off in between.
+    expect(order.world.callsOf('recordAttention').map((c) => c.input.needsAttention)).toEqual([true, true, false]);
+    expect(order.world.callsOf('recordAttention')[1]!.input.reason).toMatch(/cannot be cancelled now/);
     expectTimelineWritten(order, dispatched);
   });
 });
