@@ -126,6 +126,32 @@ describe('VERIFY: correction', () => {
     expectTimelineWritten(order, end);
   });
 
+  it('a correction sent after the window closed, while the cancel is being written, is refused (WrongState)', async () => {
+    const order = await harness.startOrder({
+      draft: { items: [{ sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 999 }] },
+      settings: { correctionWindowMs: SHORT_MS },
+    });
+    // recordStatus writes needs_correction, then cancelled: the second waits at a gate.
+    const needsCorrection = order.world.hold('recordStatus');
+    const cancelling = order.world.hold('recordStatus');
+    await needsCorrection.reached();
+    needsCorrection.open();
+    await cancelling.reached();
+    expect(order.world.callsOf('recordStatus').at(-1)!.input.transitions).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+
+    const late = await order.handle.startUpdate(messages.correctOrder, {
+      args: [{ items: [{ sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 1290 }] }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    cancelling.open();
+    const refused = await refusal(late.result());
+    expect(refused.type).toBe(MessageRejection.WrongState);
+    expect(refused.message).toMatch(/the correction window has closed/);
+
+    expect(await order.result()).toMatchObject({ status: 'cancelled' });
+    expect(writtenChange(order, 'cancelled')?.detail).toEqual({ reason: 'the order was not corrected within the correction window' });
+    expect(order.world.callsOf('verifyOrder')).toHaveLength(1);
+  });
 });
 
 describe('RESERVE: stockout', () => {
@@ -184,6 +210,26 @@ describe('RESERVE: stockout', () => {
     expectTimelineWritten(order, end);
   });
 
+  it('a stock decision sent after the window closed, while the cancel is being written, is refused (WrongState)', async () => {
+    const order = await harness.startOrder({ stock: SHORT_OF_TEA, settings: { stockDecisionWindowMs: SHORT_MS } });
+    // recordStatus writes awaiting_stock_decision, then cancelled: the second waits at a gate.
+    const asking = order.world.hold('recordStatus');
+    const cancelling = order.world.hold('recordStatus');
+    await asking.reached();
+    asking.open();
+    await cancelling.reached();
+    expect(order.world.callsOf('recordStatus').at(-1)!.input.transitions).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+
+    const late = await order.handle.startUpdate(messages.respondToStockout, { args: [{ decision: 'wait' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    cancelling.open();
+    const refused = await refusal(late.result());
+    expect(refused.type).toBe(MessageRejection.WrongState);
+    expect(refused.message).toMatch(/the stock decision window has closed/);
+
+    expect(await order.result()).toMatchObject({ status: 'cancelled' });
+    expect(writtenChange(order, 'cancelled')?.detail).toEqual({ reason: 'no decision on the stockout within the stock decision window' });
+    expect(order.world.callsOf('reserveStock')).toHaveLength(1);
+  });
 });
 
 describe('operator: a step fails in a way no stage handles', () => {
