@@ -1,5 +1,6 @@
 import { ApplicationFailure, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CarrierTrackingEvent } from '../../src/domain/carrier-contract';
 import { waitFor } from '../helpers/wait-for';
 import {
   FEEDBACK,
@@ -500,5 +501,40 @@ describe('cancellation with compensation', () => {
     expect(order.world.callsOf('releaseStock')).toHaveLength(0);
     expect(order.world.shipped.get('TEA-OOLONG-100')).toBe(2);
     expectTimelineWritten(order, dispatched);
+  });
+});
+
+describe('TRACK: carriers\' events', () => {
+  it("an event with a shipment's reference but another carrier is ignored; the order does not move", async () => {
+    const order = await harness.startOrder({ settings: PARK_IN_TRACK });
+    const dispatched = await order.waitForStatus('dispatched');
+    const [shipment] = dispatched.shipments;
+    const event = (over: Pick<CarrierTrackingEvent, 'eventId' | 'status'> & Partial<CarrierTrackingEvent>): CarrierTrackingEvent => ({
+      carrier: shipment!.carrier,
+      trackingNumber: shipment!.trackingNumber!,
+      reference: shipment!.shipmentId,
+      occurredAt: new Date().toISOString(),
+      location: 'Berlin',
+      description: 'test event',
+      ...over,
+    });
+
+    const foreign = event({ eventId: 'foreign-1', carrier: 'otherpost', trackingNumber: 'OTHER-1', status: 'delivered' });
+    await order.handle.signal(messages.trackingEvent, foreign);
+    // A genuine event after it: once it is recorded, the foreign one has been seen too.
+    const genuine = event({ eventId: 'genuine-1', status: 'in_transit' });
+    await order.handle.signal(messages.trackingEvent, genuine);
+
+    const moved = await order.waitForView(
+      (v) => v.timeline.some((t) => t.status === 'in_transit'),
+      'the genuine event recorded',
+      (w) => w.callsOf('recordTracking').some((c) => c.input.events.some((e: any) => e.eventId === 'genuine-1')),
+    );
+    expect(moved.status).toBe('in_transit');
+    expect(moved.shipments).toEqual([expect.objectContaining({ shipmentId: shipment!.shipmentId, carrier: shipment!.carrier, status: 'in_transit' })]);
+    const recorded = order.world.callsOf('recordTracking').flatMap((c) => c.input.events.map((e: any) => e.eventId));
+    expect(recorded).toEqual(['genuine-1']);
+    expect(order.world.written.some((t) => t.status === 'delivered')).toBe(false);
+    expectTimelineWritten(order, moved);
   });
 });
