@@ -1,5 +1,6 @@
 import { ApplicationFailure, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CarrierTrackingEvent } from '../../src/domain/carrier-contract';
 import { waitFor } from '../helpers/wait-for';
 import {
   FEEDBACK,
@@ -125,6 +126,33 @@ describe('VERIFY: correction', () => {
     expect(end.openQuestions).toEqual([]);
     expectTimelineWritten(order, end);
   });
+
+  it('a correction sent after the window closed, while the cancel is being written, is refused (WrongState)', async () => {
+    const order = await harness.startOrder({
+      draft: { items: [{ sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 999 }] },
+      settings: { correctionWindowMs: SHORT_MS },
+    });
+    // recordStatus writes needs_correction, then cancelled: the second waits at a gate.
+    const needsCorrection = order.world.hold('recordStatus');
+    const cancelling = order.world.hold('recordStatus');
+    await needsCorrection.reached();
+    needsCorrection.open();
+    await cancelling.reached();
+    expect(order.world.callsOf('recordStatus').at(-1)!.input.transitions).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+
+    const late = await order.handle.startUpdate(messages.correctOrder, {
+      args: [{ items: [{ sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 1290 }] }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    cancelling.open();
+    const refused = await refusal(late.result());
+    expect(refused.type).toBe(MessageRejection.WrongState);
+    expect(refused.message).toMatch(/the correction window has closed/);
+
+    expect(await order.result()).toMatchObject({ status: 'cancelled' });
+    expect(writtenChange(order, 'cancelled')?.detail).toEqual({ reason: 'the order was not corrected within the correction window' });
+    expect(order.world.callsOf('verifyOrder')).toHaveLength(1);
+  });
 });
 
 describe('RESERVE: stockout', () => {
@@ -181,6 +209,27 @@ describe('RESERVE: stockout', () => {
     expect(order.world.callsOf('reserveStock')).toHaveLength(1);
     expect(Object.fromEntries(order.world.available)).toEqual(SHORT_OF_TEA);
     expectTimelineWritten(order, end);
+  });
+
+  it('a stock decision sent after the window closed, while the cancel is being written, is refused (WrongState)', async () => {
+    const order = await harness.startOrder({ stock: SHORT_OF_TEA, settings: { stockDecisionWindowMs: SHORT_MS } });
+    // recordStatus writes awaiting_stock_decision, then cancelled: the second waits at a gate.
+    const asking = order.world.hold('recordStatus');
+    const cancelling = order.world.hold('recordStatus');
+    await asking.reached();
+    asking.open();
+    await cancelling.reached();
+    expect(order.world.callsOf('recordStatus').at(-1)!.input.transitions).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+
+    const late = await order.handle.startUpdate(messages.respondToStockout, { args: [{ decision: 'wait' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    cancelling.open();
+    const refused = await refusal(late.result());
+    expect(refused.type).toBe(MessageRejection.WrongState);
+    expect(refused.message).toMatch(/the stock decision window has closed/);
+
+    expect(await order.result()).toMatchObject({ status: 'cancelled' });
+    expect(writtenChange(order, 'cancelled')?.detail).toEqual({ reason: 'no decision on the stockout within the stock decision window' });
+    expect(order.world.callsOf('reserveStock')).toHaveLength(1);
   });
 });
 
@@ -256,6 +305,29 @@ describe('operator: a step fails in a way no stage handles', () => {
     expect(dispatched.shipments).toEqual([expect.objectContaining({ carrier: 'swiftpost', status: 'label_created', trackingNumber: expect.any(String) })]);
     expect(order.world.callsOf('bookShipment')).toHaveLength(2);
     expect(order.world.callsOf('releaseStock')).toHaveLength(0);
+    expectTimelineWritten(order, dispatched);
+  });
+
+  it('a retry sent while a refused cancel is being noted is taken; the question and the flag stay up throughout', async () => {
+    const order = await harness.startOrder({ settings: PARK_IN_TRACK });
+    order.world.failNext('bookShipment', carrierRejected('label service down'));
+    await order.waitForView(needsOperator, 'an operator question', flagged());
+    // The next attention write (the one that follows the refused cancel) waits at a gate.
+    const noting = order.world.hold('recordAttention');
+
+    await order.handle.signal(messages.operatorAction, { action: 'cancel', reason: 'give up' });
+    await noting.reached();
+    await order.handle.signal(messages.operatorAction, { action: 'retry', operator: 'ops@example.com' });
+    noting.open();
+
+    const dispatched = await order.waitForStatus('dispatched');
+    expect(dispatched.needsAttention).toBe(false);
+    expect(dispatched.openQuestions).toEqual([]);
+    expect(order.world.callsOf('bookShipment')).toHaveLength(2);
+    expect(order.world.callsOf('releaseStock')).toHaveLength(0);
+    // On, on again (saying the cancel was refused), off once answered: never off in between.
+    expect(order.world.callsOf('recordAttention').map((c) => c.input.needsAttention)).toEqual([true, true, false]);
+    expect(order.world.callsOf('recordAttention')[1]!.input.reason).toMatch(/cannot be cancelled now/);
     expectTimelineWritten(order, dispatched);
   });
 });
@@ -429,5 +501,40 @@ describe('cancellation with compensation', () => {
     expect(order.world.callsOf('releaseStock')).toHaveLength(0);
     expect(order.world.shipped.get('TEA-OOLONG-100')).toBe(2);
     expectTimelineWritten(order, dispatched);
+  });
+});
+
+describe('TRACK: carriers\' events', () => {
+  it("an event with a shipment's reference but another carrier is ignored; the order does not move", async () => {
+    const order = await harness.startOrder({ settings: PARK_IN_TRACK });
+    const dispatched = await order.waitForStatus('dispatched');
+    const [shipment] = dispatched.shipments;
+    const event = (over: Pick<CarrierTrackingEvent, 'eventId' | 'status'> & Partial<CarrierTrackingEvent>): CarrierTrackingEvent => ({
+      carrier: shipment!.carrier,
+      trackingNumber: shipment!.trackingNumber!,
+      reference: shipment!.shipmentId,
+      occurredAt: new Date().toISOString(),
+      location: 'Berlin',
+      description: 'test event',
+      ...over,
+    });
+
+    const foreign = event({ eventId: 'foreign-1', carrier: 'otherpost', trackingNumber: 'OTHER-1', status: 'delivered' });
+    await order.handle.signal(messages.trackingEvent, foreign);
+    // A genuine event after it: once it is recorded, the foreign one has been seen too.
+    const genuine = event({ eventId: 'genuine-1', status: 'in_transit' });
+    await order.handle.signal(messages.trackingEvent, genuine);
+
+    const moved = await order.waitForView(
+      (v) => v.timeline.some((t) => t.status === 'in_transit'),
+      'the genuine event recorded',
+      (w) => w.callsOf('recordTracking').some((c) => c.input.events.some((e: any) => e.eventId === 'genuine-1')),
+    );
+    expect(moved.status).toBe('in_transit');
+    expect(moved.shipments).toEqual([expect.objectContaining({ shipmentId: shipment!.shipmentId, carrier: shipment!.carrier, status: 'in_transit' })]);
+    const recorded = order.world.callsOf('recordTracking').flatMap((c) => c.input.events.map((e: any) => e.eventId));
+    expect(recorded).toEqual(['genuine-1']);
+    expect(order.world.written.some((t) => t.status === 'delivered')).toBe(false);
+    expectTimelineWritten(order, moved);
   });
 });

@@ -19,6 +19,11 @@ export const OPERATOR_PATCHES = {
   refuseMalformed: 'operator-action-refuses-malformed',
   /** A skip where the step allows none is refused, not taken as a retry. */
   refuseSkip: 'operator-action-refuses-skip',
+  /**
+   * The question stays open (and the flag up) while a refused answer is noted and the
+   * step asks again: before it, an answer sent in that gap found no question and was lost.
+   */
+  openThroughRefusals: 'operator-question-open-through-refusals',
 } as const;
 
 /** Checks a signal's payload: the Send Signal dialog accepts any JSON. */
@@ -110,6 +115,18 @@ export class OperatorDesk {
    * or a skip where the step allows none, is refused and asked again.
    */
   async decide(reason: string, decision: Decision = {}): Promise<OperatorAction> {
+    if (!patched(OPERATOR_PATCHES.openThroughRefusals)) return this.decideAskingAnew(reason, decision);
+    // Held across the whole loop: each ask's own count is not the last, so the question
+    // is closed (and the flag cleared) once, when an answer is taken, not between asks.
+    this.waiters++;
+    try {
+      return await this.decideAskingAnew(reason, decision);
+    } finally {
+      await this.leave();
+    }
+  }
+
+  private async decideAskingAnew(reason: string, decision: Decision): Promise<OperatorAction> {
     for (let asking = reason; ; ) {
       const action = await this.ask(asking);
       if (action.action === 'cancel' && decision.noCancel !== undefined) {
@@ -147,11 +164,16 @@ export class OperatorDesk {
         if (cancel) return { action: 'cancel', reason: cancel.reason };
       }
     } finally {
-      this.waiters--;
-      if (this.waiters === 0) {
-        answered(this.state.openQuestions, 'operator');
-        await this.flag(false);
-      }
+      await this.leave();
+    }
+  }
+
+  /** One waiter fewer; the last one out closes the question and clears the flag. */
+  private async leave(): Promise<void> {
+    this.waiters--;
+    if (this.waiters === 0) {
+      answered(this.state.openQuestions, 'operator');
+      await this.flag(false);
     }
   }
 

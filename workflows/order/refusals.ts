@@ -23,6 +23,11 @@ export function describe(order: OrderRun): string {
   return `order ${order.state.number ?? order.orderId} is ${order.state.status}`;
 }
 
+/** Why a question's window no longer takes answers: a cancel asked for, or else the window itself. */
+export function closed(order: OrderRun, windowClosed: string): string {
+  return order.state.cancelRequest ? 'it is being cancelled' : windowClosed;
+}
+
 /** What a create or a correction is answered with: where verification got. */
 export function intakeReply(order: OrderRun, created: boolean): IntakeReply {
   return {

@@ -5,7 +5,7 @@ import type { Consignment } from '../../src/domain/shipment';
 import { failureDetails, failureType } from '../kit/failures';
 import { waitWithinWindow } from '../kit/window';
 import { respondToStockout, stockAvailable } from './messages';
-import { describe, invalid, wrongState } from './refusals';
+import { closed, describe, invalid, wrongState } from './refusals';
 import { OrderCancelled, type OrderRun } from './run';
 
 /**
@@ -85,6 +85,8 @@ export function reserveMessages(order: OrderRun): void {
         if (state.status !== 'awaiting_stock_decision' || state.stockDecision) {
           throw wrongState(order, `${describe(order)}; it is not waiting for a stock decision`);
         }
+        // The window closed (or a cancel came): the order is on its way to `cancelled`.
+        if (!order.isAsking('stock_decision')) throw wrongState(order, `${describe(order)}; ${closed(order, 'the stock decision window has closed')}`);
       },
     },
   );

@@ -4,7 +4,7 @@ import type { Transition } from '../../src/domain/transition';
 import { CarrierKey, NeedsAttentionKey, OrderStageKey, OrderStatusKey } from '../../src/temporal/search-attributes';
 import { Compensations } from '../kit/compensation';
 import { OperatorDesk } from '../kit/operator';
-import { answered, ask } from '../kit/questions';
+import { answered, ask, isOpen } from '../kit/questions';
 import { StepRunner, type StepOptions } from '../kit/steps';
 import { StatusLine, type StatusChange, type TransitionOptions } from '../kit/transition';
 import { carrierActivities, orderActivities, type OrderActivities } from './activities';
@@ -99,6 +99,11 @@ export class OrderRun {
 
   answered(kind: QuestionKind): void {
     answered(this.state.openQuestions, kind);
+  }
+
+  /** The order is asking `kind` now: its window (if any) has not closed. */
+  isAsking(kind: QuestionKind): boolean {
+    return isOpen(this.state.openQuestions, kind);
   }
 
   private applied(transitions: readonly Transition[], before: OrderStatus): void {

@@ -1,10 +1,16 @@
-import { condition, setHandler } from '@temporalio/workflow';
+import { condition, log, patched, setHandler } from '@temporalio/workflow';
 import type { CarrierTrackingEvent, TrackingStatus } from '../../src/domain/carrier-contract';
 import type { OrderStatus } from '../../src/domain/order-status';
 import { furthest, orderStatusForShipments } from '../../src/domain/tracking';
 import { trackingEvent } from './messages';
 import type { OrderRun } from './run';
 import type { ShipmentState } from './state';
+
+/** Patch ids: behaviour that histories recorded before it must not see. */
+export const TRACKING_PATCHES = {
+  /** An event is taken only from the shipment's own carrier, whatever its reference says. */
+  carrierMustMatch: 'tracking-event-carrier-must-match',
+} as const;
 
 /**
  * TRACK (R4.5–R4.7): follow every shipment until it is delivered. Carriers' webhooks
@@ -61,10 +67,28 @@ function see(order: OrderRun, eventId: string): void {
   if (!order.state.seenTrackingEvents.includes(eventId)) order.state.seenTrackingEvents.push(eventId);
 }
 
+/**
+ * The shipment an event is about: by its reference (our shipment id) or its tracking
+ * number, and always from the shipment's own carrier. The webhook and the gateway let no
+ * other carrier's event through; this is the second safeguard.
+ */
 function shipmentOf(order: OrderRun, event: CarrierTrackingEvent): ShipmentState | undefined {
-  return order.state.shipments.find(
-    (s) => s.shipmentId === event.reference || (s.carrier === event.carrier && s.trackingNumber === event.trackingNumber),
-  );
+  const { shipments } = order.state;
+  const found = shipments.find((s) => s.shipmentId === event.reference || (s.carrier === event.carrier && s.trackingNumber === event.trackingNumber));
+  if (!found || found.carrier === event.carrier) return found;
+  // Histories recorded before the check took such an event as the shipment's own.
+  if (!patched(TRACKING_PATCHES.carrierMustMatch)) return found;
+  const own = shipments.find((s) => s.carrier === event.carrier && s.trackingNumber === event.trackingNumber);
+  if (!own) {
+    log.warn('tracking event ignored: its carrier is not the shipment\'s', {
+      orderId: order.orderId,
+      eventId: event.eventId,
+      eventCarrier: event.carrier,
+      shipmentId: found.shipmentId,
+      shipmentCarrier: found.carrier,
+    });
+  }
+  return own;
 }
 
 async function poll(order: OrderRun): Promise<CarrierTrackingEvent[]> {

@@ -6,7 +6,7 @@ import { CustomerIdKey, RegionKey } from '../../src/temporal/search-attributes';
 import { failureDetails, failureType } from '../kit/failures';
 import { waitWithinWindow } from '../kit/window';
 import { awaitVerification, correctOrder } from './messages';
-import { describe, intakeReply, invalid, wrongState } from './refusals';
+import { closed, describe, intakeReply, invalid, wrongState } from './refusals';
 import { OrderCancelled, type OrderRun } from './run';
 
 /** Patch id: orders corrected before it kept their pre-correction CustomerId and Region. */
@@ -101,6 +101,8 @@ export function verifyMessages(order: OrderRun): void {
       validator: (correction) => {
         if (state.status !== 'needs_correction') throw wrongState(order, `${describe(order)}; only an order that needs correction can be corrected`);
         if (state.correction) throw wrongState(order, 'a correction is already being checked');
+        // The window closed (or a cancel came): the order is on its way to `cancelled`.
+        if (!order.isAsking('correction')) throw wrongState(order, `${describe(order)}; ${closed(order, 'the correction window has closed')}`);
         if (!correction.customer && !correction.items) throw invalid('a correction changes the customer, the items, or both');
       },
     },
