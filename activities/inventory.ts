@@ -108,6 +108,12 @@ export function createInventoryActivities(db: Db) {
       const plan = planAllocation(lines, stock, sites, order.customer.address);
       if (!plan.ok) throw new InsufficientStock(plan.shortages);
 
+      const consignments = await consignmentsFor(tx, order, plan.allocations);
+      await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));
+      await applyTransitions(tx, order, transitions);
+      // Last, right before the commit: every order reserves through the same few stock
+      // level rows, and the row lock taken here is held until the commit. Taken first, it
+      // was held across all the statements above and concurrent orders queued behind it.
       // Another order may have taken the stock since we read it: StockShortage, plan again.
       await reserve(
         tx,
@@ -120,9 +126,7 @@ export function createInventoryActivities(db: Db) {
           key: `reserve:${orderId}:${a.line}:${a.warehouseCode}`,
         })),
       );
-      await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));
-      await applyTransitions(tx, order, transitions);
-      return { allocations: plan.allocations, consignments: await consignmentsFor(tx, order, plan.allocations), reasons: plan.reasons };
+      return { allocations: plan.allocations, consignments, reasons: plan.reasons };
     });
   }
 
@@ -149,6 +153,14 @@ export function createInventoryActivities(db: Db) {
       return db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
         const held = (await heldReservations(tx, input.orderId)).filter((r) => r.status === 'held');
+        for (const r of held) {
+          await tx
+            .update(reservations)
+            .set({ status: 'released', updatedAt: new Date() })
+            .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
+        }
+        await applyTransitions(tx, order, input.transitions ?? []);
+        // The shared stock level rows last, so their lock is held only until the commit.
         await release(
           tx,
           held.map((r) => ({
@@ -160,13 +172,6 @@ export function createInventoryActivities(db: Db) {
             key: `release:${r.orderId}:${r.line}:${r.warehouseCode}`,
           })),
         );
-        for (const r of held) {
-          await tx
-            .update(reservations)
-            .set({ status: 'released', updatedAt: new Date() })
-            .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
-        }
-        await applyTransitions(tx, order, input.transitions ?? []);
         return { released: held.reduce((n, r) => n + r.quantity, 0) };
       });
     },

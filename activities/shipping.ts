@@ -176,17 +176,6 @@ export function createShippingActivities(db: Db) {
             .where(and(eq(shipments.id, booking.shipmentId), eq(shipments.orderId, order.id)));
         }
         const held = await tx.select().from(reservations).where(and(eq(reservations.orderId, order.id), eq(reservations.status, 'held')));
-        await ship(
-          tx,
-          held.map((r) => ({
-            sku: r.sku,
-            warehouseCode: r.warehouseCode,
-            quantity: r.quantity,
-            orderId: r.orderId,
-            reference: order.number,
-            key: `ship:${r.orderId}:${r.line}:${r.warehouseCode}`,
-          })),
-        );
         for (const r of held) {
           await tx
             .update(reservations)
@@ -199,6 +188,18 @@ export function createShippingActivities(db: Db) {
           tx,
           order,
           input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
+        );
+        // The shared stock level rows last: their lock is held only until the commit.
+        await ship(
+          tx,
+          held.map((r) => ({
+            sku: r.sku,
+            warehouseCode: r.warehouseCode,
+            quantity: r.quantity,
+            orderId: r.orderId,
+            reference: order.number,
+            key: `ship:${r.orderId}:${r.line}:${r.warehouseCode}`,
+          })),
         );
       });
     },

@@ -34,6 +34,7 @@ export function orderCommands(options: OrderCommandsOptions) {
     ): Promise<Ret> {
       const handle = client.workflow.getHandle(orderWorkflowId(orderId));
       const catchUpUntil = Date.now() + CATCH_UP_MS;
+      let pause = CATCH_UP_FIRST_PAUSE_MS;
       let result: Ret | typeof LATE;
       for (;;) {
         try {
@@ -46,7 +47,11 @@ export function orderCommands(options: OrderCommandsOptions) {
           if (refused !== undefined && Date.now() < catchUpUntil) {
             const recorded = await options.recordedVersion(orderId);
             if (recorded !== undefined && recorded > refused) {
-              await new Promise((resolve) => setTimeout(resolve, 25));
+              // The workflow applies the status once the activity's completion reaches
+              // it: a workflow task away, often hundreds of ms on a busy server. Every
+              // try costs a workflow task, so the pauses grow rather than hammer it.
+              await new Promise((resolve) => setTimeout(resolve, pause));
+              pause = Math.min(pause * 2, CATCH_UP_MAX_PAUSE_MS);
               continue;
             }
           }
@@ -73,6 +78,8 @@ export function orderCommands(options: OrderCommandsOptions) {
 }
 
 const CATCH_UP_MS = 3_000;
+const CATCH_UP_FIRST_PAUSE_MS = 25;
+const CATCH_UP_MAX_PAUSE_MS = 400;
 
 /** The state version a WrongState refusal was made at, if it is one. */
 function refusedAt(err: unknown): number | undefined {

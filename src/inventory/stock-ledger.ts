@@ -82,7 +82,10 @@ async function record(
     .returning({ key: stockMovements.idempotencyKey });
   const fresh = new Set(inserted.map((r) => r.key));
   const applied = moves.filter((m) => fresh.delete(m.key));
-  for (const m of applied) {
+  // Levels are locked in one order (SKU, then warehouse) by every writer: two orders
+  // moving the same goods wait for each other instead of deadlocking.
+  const byLevel = [...applied].sort((a, b) => (a.sku === b.sku ? cmp(a.warehouseCode, b.warehouseCode) : cmp(a.sku, b.sku)));
+  for (const m of byLevel) {
     const updated = await tx
       .update(inventoryLevels)
       .set({
@@ -105,6 +108,8 @@ async function record(
   }
   return applied;
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Sets stock aside for an order, all of it or StockShortage (the caller rolls back). */
 export async function reserve(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
