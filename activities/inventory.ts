@@ -7,7 +7,7 @@ import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
 import type { Consignment } from '../src/domain/shipment';
-import { release, reserve, StockShortage } from '../src/inventory/stock-ledger';
+import { movesOfReservation, release, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 
@@ -161,17 +161,7 @@ export function createInventoryActivities(db: Db) {
         }
         await applyTransitions(tx, order, input.transitions ?? []);
         // The shared stock level rows last, so their lock is held only until the commit.
-        await release(
-          tx,
-          held.map((r) => ({
-            sku: r.sku,
-            warehouseCode: r.warehouseCode,
-            quantity: r.quantity,
-            orderId: r.orderId,
-            reference: order.number,
-            key: `release:${r.orderId}:${r.line}:${r.warehouseCode}`,
-          })),
-        );
+        await release(tx, movesOfReservation('release', held, order.number));
         return { released: held.reduce((n, r) => n + r.quantity, 0) };
       });
     },

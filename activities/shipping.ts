@@ -9,7 +9,7 @@ import { buildPackingList, checkPackingList } from '../src/domain/packing-list';
 import { planShipDate } from '../src/domain/ship-date';
 import { chooseShippingMethod } from '../src/domain/shipping-method';
 import { isoDate } from '../src/domain/calendar';
-import { ship } from '../src/inventory/stock-ledger';
+import { movesOfReservation, ship } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import { applyTransitions, lockOrder, type Transition } from './order-status';
@@ -190,17 +190,7 @@ export function createShippingActivities(db: Db) {
           input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
         );
         // The shared stock level rows last: their lock is held only until the commit.
-        await ship(
-          tx,
-          held.map((r) => ({
-            sku: r.sku,
-            warehouseCode: r.warehouseCode,
-            quantity: r.quantity,
-            orderId: r.orderId,
-            reference: order.number,
-            key: `ship:${r.orderId}:${r.line}:${r.warehouseCode}`,
-          })),
-        );
+        await ship(tx, movesOfReservation('ship', held, order.number));
       });
     },
   };

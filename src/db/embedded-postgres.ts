@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { commandLine, isAlive, isPortFree, pickFreePort, withParentDeathSignal } from '../temporal/dev-server';
+import { commandLine, isAlive, isPortFree, lastLines, pickFreePort, settlesWithin, sleep, stopPid, withParentDeathSignal } from '../temporal/dev-server';
 
 // A real PostgreSQL server as a child process: orderflow's embedded database for
 // `npm start` and the tests. The server binaries come from the npm package
@@ -258,32 +258,13 @@ async function clearStaleServer(dataDir: string, state: State, log: (message: st
       );
     }
     log(`Stopping a PostgreSQL left running by an earlier run (pid ${pid})`);
-    await terminate(pid);
+    await stopPid(pid, [['SIGINT', STOP_GRACE_MS], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]], 'the PostgreSQL left by an earlier run');
   } else {
     log(`Removing a stale ${pidFile} (pid ${pid} is ${argv ? 'another program now' : 'not running'})`);
   }
   fs.rmSync(pidFile, { force: true });
 }
 
-async function terminate(pid: number): Promise<void> {
-  const send = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone already
-    }
-  };
-  const gone = async (ms: number): Promise<boolean> => {
-    for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (!isAlive(pid)) return true;
-    return !isAlive(pid);
-  };
-  send('SIGINT');
-  if (await gone(STOP_GRACE_MS)) return;
-  send('SIGQUIT');
-  if (await gone(5_000)) return;
-  send('SIGKILL');
-  if (!(await gone(5_000))) throw new Error(`Could not stop the PostgreSQL left by an earlier run (pid ${pid})`);
-}
 
 async function choosePort(wanted: number, last: number | undefined, variable: string): Promise<number> {
   if (wanted !== 0) {
@@ -402,20 +383,4 @@ function openOutput(logFile: string | undefined): Output {
     },
     tail: () => lastLines(buffer),
   };
-}
-
-function lastLines(text: string, count = 20): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n');
-}
-
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -112,6 +112,22 @@ async function record(
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Sets stock aside for an order, all of it or StockShortage (the caller rolls back). */
+/** A reservation's lines as the moves that give it back or send it out, one key per line and warehouse. */
+export function movesOfReservation(
+  kind: 'release' | 'ship',
+  held: readonly { sku: string; warehouseCode: string; quantity: number; orderId: string; line: number }[],
+  reference: string | null | undefined,
+): StockMove[] {
+  return held.map((r) => ({
+    sku: r.sku,
+    warehouseCode: r.warehouseCode,
+    quantity: r.quantity,
+    orderId: r.orderId,
+    reference: reference ?? null,
+    key: `${kind}:${r.orderId}:${r.line}:${r.warehouseCode}`,
+  }));
+}
+
 export async function reserve(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
   return record(tx, 'reserve', moves, true);
 }

@@ -314,7 +314,7 @@ async function stopStaleDevServer(pidFile: string, log: (msg: string) => void): 
   const argv = Number.isInteger(pid) && pid > 0 && isAlive(pid) ? commandLine(pid) : undefined;
   if (argv && isTemporalDevServerCommand(argv)) {
     log(`Stopping a Temporal dev server left running by an earlier run (pid ${pid})`);
-    await terminatePid(pid);
+    await stopPid(pid, [['SIGTERM', STOP_GRACE_MS], ['SIGKILL', 5_000]], 'the stale Temporal dev server');
   }
   fs.rmSync(pidFile, { force: true });
 }
@@ -349,22 +349,24 @@ export function commandLine(pid: number): string[] | undefined {
   }
 }
 
-async function terminatePid(pid: number): Promise<void> {
-  const signal = (sig: NodeJS.Signals): void => {
+/**
+ * Stops a process left by an earlier run: each signal of the ladder in turn, waiting its
+ * time for the process to go, before the next (the last is usually SIGKILL).
+ */
+export async function stopPid(pid: number, ladder: readonly [NodeJS.Signals, number][], what: string): Promise<void> {
+  const gone = async (ms: number): Promise<boolean> => {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (!isAlive(pid)) return true;
+    return !isAlive(pid);
+  };
+  for (const [signal, waitMs] of ladder) {
     try {
-      process.kill(pid, sig);
+      process.kill(pid, signal);
     } catch {
       // gone already
     }
-  };
-  const gone = async (ms: number): Promise<boolean> => {
-    for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (!isAlive(pid)) return true;
-    return !isAlive(pid);
-  };
-  signal('SIGTERM');
-  if (await gone(STOP_GRACE_MS)) return;
-  signal('SIGKILL');
-  if (!(await gone(5_000))) throw new Error(`Could not stop the stale Temporal dev server (pid ${pid})`);
+    if (await gone(waitMs)) return;
+  }
+  throw new Error(`Could not stop ${what} (pid ${pid})`);
 }
 
 function removePidFileIfOurs(pidFile: string, pid: number): void {
@@ -458,12 +460,12 @@ function readTail(file: string, from: number): string {
   }
 }
 
-function lastLines(text: string, count = 20): string {
+export function lastLines(text: string, count = 20): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
 /** Whether `promise` settles within `ms`; leaves no timer behind to hold the process open. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
@@ -471,6 +473,6 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
   return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
