@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resumeStage, startingState } from '../../workflows/order/resume';
 import { OrderRun } from '../../workflows/order/run';
 import { newOrderState, type OrderState } from '../../workflows/order/state';
 import type { OrderWorkflowInput } from '../../workflows/order/messages';
@@ -113,5 +114,31 @@ describe('OrderState', () => {
     expect(state.openQuestions.map((q) => q.kind)).toEqual(['correction']);
     run.answered('correction');
     expect(state.openQuestions).toEqual([]);
+  });
+});
+
+describe('where a carried state resumes', () => {
+  const at = (fields: Partial<OrderState>): OrderState => ({ ...newOrderState(input), ...fields });
+
+  it('a new order starts at VERIFY; a carried one at its first stage not done', () => {
+    expect(startingState(input).from).toBe('verify');
+    expect(resumeStage(at({ status: 'planned', shipments: midLife().shipments }))).toBe('dispatch');
+    expect(resumeStage(at({ status: 'in_transit' }))).toBe('track');
+    expect(resumeStage(at({ status: 'delivered' }))).toBe('track');
+    expect(resumeStage(at({ status: 'delivered', trackingDone: true }))).toBe('sign_off');
+    expect(resumeStage(at({ status: 'awaiting_feedback', trackingDone: true, signedOffAt: 'x' }))).toBe('feedback');
+    expect(resumeStage(at({ status: 'awaiting_feedback', trackingDone: true, signedOffAt: 'x', feedbackWindowClosed: true }))).toBe('settle');
+  });
+
+  it('the run keeps its own input, not the carried one', () => {
+    const carried = at({ status: 'delivered', trackingDone: true, input: { ...input, carrierTaskQueue: 'old' } });
+    const { state, from } = startingState({ ...input, carried });
+    expect(from).toBe('sign_off');
+    expect(state.input).toEqual(input);
+    expect('carried' in state.input).toBe(false);
+  });
+
+  it('a state before PLAN is recorded cannot be carried on', () => {
+    expect(() => resumeStage(at({ status: 'reserved' }))).toThrow(/cannot be carried on/);
   });
 });

@@ -9,7 +9,7 @@ import type { Shortage } from '../../src/domain/allocation';
 import { BusinessFailure, MessageRejection } from '../../src/domain/failures';
 import type { OrderDraft } from '../../src/domain/order';
 import type { OrderSettings } from '../../src/domain/order-settings';
-import type { OrderStatus } from '../../src/domain/order-status';
+import { STAGE_OF_STATUS, type OrderStatus } from '../../src/domain/order-status';
 import { verifyOrder as verifyDraft, type CatalogueEntry } from '../../src/domain/verification';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
@@ -19,6 +19,7 @@ import type { CarrierActivities, OrderActivities } from '../../workflows/order/a
 import { businessFailure } from '../../activities/failures';
 import * as messages from '../../workflows/order/messages';
 import type { OrderView, OrderWorkflowInput } from '../../workflows/order/messages';
+import { newOrderState, type OrderState } from '../../workflows/order/state';
 const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 // --------------------------------------------------------------------------------------------
 
@@ -173,6 +174,20 @@ export class FakeWorld {
     const steps = this.scripted.get(name) ?? [];
     steps.push(step);
     this.scripted.set(name, steps);
+  }
+
+  /**
+   * The world of an order that lived up to `timeline` in an earlier run: its draft and
+   * number known, its stock taken off the shelf and shipped, its status changes written.
+   */
+  carriedTo(draft: OrderDraft, timeline: readonly Transition[]): string {
+    this.draft = draft;
+    for (const l of draft.items) {
+      this.available.set(l.sku, (this.available.get(l.sku) ?? 0) - l.quantity);
+      this.shipped.set(l.sku, (this.shipped.get(l.sku) ?? 0) + l.quantity);
+    }
+    this.write(timeline);
+    return this.number;
   }
 
   callsOf(name: ActivityName): Call[] {
@@ -387,6 +402,73 @@ export interface StartOptions {
   draft?: Partial<OrderDraft>;
   /** Units on the shelf; by default plenty of both sample SKUs. */
   stock?: Record<string, number>;
+  /**
+   * Start the order as a run carried over (continue-as-new) from one that got this far:
+   * `delivered` (one shipment delivered, waiting for sign-off) or `awaiting_feedback`
+   * (signed off by the customer). The fake world is set to match.
+   */
+  carried?: CarriedAt;
+}
+
+export type CarriedAt = 'delivered' | 'awaiting_feedback';
+
+/** The happy path's statuses up to `at`, as versions 1, 2, … */
+export const CARRIED_TIMELINE: Record<CarriedAt, readonly OrderStatus[]> = {
+  delivered: ['received', 'verifying', 'reserved', 'planned', 'dispatched', 'in_transit', 'out_for_delivery', 'delivered'],
+  awaiting_feedback: ['received', 'verifying', 'reserved', 'planned', 'dispatched', 'in_transit', 'out_for_delivery', 'delivered', 'signed_off', 'awaiting_feedback'],
+};
+
+/**
+ * The state an order's run would carry at `at`: what VERIFY to TRACK (and SIGN-OFF, for
+ * `awaiting_feedback`) recorded, with one shipment delivered by SwiftPost.
+ */
+export function carriedState(input: OrderWorkflowInput, number: string, at: CarriedAt): OrderState {
+  const state = newOrderState(input);
+  const statuses = CARRIED_TIMELINE[at];
+  const at0 = new Date(Date.now() - 60_000).toISOString();
+  const shipmentId = randomUUID();
+  const trackingNumber = `TRK-${shipmentId.slice(0, 8)}`;
+  const { address } = input.draft.customer;
+  const signedOff = at === 'awaiting_feedback';
+  const timeline = statuses.map((status, i) => ({ status, stage: STAGE_OF_STATUS[status], at: at0, version: i + 1 }));
+  return {
+    ...state,
+    number,
+    verification: { ok: true, reasons: [] },
+    verificationRound: 1,
+    status: statuses.at(-1)!,
+    stage: STAGE_OF_STATUS[statuses.at(-1)!],
+    version: statuses.length,
+    appliedVersion: statuses.length,
+    timeline,
+    compensations: [{ name: 'release reserved stock', activity: 'releaseStock', input: { orderId: input.orderId } }],
+    dispatchStarted: true,
+    trackingDone: true,
+    seenTrackingEvents: [1, 2, 3].map((i) => `${trackingNumber}-${i}`),
+    shipments: [
+      {
+        shipmentId,
+        warehouseCode: 'BER-1',
+        carrier: 'swiftpost',
+        method: 'ground',
+        service: 'swift-ground',
+        shipDate: '2026-12-02',
+        estimatedDelivery: '2026-12-04',
+        bookingKey: `book:${input.orderId}:1`,
+        bookingRequest: {
+          carrier: 'swiftpost',
+          service: 'swift-ground',
+          reference: shipmentId,
+          origin: { country: 'DE', region: 'BE', postalCode: '10115' },
+          destination: { country: address.country, region: address.region, postalCode: address.postalCode, name: input.draft.customer.name, line1: address.line1, city: address.city },
+          parcels: [{ weightGrams: 780, lengthCm: 20, widthCm: 20, heightCm: 15 }],
+        },
+        trackingNumber,
+        status: 'delivered',
+      },
+    ] as OrderState['shipments'],
+    ...(signedOff ? { signedOffAt: at0 } : {}),
+  };
 }
 
 export interface TestOrder {
@@ -488,6 +570,14 @@ async function startWorkers(address: string, namespace: string, server?: DevServ
         settings: { ...DEFAULT_SETTINGS, ...options.settings },
         carrierTaskQueue: carriersQueue,
       };
+      if (options.carried) {
+        const statuses = CARRIED_TIMELINE[options.carried];
+        const number = world.carriedTo(
+          input.draft,
+          statuses.map((status, i) => ({ version: i + 1, status })),
+        );
+        input.carried = carriedState({ ...input }, number, options.carried);
+      }
       const handle = await client.workflow.start(messages.ORDER_WORKFLOW_TYPE, {
         workflowId,
         taskQueue: ordersQueue,

@@ -58,7 +58,6 @@ function writtenChange(order: TestOrder, status: string) {
 const PARK_IN_TRACK = { trackingPollIntervalMs: LONG_MS };
 
 const awaitingSignOff = (v: OrderView) => v.openQuestions.some((q) => q.kind === 'sign_off');
-const wasDelivered = (w: FakeWorld) => w.written.some((t) => t.status === 'delivered');
 /** The attention flag was written (with a reason matching `reason`). */
 const flagged =
   (reason = /./) =>
@@ -333,9 +332,11 @@ describe('operator: a step fails in a way no stage handles', () => {
 });
 
 describe('SIGN-OFF window', () => {
+  // Both start from a run carried over at `delivered`: VERIFY to TRACK are the whole-life
+  // test's (below) and the other stages' business.
   it('the customer signs off within the window', async () => {
-    const order = await harness.startOrder();
-    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off', wasDelivered);
+    const order = await harness.startOrder({ carried: 'delivered' });
+    const delivered = await order.waitForView(awaitingSignOff, 'waiting for sign-off');
     expect(delivered.status).toBe('delivered');
 
     const proof = signOffProof(delivered.number!);
@@ -358,7 +359,7 @@ describe('SIGN-OFF window', () => {
   });
 
   it("no one signs within the window: the carrier's proof of delivery stands in", async () => {
-    const order = await harness.startOrder({ settings: { signOffWindowMs: SHORT_MS } });
+    const order = await harness.startOrder({ carried: 'delivered', settings: { signOffWindowMs: SHORT_MS } });
 
     const v = await order.waitForStatus('awaiting_feedback');
     expect(v.timeline.map((t) => t.status)).toEqual(['received', 'verifying', ...DELIVERED, 'signed_off', 'awaiting_feedback']);
@@ -376,14 +377,12 @@ describe('SIGN-OFF window', () => {
 });
 
 describe('FEEDBACK window', () => {
-  async function signedOff(order: TestOrder): Promise<void> {
-    const { number } = await order.waitForView(awaitingSignOff, 'waiting for sign-off', wasDelivered);
-    await order.handle.executeUpdate(messages.signOff, { args: [signOffProof(number!)] });
-  }
+  // Both start from a run carried over at `awaiting_feedback`: signed off by the customer.
+  const awaitingFeedback = (v: OrderView) => v.openQuestions.some((q) => q.kind === 'feedback');
 
   it('feedback given within the window is recorded, then the order settles', async () => {
-    const order = await harness.startOrder();
-    await signedOff(order);
+    const order = await harness.startOrder({ carried: 'awaiting_feedback' });
+    await order.waitForView(awaitingFeedback, 'waiting for feedback');
 
     const reply = await order.handle.executeUpdate(messages.submitFeedback, { args: [FEEDBACK] });
     expect(reply.status).toBe('awaiting_feedback');
@@ -404,8 +403,7 @@ describe('FEEDBACK window', () => {
   });
 
   it('no feedback: the window closes, the order settles and completes', async () => {
-    const order = await harness.startOrder({ settings: { feedbackWindowMs: SHORT_MS } });
-    await signedOff(order);
+    const order = await harness.startOrder({ carried: 'awaiting_feedback', settings: { feedbackWindowMs: SHORT_MS } });
 
     expect(await order.result()).toMatchObject({ status: 'completed' });
     expect(order.world.callsOf('recordFeedback')).toHaveLength(0);
@@ -424,6 +422,28 @@ describe('FEEDBACK window', () => {
     ]);
     expect(v.openQuestions).toEqual([]);
     expectTimelineWritten(order, v);
+  });
+});
+
+describe('a run carried over (continue-as-new)', () => {
+  it('a whole life, then the same order carried over at delivered: it goes on from sign-off with the versions after the carried ones', async () => {
+    const short = { signOffWindowMs: SHORT_MS, feedbackWindowMs: SHORT_MS };
+    const whole = await harness.startOrder({ settings: short });
+    expect(await whole.result()).toMatchObject({ status: 'completed' });
+    const lived = await whole.view();
+
+    const resumed = await harness.startOrder({ carried: 'delivered', settings: short });
+    expect(await resumed.result()).toMatchObject({ status: 'completed' });
+    const v = await resumed.view();
+    // The same statuses and versions as the order that lived it all.
+    expect(v.timeline.map((t) => [t.status, t.version])).toEqual(lived.timeline.map((t) => [t.status, t.version]));
+    expect(v.timeline.map((t) => t.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(v.version).toBe(12);
+    // Nothing before SIGN-OFF ran again; each version was written once.
+    expect(resumed.world.names()).toEqual(['recordSignOff', 'settleOrder']);
+    expect(resumed.world.written.map((t) => t.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(resumed.world.shipped.get('TEA-OOLONG-100')).toBeGreaterThan(0);
+    expectTimelineWritten(resumed, v);
   });
 });
 

@@ -7,6 +7,7 @@ import type { OrderStage, OrderStatus } from '../../src/domain/order-status';
 import type { SignOffProof } from '../../src/domain/sign-off';
 import type { VerificationResult } from '../../src/domain/verification';
 import type { OperatorAction } from '../kit/operator';
+import type { OrderState } from './state';
 import type { OpenQuestion as KitQuestion } from '../kit/questions';
 
 // The one definition of every message an order takes, shared by the API and the
@@ -25,6 +26,11 @@ export interface OrderWorkflowInput {
   fingerprint: string;
   settings: OrderSettings;
   carrierTaskQueue: string;
+  /**
+   * The state a previous run carried over (continue-as-new): the order goes on from
+   * where that state says, skipping the stages it records as done. Absent for a new order.
+   */
+  carried?: OrderState;
 }
 
 export interface OrderOutcome {

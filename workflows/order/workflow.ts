@@ -1,3 +1,4 @@
+import type { OrderStage } from '../../src/domain/order-status';
 import { allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
 import { cancelMessages, endCancelled } from './cancel';
 import { dispatch } from './dispatch';
@@ -8,23 +9,28 @@ import { reserve, reserveMessages } from './reserve';
 import { OrderCancelled, OrderRun } from './run';
 import { settle } from './settle';
 import { awaitSignOff, signOffMessages } from './sign-off';
-import { newOrderState } from './state';
+import { isPending, startingState } from './resume';
 import { track, trackMessages } from './track';
 import { verify, verifyMessages } from './verify';
 
 /** One order's whole life, as the process deck tells it. */
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOutcome> {
-  const order = new OrderRun(newOrderState(input));
+  // A new order starts at VERIFY; one carried over (continue-as-new) where its state says.
+  const { state, from } = startingState(input);
+  const order = new OrderRun(state);
+  const pending = (stage: OrderStage) => isPending(stage, from);
   answerMessages(order);
   try {
-    await verify(order);
-    const consignments = await reserve(order);
-    await plan(order, consignments);
-    await dispatch(order);
-    await track(order);
-    await awaitSignOff(order);
-    await collectFeedback(order);
-    await settle(order);
+    if (pending('verify')) await verify(order);
+    if (pending('reserve')) {
+      const consignments = await reserve(order);
+      await plan(order, consignments);
+    }
+    if (pending('dispatch')) await dispatch(order);
+    if (pending('track')) await track(order);
+    if (pending('sign_off')) await awaitSignOff(order);
+    if (pending('feedback')) await collectFeedback(order);
+    if (pending('settle') && !order.isFinal) await settle(order);
   } catch (err) {
     if (!(err instanceof OrderCancelled)) throw err;
     await endCancelled(order, err.reason);
