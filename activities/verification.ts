@@ -5,18 +5,12 @@ import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { customerKey, type OrderDraft } from '../src/domain/order';
 import { verifyOrder as verifyDraft, type CatalogueEntry, type VerificationResult } from '../src/domain/verification';
+import type { OrderActivities } from '../workflows/order/activities';
 import { businessFailure } from './failures';
-import { applyTransitions, lockOrder, type Transition } from './order-status';
+import { applyTransitions, lockOrder } from './order-status';
 
-export interface VerifyOrderInput {
-  orderId: string;
-  workflowId: string;
-  fingerprint: string;
-  draft: OrderDraft;
-  /** A corrected draft replaces the customer and items recorded before (R1.9). */
-  correction?: boolean;
-  transitions: Transition[];
-}
+/** The contract's input (workflows/order/activities.ts): one definition for both sides. */
+export type VerifyOrderInput = Parameters<OrderActivities['verifyOrder']>[0];
 
 export interface VerifyOrderResult {
   number: string;

@@ -1,11 +1,11 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { commandLine, isAlive, isPortFree, lastLines, pickFreePort, settlesWithin, sleep, stopPid, withParentDeathSignal } from '../temporal/dev-server';
+import { commandLine, isAlive, isPortFree, openOutput, pickFreePort, settlesWithin, sleep, stopPid, withParentDeathSignal } from '../temporal/dev-server';
 
 // A real PostgreSQL server as a child process: orderflow's embedded database for
 // `npm start` and the tests. The server binaries come from the npm package
@@ -63,7 +63,6 @@ interface RunAs {
 }
 
 const STOP_GRACE_MS = 15_000;
-const MEMORY_LOG_BYTES = 8_000;
 const SUPERUSER = 'postgres';
 
 /** Where the platform's PostgreSQL binaries are, and their major version. */
@@ -346,41 +345,4 @@ function writeState(file: string, state: State): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // It holds the superuser's password.
   fs.writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-}
-
-interface Output {
-  stdio: 'pipe' | number;
-  attach(child: ChildProcess): void;
-  tail(): string;
-}
-
-function openOutput(logFile: string | undefined): Output {
-  if (logFile) {
-    fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
-    const fd = fs.openSync(logFile, 'a');
-    const from = fs.fstatSync(fd).size;
-    return {
-      stdio: fd,
-      attach: () => fs.closeSync(fd),
-      tail: () => {
-        try {
-          return lastLines(fs.readFileSync(logFile, 'utf8').slice(from).slice(-MEMORY_LOG_BYTES));
-        } catch {
-          return '';
-        }
-      },
-    };
-  }
-  let buffer = '';
-  const keep = (chunk: Buffer): void => {
-    buffer = (buffer + chunk.toString()).slice(-MEMORY_LOG_BYTES);
-  };
-  return {
-    stdio: 'pipe',
-    attach: (child) => {
-      child.stdout?.on('data', keep);
-      child.stderr?.on('data', keep);
-    },
-    tail: () => lastLines(buffer),
-  };
 }

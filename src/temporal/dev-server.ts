@@ -411,14 +411,14 @@ function spawned(child: ChildProcess): Promise<void> {
   });
 }
 
-interface Output {
+export interface Output {
   stdio: 'pipe' | number;
   attach(child: ChildProcess): void;
   tail(): string;
 }
 
 /** The log file (appended, fd handed to the child) or an in-memory tail of piped output. */
-function openOutput(logFile: string | undefined): Output {
+export function openOutput(logFile: string | undefined): Output {
   if (logFile) {
     fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
     const fd = fs.openSync(logFile, 'a');

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderIdFor } from '../../src/intake/order-identity';
 import type { CreateOrderBody } from '../../src/api/schemas';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { orders } from '../../src/db/schema';
-import { sampleOrder } from '../helpers/orders';
+import { sampleOrder, workflowExists } from '../helpers/orders';
 import { expectProblem, fields } from '../helpers/problem';
 import { TEST_KEYS, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -25,15 +24,6 @@ afterAll(() => stack?.stop());
 const NUL = '\u0000';
 const LONE_SURROGATE = '\ud800';
 
-async function workflowExists(orderId: string): Promise<boolean> {
-  try {
-    await stack.running.client.workflow.getHandle(`order-${orderId}`).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
 
 const idOf = (externalId: string) => orderIdFor({ externalId, channel: 'web' } as CreateOrderBody, undefined, '');
 
@@ -55,7 +45,7 @@ describe('text Postgres cannot store', () => {
       const res = await stack.api('POST', '/v1/orders', { body: sampleOrder({ externalId, ...c.body }) });
       expectProblem(res, 422);
       expect(fields(res), c.name).toContain(c.field);
-      expect(await workflowExists(idOf(externalId)), c.name).toBe(false);
+      expect(await workflowExists(stack, idOf(externalId)), c.name).toBe(false);
       expect(await stack.db.select().from(orders).where(eq(orders.id, idOf(externalId))), c.name).toEqual([]);
     }
   });
@@ -110,7 +100,7 @@ describe('times at the edges of the year range', () => {
       const res = await stack.api('POST', '/v1/orders', { body: sampleOrder({ externalId, requestedDeliveryBy }) });
       expectProblem(res, 422);
       expect(fields(res)).toContain('requestedDeliveryBy');
-      expect(await workflowExists(idOf(externalId))).toBe(false);
+      expect(await workflowExists(stack, idOf(externalId))).toBe(false);
     }
   });
 });

@@ -7,7 +7,7 @@ import type { CreateOrderBody } from '../../src/api/schemas';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { ORDER_STATUSES } from '../../src/domain/order-status';
 import { notifications, orderItems, orders } from '../../src/db/schema';
-import { isSubsequence, sampleOrder, waitForStatus } from '../helpers/orders';
+import { isSubsequence, sampleOrder, waitForStatus, workflowExists } from '../helpers/orders';
 import { PROBLEM_JSON, expectProblem, fields } from '../helpers/problem';
 import { TEST_KEYS, startTestStack, type ApiResponse, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
@@ -55,15 +55,6 @@ async function workflowsOnQueue(): Promise<number> {
   return count;
 }
 
-async function workflowExists(orderId: string): Promise<boolean> {
-  try {
-    await stack.running.client.workflow.getHandle(`order-${orderId}`).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
 
 async function reservedOf(sku: string): Promise<number> {
   const res = await stack.api('GET', `/v1/inventory?sku=${sku}`);
@@ -128,7 +119,7 @@ describe('bad input changes nothing', () => {
 
     expect(await orderCount()).toBe(rowsBefore);
     for (const externalId of externalIds) {
-      expect(await workflowExists(orderIdFor({ externalId, channel: 'web' } as CreateOrderBody, undefined, ''))).toBe(false);
+      expect(await workflowExists(stack, orderIdFor({ externalId, channel: 'web' } as CreateOrderBody, undefined, ''))).toBe(false);
     }
 
     // Correcting the first refused body now creates the order for the first time (201, not 200).

@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { waitFor } from './wait-for';
 import { TEST_KEYS, type TestStack } from './stack';
 
@@ -112,4 +113,15 @@ export async function waitForWorkflowStatus(stack: TestStack, orderId: string, s
     },
     { timeoutMs, intervalMs: 50, message: `the workflow of order ${orderId} to reach ${wanted.join(' or ')}` },
   );
+}
+
+/** Whether orderflow started a workflow for this order (a refused create must start none). */
+export async function workflowExists(stack: TestStack, orderId: string): Promise<boolean> {
+  try {
+    await stack.running.client.workflow.getHandle(`order-${orderId}`).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }

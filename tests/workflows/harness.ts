@@ -13,6 +13,7 @@ import { STAGE_OF_STATUS, type OrderStatus } from '../../src/domain/order-status
 import { verifyOrder as verifyDraft, type CatalogueEntry } from '../../src/domain/verification';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { sampleOrder } from '../helpers/orders';
 import { waitFor } from '../helpers/wait-for';
 // ---- the only lines that know where the workflow, its messages and its activities live ----
 import type { CarrierActivities, OrderActivities } from '../../workflows/order/activities';
@@ -63,24 +64,9 @@ const CATALOGUE = new Map<string, CatalogueEntry>(
   ].map((p) => [p.sku, p]),
 );
 
+/** The e2e tests' sample order, as the domain draft the workflow takes. */
 export function sampleDraft(overrides: Partial<OrderDraft> = {}): OrderDraft {
-  return {
-    channel: 'web',
-    priority: 'normal',
-    currency: 'EUR',
-    customer: {
-      name: 'Ada Lovelace',
-      email: 'ada@example.com',
-      phone: '+49 30 1234567',
-      address: { line1: 'Unter den Linden 1', city: 'Berlin', region: 'BE', postalCode: '10117', country: 'DE' },
-    },
-    items: [
-      { sku: 'TEA-OOLONG-100', quantity: 2, unitPrice: 1290 },
-      { sku: 'MUG-STONE-350', quantity: 1, unitPrice: 1850 },
-    ],
-    settlement: { method: 'prepaid' },
-    ...overrides,
-  } as OrderDraft;
+  return sampleOrder(overrides) as OrderDraft;
 }
 
 export const FEEDBACK = {
