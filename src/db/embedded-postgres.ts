@@ -94,6 +94,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const exe = (tool: string) => path.join(bin, process.platform === 'win32' ? `${tool}.exe` : tool);
   const runAs = process.getuid?.() === 0 ? await postgresUser(log) : undefined;
   const state = readState(stateFile);
+  if (runAs) {
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    letPostgresThrough(bin, log);
+    letPostgresThrough(path.dirname(dataDir), log);
+  }
 
   await clearStaleServer(dataDir, state, log);
 
@@ -194,15 +199,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return { adminUrl, port, pid, version, exited, stop };
 }
 
+/**
+ * As root, PostgreSQL runs as the OS user postgres, which must pass through every folder
+ * above its binaries and its data (a mkdtemp folder or /root is 0700): those get search
+ * permission for others (x, never r), and nothing else changes.
+ */
+function letPostgresThrough(target: string, log: (message: string) => void): void {
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(dir, mode | 0o001);
+      log(`Let the OS user postgres pass through ${dir} (o+x)`);
+    }
+    if (path.dirname(dir) === dir) return;
+  }
+}
+
 /** initdb into a side directory, renamed into place: an interrupted initdb leaves nothing half-made. */
 async function initialise(initdb: string, dataDir: string, password: string | undefined, runAs: RunAs | undefined, ephemeral: boolean): Promise<void> {
   const parent = path.dirname(dataDir);
   fs.mkdirSync(parent, { recursive: true });
-  if (runAs) {
-    // The OS user postgres must pass through orderflow's data directory (a mkdtemp dir is 0700).
-    const mode = fs.statSync(parent).mode & 0o7777;
-    if ((mode & 0o001) === 0) fs.chmodSync(parent, mode | 0o001);
-  }
   const work = fs.mkdtempSync(path.join(parent, `.${path.basename(dataDir)}-init-`));
   const target = path.join(work, 'data');
   try {

@@ -129,6 +129,23 @@ describe('embedded PostgreSQL', () => {
     expect(fs.existsSync(pidFile)).toBe(false);
   });
 
+  it.runIf(process.getuid?.() === 0)('as root, starts with its data below folders only root may enter', async () => {
+    // A clone in a mkdtemp folder, or a project under /root: 0700 folders the OS user postgres cannot pass.
+    const closed = path.join(tempDir(), 'closed');
+    fs.mkdirSync(path.join(closed, 'inner'), { recursive: true, mode: 0o700 });
+    fs.chmodSync(closed, 0o700);
+    const lines: string[] = [];
+    const server = await startEmbeddedPostgres({ dataDir: path.join(closed, 'inner', 'pg'), ephemeral: true, log: (line) => lines.push(line) });
+    try {
+      expect(await withAdmin(server.adminUrl, (sql) => sql`select current_user as who`)).toEqual([{ who: 'postgres' }]);
+      expect(lines.join('\n')).toContain(`pass through ${closed} (o+x)`);
+      // Search only: the folders stay unreadable to others.
+      expect(fs.statSync(closed).mode & 0o007).toBe(0o001);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('stops a server an earlier run left behind, and refuses one another live orderflow is using', async () => {
     const dataDir = path.join(tempDir(), 'postgres');
     const stateFile = `${dataDir}.json`;
