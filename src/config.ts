@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDelayCompensation } from './domain/delivery-exception';
 import { parseDuration, scaleDuration } from './domain/duration';
 import type { OrderSettings } from './domain/order-settings';
 import type { CarrierWebhookSecrets } from './carriers/webhook-signature';
@@ -115,6 +116,22 @@ const EnvSchema = z.object({
   ORDERFLOW_FEEDBACK_WINDOW: duration('7d'),
   ORDERFLOW_TRACKING_POLL_INTERVAL: duration('12h'),
   ORDERFLOW_TRACKING_STALL_AFTER: duration('10d'),
+  ORDERFLOW_INCIDENT_RESPONSE_WINDOW: duration('3d'),
+  ORDERFLOW_PRESUME_LOST_AFTER: duration('14d'),
+  ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: duration('2d'),
+  ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: duration('1d'),
+  ORDERFLOW_RETURN_WAIT: duration('30d'),
+  ORDERFLOW_DELAY_COMPENSATION: z
+    .string()
+    .default('10%')
+    .transform((text, ctx) => {
+      const policy = parseDelayCompensation(text);
+      if (!policy) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a compensation policy such as 10%, fixed:500 or none` });
+        return z.NEVER;
+      }
+      return policy;
+    }),
   ORDERFLOW_PUBLIC_URL: url.optional(),
   CARRIER_SANDBOX: z.enum(['on', 'off']).default('on'),
   CARRIER_SANDBOX_PORT: port(3001),
@@ -164,6 +181,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feedbackWindowMs: scaleDuration(e.ORDERFLOW_FEEDBACK_WINDOW, scale),
     trackingPollIntervalMs: scaleDuration(e.ORDERFLOW_TRACKING_POLL_INTERVAL, scale),
     trackingStallAfterMs: scaleDuration(e.ORDERFLOW_TRACKING_STALL_AFTER, scale),
+    incidentResponseWindowMs: scaleDuration(e.ORDERFLOW_INCIDENT_RESPONSE_WINDOW, scale),
+    presumeLostAfterMs: scaleDuration(e.ORDERFLOW_PRESUME_LOST_AFTER, scale),
+    shipDateResponseWindowMs: scaleDuration(e.ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW, scale),
+    deliveryConfirmationWindowMs: scaleDuration(e.ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW, scale),
+    returnWaitMs: scaleDuration(e.ORDERFLOW_RETURN_WAIT, scale),
+    delayCompensation: e.ORDERFLOW_DELAY_COMPENSATION,
   };
   return {
     http: { port: e.PORT, host: e.HOST, publicUrl: e.ORDERFLOW_PUBLIC_URL },

@@ -16,6 +16,14 @@ export const sandboxShipments = carrierSandbox.table(
     request: jsonb('request').$type<Record<string, unknown>>().notNull(),
     amount: bigint('amount', { mode: 'number' }).notNull(),
     currency: text('currency').notNull(),
+    /** What becomes of the parcel: drawn at booking (per-run probabilities) or set by a test (`POST /sandbox/shipments/{tn}/fate`). */
+    fate: jsonb('fate').$type<Record<string, unknown>>(),
+    /** Where it is going now: the booking's destination until a reroute. */
+    destination: jsonb('destination').$type<Record<string, unknown>>(),
+    /** Voided before pickup: no event follows. */
+    voidedAt: timestamp('voided_at', { withTimezone: true }),
+    /** The parcel left the shipper (its first in-transit event went out). */
+    pickedUpAt: timestamp('picked_up_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('sandbox_shipments_idempotency').on(t.idempotencyKey)],
@@ -29,6 +37,12 @@ export const sandboxEvents = carrierSandbox.table(
       .notNull()
       .references(() => sandboxShipments.trackingNumber),
     status: text('status').notNull(),
+    /** The carrier's own word for an exception (lost, damaged, delayed, refused, address_not_found, return_to_sender). */
+    statusDetail: text('status_detail'),
+    /** A delay's new delivery date, YYYY-MM-DD. */
+    newEta: text('new_eta'),
+    /** Replaced by a later plan (a fate, a reroute, a reschedule): never sent. */
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
     description: text('description').notNull(),
     location: text('location').notNull(),
     occursAt: timestamp('occurs_at', { withTimezone: true }).notNull(),

@@ -17,6 +17,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { ExceptionKind, IncidentStatus, Reporter, ResolutionChoice } from '../domain/delivery-exception';
 import type { NotificationChannel } from '../domain/notices';
 import type { Customer } from '../domain/order';
 import type { PackagingKind, PackingList } from '../domain/packing-list';
@@ -87,7 +88,7 @@ export const inventoryLevels = pgTable(
   ],
 );
 
-export type StockMovementKind = 'receipt' | 'reserve' | 'release' | 'ship' | 'adjust';
+export type StockMovementKind = 'receipt' | 'reserve' | 'release' | 'ship' | 'adjust' | 'return' | 'write_off';
 
 /** Every change to a stock figure, with the deltas it made; stock can be rebuilt from it. */
 export const stockMovements = pgTable(
@@ -101,6 +102,8 @@ export const stockMovements = pgTable(
     reservedDelta: integer('reserved_delta').notNull(),
     orderId: uuid('order_id'),
     reference: text('reference'),
+    /** Units concerned, for movements that change no figure here (a write-off of goods already shipped). */
+    quantity: integer('quantity'),
     idempotencyKey: text('idempotency_key').notNull(),
     createdAt: createdAt(),
   },
@@ -218,11 +221,13 @@ export const reservations = pgTable(
     warehouseCode: text('warehouse_code').notNull(),
     quantity: integer('quantity').notNull(),
     status: text('status').$type<ReservationStatus>().notNull().default('held'),
+    /** 0 for the order's own goods; n for the replacement sent for the order's n-th incident that needed one. */
+    fulfilment: smallint('fulfilment').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.orderId, t.line, t.warehouseCode] }),
+    primaryKey({ columns: [t.orderId, t.fulfilment, t.line, t.warehouseCode] }),
     check('reservations_quantity_positive', sql`${t.quantity} > 0`),
   ],
 );
@@ -247,6 +252,15 @@ export const shipments = pgTable(
     packingList: jsonb('packing_list').$type<PackingList>().notNull(),
     decision: jsonb('decision').$type<Record<string, unknown>>().notNull(),
     bookingKey: text('booking_key').notNull(),
+    /** The date the customer was promised at planning (R4.9: a delay past it is compensated). */
+    promisedDeliveryDate: date('promised_delivery_date'),
+    /** 0 for the order's own goods; n for a replacement (see reservations.fulfilment). */
+    fulfilment: smallint('fulfilment').notNull().default(0),
+    /** The incident this shipment replaces goods for. */
+    replacesIncidentId: uuid('replaces_incident_id'),
+    /** Why the shipment ended without delivery: voided (before pickup), lost, damaged, returned. */
+    closedAs: text('closed_as'),
+    handedOverAt: timestamp('handed_over_at', { withTimezone: true }),
     trackingNumber: text('tracking_number'),
     labelUrl: text('label_url'),
     bookedAt: timestamp('booked_at', { withTimezone: true }),
@@ -314,6 +328,8 @@ export const notifications = pgTable(
   ],
 );
 
+export type LedgerEntryKind = 'settlement' | 'refund' | 'compensation';
+
 /** Double-entry journal: every journal's debits equal its credits. */
 export const ledgerEntries = pgTable(
   'ledger_entries',
@@ -326,6 +342,9 @@ export const ledgerEntries = pgTable(
     amount: money('amount').notNull(),
     currency: text('currency').notNull(),
     memo: text('memo').notNull(),
+    /** settlement (the order's revenue), refund, compensation (R4.9). */
+    kind: text('kind').$type<LedgerEntryKind>().notNull().default('settlement'),
+    incidentId: uuid('incident_id'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -335,6 +354,94 @@ export const ledgerEntries = pgTable(
     check('ledger_entries_side', sql`${t.side} in ('debit', 'credit')`),
   ],
 );
+
+/**
+ * R4.8: one thing that went wrong on the way to the customer, from report to resolution.
+ * The workflow writes it; the API lists and aggregates it.
+ */
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    kind: text('kind').$type<ExceptionKind>().notNull(),
+    status: text('status').$type<IncidentStatus>().notNull(),
+    reportedBy: text('reported_by').$type<Reporter>().notNull(),
+    detail: text('detail'),
+    /** The shipments it concerns (usually one). */
+    shipmentIds: jsonb('shipment_ids').$type<string[]>().notNull(),
+    /** The first concerned shipment's carrier and lane, for the summary's grouping. */
+    carrier: text('carrier'),
+    lane: text('lane'),
+    newEta: date('new_eta'),
+    /** What the customer may choose between, while awaiting them. */
+    options: jsonb('options').$type<ResolutionChoice[]>().notNull().default([]),
+    /** The carrier claim filed for lost or damaged goods. */
+    claim: jsonb('claim').$type<{ carrier: string; trackingNumbers: string[]; amount: number; currency: string; filedAt: string }>(),
+    resolution: jsonb('resolution').$type<{ action: string } & Record<string, unknown>>(),
+    openedAt: timestamp('opened_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, precision: 3 }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('incidents_order').on(t.orderId),
+    index('incidents_opened').on(t.openedAt, t.id),
+    index('incidents_kind_status').on(t.kind, t.status),
+  ],
+);
+
+/** R4.10: an improvement measure taken after delivery problems, and how it is followed. */
+export const improvements = pgTable(
+  'improvements',
+  {
+    id: uuid('id').primaryKey(),
+    title: text('title').notNull(),
+    /** The finding it answers: a carrier, a lane or an incident kind, over a period. */
+    finding: jsonb('finding').$type<{ carrier?: string; lane?: string; kind?: ExceptionKind; from: string; to: string; note?: string }>().notNull(),
+    action: text('action').notNull(),
+    owner: text('owner').notNull(),
+    dueDate: date('due_date').notNull(),
+    status: text('status').$type<'planned' | 'in_progress' | 'done' | 'abandoned'>().notNull().default('planned'),
+    startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('improvements_created').on(t.createdAt, t.id)],
+);
+
+/** R3.3: a new ship date put to the customer, and their answer. */
+export const shipDateProposals = pgTable(
+  'ship_date_proposals',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    proposedShipDate: date('proposed_ship_date').notNull(),
+    previousShipDate: date('previous_ship_date').notNull(),
+    reason: text('reason').notNull(),
+    status: text('status').$type<'proposed' | 'accepted' | 'declined' | 'lapsed'>().notNull().default('proposed'),
+    proposedAt: timestamp('proposed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    answeredAt: timestamp('answered_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('ship_date_proposals_order').on(t.orderId)],
+);
+
+/** R5.1: the customer confirms address, contact and a delivery window before delivery. */
+export const deliveryConfirmations = pgTable('delivery_confirmations', {
+  orderId: uuid('order_id')
+    .primaryKey()
+    .references(() => orders.id),
+  addressConfirmed: boolean('address_confirmed').notNull(),
+  contactPhone: text('contact_phone'),
+  windowFrom: timestamp('window_from', { withTimezone: true }).notNull(),
+  windowTo: timestamp('window_to', { withTimezone: true }).notNull(),
+  /** Whether the carriers moved their deliveries into the window. */
+  rescheduled: boolean('rescheduled').notNull().default(false),
+  confirmedAt: timestamp('confirmed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
 
 export const signOffs = pgTable('sign_offs', {
   orderId: uuid('order_id')
@@ -377,6 +484,7 @@ export const orderRelations = relations(orders, ({ many, one }) => ({
   events: many(orderEvents),
   shipments: many(shipments),
   notifications: many(notifications),
+  incidents: many(incidents),
   signOff: one(signOffs, { fields: [orders.id], references: [signOffs.orderId] }),
   feedback: one(feedback, { fields: [orders.id], references: [feedback.orderId] }),
 }));
@@ -395,4 +503,7 @@ export const trackingEventRelations = relations(trackingEvents, ({ one }) => ({
 }));
 export const notificationRelations = relations(notifications, ({ one }) => ({
   order: one(orders, { fields: [notifications.orderId], references: [orders.id] }),
+}));
+export const incidentRelations = relations(incidents, ({ one }) => ({
+  order: one(orders, { fields: [incidents.orderId], references: [orders.id] }),
 }));

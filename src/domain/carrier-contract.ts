@@ -6,7 +6,9 @@
 export const SHIPPING_METHODS = ['express_parcel', 'ground', 'air', 'freight'] as const;
 export type ShippingMethod = (typeof SHIPPING_METHODS)[number];
 
-export const TRACKING_STATUSES = ['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception'] as const;
+// `exception`: something went wrong (its `statusDetail` says what); `returned`: the parcel
+// is back at the shipper (after a refusal or an address nobody could find).
+export const TRACKING_STATUSES = ['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception', 'returned'] as const;
 export type TrackingStatus = (typeof TRACKING_STATUSES)[number];
 
 export const HANDLING_KINDS = ['standard', 'fragile', 'perishable', 'hazardous'] as const;
@@ -77,7 +79,17 @@ export type CarrierTrackingEvent = {
   trackingNumber: string;
   reference: string;
   status: TrackingStatus;
+  /** The carrier's own word for an exception: lost, damaged, delayed, refused, address_not_found, return_to_sender, … */
+  statusDetail?: string;
+  /** A delay's new delivery date, YYYY-MM-DD. */
+  newEta?: string;
   occurredAt: string;
   location: string;
   description: string;
 };
+
+/** The customer's delivery window (R5.1), ISO instants. */
+export type DeliveryWindow = { from: string; to: string };
+
+/** The carrier's answer to a void: refused once the parcel is in its hands. */
+export type VoidOutcome = { voided: true } | { voided: false; reason: string };

@@ -59,6 +59,10 @@ const TEXT: Record<OrderStatus, (n: string, d: Record<string, unknown>) => Notic
     subject: `Order ${n} was cancelled`,
     body: `Order ${n} was cancelled${d.reason ? `: ${String(d.reason)}` : ''}. Any payment is refunded.`,
   }),
+  refunded: (n, d) => ({
+    subject: `Order ${n} was refunded`,
+    body: `Order ${n} could not be delivered as ordered${d.reason ? ` (${String(d.reason)})` : ''}; what you paid for it is refunded.`,
+  }),
 };
 
 function reasonsText(detail: Record<string, unknown>): string {

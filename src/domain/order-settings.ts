@@ -1,3 +1,5 @@
+import type { DelayCompensationPolicy } from './delivery-exception';
+
 /**
  * The waiting windows one order lives by, already scaled by ORDERFLOW_TIME_SCALE.
  * They travel in the workflow's input, so a running order keeps the windows it was
@@ -12,4 +14,18 @@ export interface OrderSettings {
   feedbackWindowMs: number;
   trackingPollIntervalMs: number;
   trackingStallAfterMs: number;
+  // Added with delivery exceptions: absent in orders started before, which keep the old
+  // behaviour (nothing presumed lost, nothing asked before delivery, no compensation).
+  /** How long the customer has to choose replacement or refund; then they are refunded. */
+  incidentResponseWindowMs?: number;
+  /** Silence after which a parcel in transit is presumed lost. */
+  presumeLostAfterMs?: number;
+  /** How long the customer has to answer a proposed ship date; then the old date stands. */
+  shipDateResponseWindowMs?: number;
+  /** R5.1: how long the customer has to confirm address, contact and delivery window. */
+  deliveryConfirmationWindowMs?: number;
+  /** How long a parcel on its way back may take before it is written off (and refunded anyway). */
+  returnWaitMs?: number;
+  /** R4.9: what a delay past the promised date earns the customer. */
+  delayCompensation?: DelayCompensationPolicy;
 }

@@ -31,6 +31,7 @@ export const ORDER_STATUSES = [
   'settling',
   'completed',
   'cancelled',
+  'refunded',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
@@ -53,9 +54,11 @@ export const STAGE_OF_STATUS: Record<OrderStatus, OrderStage> = {
   settling: 'settle',
   completed: 'settle',
   cancelled: 'settle',
+  // Nothing was kept: every line came back, was lost or damaged, and was paid back.
+  refunded: 'settle',
 };
 
-export const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['completed', 'cancelled']);
+export const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['completed', 'cancelled', 'refunded']);
 
 export const SETTLEMENT_METHODS = ['prepaid', 'cash_on_delivery', 'instalments'] as const;
 export type SettlementMethod = (typeof SETTLEMENT_METHODS)[number];

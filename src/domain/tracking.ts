@@ -9,7 +9,7 @@ export const JOURNEY: readonly TrackingStatus[] = ['label_created', 'in_transit'
 
 export function journeyRank(status: TrackingStatus): number {
   // An exception does not move the parcel along; it is handled beside the journey.
-  return status === 'exception' ? -1 : JOURNEY.indexOf(status);
+  return status === 'exception' || status === 'returned' ? -1 : JOURNEY.indexOf(status);
 }
 
 /** The further of two statuses along the journey. */
@@ -23,6 +23,7 @@ const ORDER_STATUS_OF_JOURNEY: Record<TrackingStatus, OrderStatus> = {
   out_for_delivery: 'out_for_delivery',
   delivered: 'delivered',
   exception: 'delivery_exception',
+  returned: 'delivery_exception',
 };
 
 /** An order with several consignments is only as far along as its slowest one. */

@@ -30,6 +30,11 @@ const EFFECT: Record<Exclude<StockMovementKind, 'adjust'>, { onHand: number; res
   reserve: { onHand: 0, reserved: 1 },
   release: { onHand: 0, reserved: -1 },
   ship: { onHand: -1, reserved: -1 },
+  // Goods back from the carrier (a refused parcel) go back on the shelf.
+  return: { onHand: 1, reserved: 0 },
+  // Goods already shipped and lost or damaged on the way: nothing here changes, but the
+  // loss is on the books (the movement carries its quantity).
+  write_off: { onHand: 0, reserved: 0 },
 };
 
 /** Not enough available stock for a reservation: someone else took it. Roll back and plan again. */
@@ -75,6 +80,7 @@ async function record(
         reservedDelta: effect.reserved * m.quantity,
         orderId: m.orderId ?? null,
         reference: m.reference ?? null,
+        quantity: m.quantity,
         idempotencyKey: m.key,
       })),
     )
@@ -135,6 +141,16 @@ export async function reserve(tx: Tx, moves: readonly StockMove[]): Promise<Stoc
 /** Gives reserved stock back to what is available (a cancelled order, a compensation). */
 export async function release(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
   return record(tx, 'release', moves);
+}
+
+/** Goods the carrier brought back go back on the shelf. */
+export async function restock(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
+  return record(tx, 'return', moves);
+}
+
+/** Shipped goods lost or damaged on the way: recorded, with no figure here to change. */
+export async function writeOff(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
+  return record(tx, 'write_off', moves);
 }
 
 /** Reserved stock leaves the shelf with the carrier. */

@@ -1,9 +1,18 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Allocation } from '../../src/domain/allocation';
-import type { Booking, BookingRequest, CarrierTrackingEvent, RateQuote, RateRequest } from '../../src/domain/carrier-contract';
+import type {
+  Booking,
+  BookingRequest,
+  CarrierTrackingEvent,
+  DeliveryWindow,
+  RateQuote,
+  RateRequest,
+  VoidOutcome,
+} from '../../src/domain/carrier-contract';
+import type { DelayCompensationPolicy, ExceptionKind, IncidentStatus, Reporter, ResolutionChoice } from '../../src/domain/delivery-exception';
 import { BUSINESS_FAILURE_TYPES } from '../../src/domain/failures';
 import type { Feedback } from '../../src/domain/feedback';
-import type { OrderDraft } from '../../src/domain/order';
+import type { Customer, OrderDraft } from '../../src/domain/order';
 import type { Consignment, PlannedShipment } from '../../src/domain/shipment';
 import type { SignOffProof } from '../../src/domain/sign-off';
 import type { Transition } from '../../src/domain/transition';
@@ -47,7 +56,102 @@ export interface OrderActivities {
     transitions: Transition[];
   }): Promise<{ signedAt: string }>;
   recordFeedback(input: { orderId: string; feedback: Feedback; transitions: Transition[] }): Promise<{ submittedAt: string }>;
+  /** Posts the order's journal: what was paid, less what was refunded, becomes revenue. */
   settleOrder(input: { orderId: string; transitions: Transition[] }): Promise<{ journalId: string }>;
+
+  // ---- delivery exceptions (R3.10, R4.8, R4.9, R5.2) -----------------------------
+  // Every write is keyed by the incident (and shipment): a retry writes nothing twice.
+
+  /** Writes the incident (once per id), with the order's move to delivery_exception if any. */
+  openIncident(input: { orderId: string; incident: IncidentRecord; transitions: Transition[] }): Promise<{ openedAt: string }>;
+  /** Changes an incident's status (awaiting_customer, resolved with its resolution), with any status change of the order. */
+  updateIncident(input: {
+    orderId: string;
+    incidentId: string;
+    status: IncidentStatus;
+    options?: ResolutionChoice[];
+    resolution?: IncidentResolution;
+    transitions: Transition[];
+  }): Promise<{ resolvedAt?: string }>;
+  /**
+   * A delay: the shipments' ETA becomes `newEta`, the customer is told (outbox), and when
+   * it passes the promised date the compensation the policy gives is posted to the ledger
+   * (kind `compensation`, journal per incident).
+   */
+  recordDelay(input: {
+    orderId: string;
+    incidentId: string;
+    shipmentIds: string[];
+    newEta: string;
+    policy: DelayCompensationPolicy;
+  }): Promise<{ promised?: string; compensation?: { amount: number; currency: string } }>;
+  /** A carrier claim for lost or damaged goods, recorded on the incident; answers what was claimed. */
+  fileCarrierClaim(input: { orderId: string; incidentId: string; shipmentIds: string[] }): Promise<{ amount: number; currency: string }>;
+  /** Pays back what the customer paid for the shipments' lines (ledger kind `refund`, journal per incident). */
+  refundShipments(input: { orderId: string; incidentId: string; shipmentIds: string[]; reason: string }): Promise<{ amount: number; currency: string }>;
+  /** Goods lost or damaged on the way leave the books: one `write_off` movement per line. */
+  writeOffShipments(input: { orderId: string; incidentId: string; shipmentIds: string[]; reason: 'lost' | 'damaged' | 'not_returned' }): Promise<{ units: number }>;
+  /** Goods back at the warehouse go back on the shelf: one `return` movement per line. */
+  restockReturn(input: { orderId: string; incidentId: string; shipmentIds: string[] }): Promise<{ units: number }>;
+  /** Marks shipments closed without delivery (voided, lost, damaged, returned, refunded). */
+  closeShipments(input: { orderId: string; shipmentIds: string[]; closedAs: ShipmentClosure }): Promise<void>;
+  /**
+   * Reserves the lines of the shipments again, as fulfilment `fulfilment` (1, 2, …), from
+   * any warehouse: the consignments to quote; InsufficientStock (business) when short.
+   */
+  reserveReplacement(input: { orderId: string; incidentId: string; fulfilment: number; shipmentIds: string[] }): Promise<{ consignments: Consignment[] }>;
+  /** Plans the replacement's shipments (new ids, new booking keys) for the quoted consignments. */
+  planReplacement(input: {
+    orderId: string;
+    incidentId: string;
+    fulfilment: number;
+    consignments: (Consignment & { quotes: RateQuote[] })[];
+    transitions: Transition[];
+  }): Promise<{ shipments: PlannedShipment[] }>;
+  /** Gives back a replacement's reservation that will not ship (its incident ended in a refund). */
+  releaseReplacement(input: { orderId: string; fulfilment: number }): Promise<{ released: number }>;
+  /** R1.9 during delivery: a new address (and contact) checked and written; the carriers are re-routed after. */
+  correctDeliveryAddress(input: { orderId: string; incidentId: string; customer: Customer }): Promise<{ verification: VerificationResult }>;
+  /** R3.3: the operator's proposal, and the customer's answer (accepted: the shipments' dates move). */
+  recordShipDateProposal(input: { orderId: string; proposalId: string; proposedShipDate: string; reason: string }): Promise<{ previousShipDate: string }>;
+  recordShipDateAnswer(input: { orderId: string; proposalId: string; answer: 'accepted' | 'declined' | 'lapsed' }): Promise<{ shipDate: string }>;
+  /** R5.1: the customer's confirmation of address, contact and delivery window. */
+  recordDeliveryConfirmation(input: {
+    orderId: string;
+    addressConfirmed: boolean;
+    contactPhone?: string;
+    window: DeliveryWindow;
+    rescheduled: boolean;
+  }): Promise<void>;
+}
+
+export type ShipmentClosure = 'voided' | 'lost' | 'damaged' | 'returned' | 'refunded';
+
+/** An incident as the workflow writes it. */
+export interface IncidentRecord {
+  id: string;
+  kind: ExceptionKind;
+  status: IncidentStatus;
+  reportedBy: Reporter;
+  detail?: string;
+  shipmentIds: string[];
+  newEta?: string;
+  options: ResolutionChoice[];
+}
+
+/** How an incident ended: `action` names the playbook's end, the rest its figures. */
+export interface IncidentResolution {
+  action:
+    | 'customer_notified'
+    | 'compensated'
+    | 'expedited'
+    | 'replacement'
+    | 'refund'
+    | 'rerouted'
+    | 'returned_and_refunded'
+    | 'merged'
+    | 'dismissed';
+  [key: string]: unknown;
 }
 
 /** Calls to carriers' APIs, on the rate-limited carriers task queue. */
@@ -56,6 +160,16 @@ export interface CarrierActivities {
   /** Books with the shipment's own idempotency key: a retry can never book twice. */
   bookShipment(input: { shipmentId: string; bookingKey: string; request: BookingRequest }): Promise<Booking & { shipmentId: string }>;
   pollTracking(input: { carrier: string; trackingNumber: string }): Promise<CarrierTrackingEvent[]>;
+  /** Voids a booking before pickup; once the carrier has the parcel it answers `voided: false`. */
+  voidShipment(input: { carrier: string; trackingNumber: string }): Promise<VoidOutcome>;
+  /** Sends the parcel to a corrected address (an address problem). */
+  rerouteShipment(input: { carrier: string; trackingNumber: string; destination: BookingRequest['destination'] }): Promise<void>;
+  /** Delivers within the customer's window (R5.1). */
+  scheduleDelivery(input: { carrier: string; trackingNumber: string; window: DeliveryWindow }): Promise<void>;
+  /** Moves the pickup to a new ship date (R3.3), before the parcel is handed over. */
+  reschedulePickup(input: { carrier: string; trackingNumber: string; shipDate: string }): Promise<void>;
+  /** Speeds up the rest of the journey (a delay's remedy); answers the new ETA. */
+  expediteShipment(input: { carrier: string; trackingNumber: string }): Promise<{ newEta: string }>;
 }
 
 // How long and how often each kind of step may be tried before an operator is asked.

@@ -1,5 +1,13 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CarrierTrackingEvent } from '../../src/domain/carrier-contract';
+import type { CarrierTrackingEvent, DeliveryWindow } from '../../src/domain/carrier-contract';
+import type {
+  DelayNotice,
+  DeliveryExceptionReport,
+  ExceptionKind,
+  IncidentStatus,
+  Reporter,
+  ResolutionChoice,
+} from '../../src/domain/delivery-exception';
 import type { Feedback } from '../../src/domain/feedback';
 import type { OrderDraft } from '../../src/domain/order';
 import type { OrderSettings } from '../../src/domain/order-settings';
@@ -72,7 +80,9 @@ export const respondToStockout = defineUpdate<{ status: OrderStatus }, [StockDec
 
 export interface SignOffReply {
   status: OrderStatus;
-  signedAt: string;
+  /** Absent when the goods were not accepted: a damaged-goods incident was opened instead. */
+  signedAt?: string;
+  incidentId?: string;
 }
 export const signOff = defineUpdate<SignOffReply, [SignOffProof]>('signOff');
 
@@ -84,10 +94,40 @@ export const submitFeedback = defineUpdate<FeedbackReply, [Feedback]>('submitFee
 
 export const cancel = defineUpdate<{ status: OrderStatus }, [{ reason: string }]>('cancel');
 
+/** The customer's choice for a lost or damaged parcel; an option not on offer is refused, naming those that are. */
+export const chooseResolution = defineUpdate<{ status: OrderStatus; incident: IncidentView }, [{ incidentId: string; choice: ResolutionChoice }]>(
+  'chooseResolution',
+);
+
+/** R3.3: an operator proposes a new ship date; the customer is asked. */
+export const proposeShipDate = defineUpdate<
+  { proposalId: string; previousShipDate: string },
+  [{ proposalId: string; proposedShipDate: string; reason: string }]
+>('proposeShipDate');
+/** R3.3: the customer's answer; accepted, the shipments' dates move (and the carriers' pickups). */
+export const respondToShipDate = defineUpdate<{ shipDate: string; answer: 'accepted' | 'declined' }, [{ accept: boolean }]>('respondToShipDate');
+
+export interface DeliveryConfirmation {
+  addressConfirmed: boolean;
+  contactPhone?: string;
+  window: DeliveryWindow;
+}
+/** R5.1: the customer confirms address, contact and window; an unconfirmed address opens an address problem. */
+export const confirmDelivery = defineUpdate<{ rescheduled: boolean; incidentId?: string }, [DeliveryConfirmation]>('confirmDelivery');
+
+/** An operator speeds up a delayed shipment (another service or carrier for the rest of the way). */
+export const expedite = defineUpdate<{ newEta: string }, [{ incidentId: string }]>('expedite');
+
 // ---- signals -------------------------------------------------------------------
 
 /** A carrier's tracking event, from its webhook (or our poll of its API). */
 export const trackingEvent = defineSignal<[CarrierTrackingEvent]>('trackingEvent');
+
+/** Something went wrong on the way: from a carrier's webhook, the customer or an operator. */
+export const deliveryException = defineSignal<[DeliveryExceptionReport]>('deliveryException');
+
+/** A carrier's or planner's new ETA. */
+export const delay = defineSignal<[DelayNotice]>('delay');
 
 /** Stock arrived (replenishment, receipts): a back-ordered order tries to reserve again. */
 export const stockAvailable = defineSignal<[{ skus?: string[] }]>('stockAvailable');
@@ -102,7 +142,15 @@ export const operatorAction = defineSignal<[OperatorAction]>('operatorAction');
 
 // ---- query ---------------------------------------------------------------------
 
-export type QuestionKind = 'correction' | 'stock_decision' | 'sign_off' | 'feedback' | 'operator';
+export type QuestionKind =
+  | 'correction'
+  | 'stock_decision'
+  | 'sign_off'
+  | 'feedback'
+  | 'operator'
+  | 'incident_resolution'
+  | 'ship_date'
+  | 'delivery_confirmation';
 export type OpenQuestion = KitQuestion<QuestionKind>;
 
 export interface ShipmentView {
@@ -112,6 +160,22 @@ export interface ShipmentView {
   service: string;
   trackingNumber?: string;
   status: string;
+  /** Ended without delivery: voided, lost, damaged, returned or refunded. */
+  closedAs?: string;
+  /** The incident this shipment carries replacement goods for. */
+  replaces?: string;
+}
+
+export interface IncidentView {
+  id: string;
+  kind: ExceptionKind;
+  status: IncidentStatus;
+  reportedBy: Reporter;
+  shipmentIds: string[];
+  openedAt: string;
+  resolvedAt?: string;
+  options: ResolutionChoice[];
+  resolution?: { action: string; [key: string]: unknown };
 }
 
 export interface OrderView {
@@ -126,5 +190,6 @@ export interface OrderView {
   timeline: { status: OrderStatus; stage: OrderStage; at: string; version: number }[];
   shipments: ShipmentView[];
   openQuestions: OpenQuestion[];
+  incidents?: IncidentView[];
 }
 export const view = defineQuery<OrderView>('view');
