@@ -1,4 +1,5 @@
 import { condition, log, setHandler } from '@temporalio/workflow';
+import { handedOver } from './exceptions';
 import { cancel } from './messages';
 import { describe, invalid, wrongState } from './refusals';
 import { OrderCancelled, type OrderRun } from './run';
@@ -30,21 +31,24 @@ export async function endCancelled(order: OrderRun, reason: string): Promise<voi
   }
 }
 
-/** The customer's cancel: taken until the goods are with a carrier. */
+/** The customer's cancel: taken until a carrier has the goods (a booking is voided first). */
 export function cancelMessages(order: OrderRun): void {
   const { state } = order;
   setHandler(
     cancel,
     async ({ reason }) => {
       state.cancelRequest ??= { reason };
-      await condition(() => order.isFinal);
+      state.cancelRefused = undefined;
+      // After booking, the carrier is asked to void first; it may already have the parcel.
+      await condition(() => order.isFinal || state.cancelRefused !== undefined);
+      if (!order.isFinal) throw wrongState(order, `${describe(order)}; it can no longer be cancelled: ${state.cancelRefused}`);
       return { status: state.status };
     },
     {
       validator: ({ reason }) => {
         if (typeof reason !== 'string' || reason.trim() === '') throw invalid('a cancellation needs a reason');
         if (order.isFinal) throw wrongState(order, describe(order));
-        if (state.dispatchStarted) {
+        if (state.shipments.some(handedOver) || state.status === 'delivery_exception') {
           throw wrongState(order, `${describe(order)}; the goods are with the carrier, so it can no longer be cancelled`);
         }
       },

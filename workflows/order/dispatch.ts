@@ -1,13 +1,13 @@
 import type { OrderRun } from './run';
 
-/** Why nobody may cancel from DISPATCH on. */
+/** Why nobody may cancel while bookings are being made (a cancel is taken after, by voiding them). */
 const CARRIER_MAY_HOLD_BOOKING = 'a carrier may hold a booking';
 
 /**
  * DISPATCH (R3.8, R4.1): book every shipment with its carrier under the shipment's own
  * idempotency key, then record tracking numbers and take the goods off the shelves.
- * From here an order cannot be cancelled, by the customer or an operator: a failing
- * step waits for an operator's retry (voiding bookings is R3.10's, later).
+ * While bookings are being made an order cannot be cancelled: a failing step waits for
+ * an operator's retry. After, a cancel voids the bookings until a carrier has the parcel.
  */
 export async function dispatch(order: OrderRun): Promise<void> {
   const { state } = order;
@@ -34,4 +34,8 @@ export async function dispatch(order: OrderRun): Promise<void> {
     shipment.trackingNumber = booking.trackingNumber;
     if (shipment.status === 'planned') shipment.status = 'label_created';
   }
+  // R5.1: the customer may confirm address, contact and a delivery window while the
+  // parcel is on its way; nothing waits for the answer.
+  const windowMs = order.settings.deliveryConfirmationWindowMs;
+  if (windowMs !== undefined) order.ask('delivery_confirmation', windowMs, { address: state.draft.customer.address });
 }

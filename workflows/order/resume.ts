@@ -21,7 +21,7 @@ export function startingState(input: OrderWorkflowInput): { state: OrderState; f
  */
 export function resumeStage(state: OrderState): OrderStage {
   const { status } = state;
-  if (status === 'completed' || status === 'cancelled' || status === 'settling') return 'settle';
+  if (status === 'completed' || status === 'cancelled' || status === 'refunded' || status === 'settling') return 'settle';
   if (state.feedback !== undefined || state.feedbackWindowClosed) return 'settle';
   if (state.signedOffAt !== undefined || status === 'awaiting_feedback') return 'feedback';
   if (state.trackingDone || status === 'delivered' || status === 'signed_off') return state.trackingDone ? 'sign_off' : 'track';

@@ -8,6 +8,7 @@ import { answered, ask, isOpen } from '../kit/questions';
 import { StepRunner, type StepOptions } from '../kit/steps';
 import { StatusLine, type StatusChange, type TransitionOptions } from '../kit/transition';
 import { carrierActivities, orderActivities, type OrderActivities } from './activities';
+import { handedOver, incidentView } from './exceptions';
 import type { OrderOutcome, OrderView, QuestionKind } from './messages';
 import type { OrderState } from './state';
 
@@ -42,7 +43,7 @@ export class OrderRun {
       // itself that is stuck: then only an operator can.
       pendingCancel: () => (state.ending ? undefined : state.cancelRequest),
       unasked: (action) => {
-        if (action.action === 'cancel' && !state.dispatchStarted && !this.isFinal) {
+        if (action.action === 'cancel' && !state.shipments.some(handedOver) && state.status !== 'delivery_exception' && !this.isFinal) {
           state.cancelRequest ??= { reason: action.reason ?? 'cancelled by an operator' };
         }
       },
@@ -149,8 +150,11 @@ export class OrderRun {
         service: x.service,
         trackingNumber: x.trackingNumber,
         status: x.status,
+        closedAs: x.closedAs,
+        replaces: x.replaces,
       })),
       openQuestions: [...s.openQuestions] as OrderView['openQuestions'],
+      incidents: (s.incidents ?? []).map(incidentView),
     };
   }
 

@@ -1,5 +1,8 @@
 import type { CarrierTrackingEvent, TrackingStatus } from '../../src/domain/carrier-contract';
+import type { DeliveryWindow } from '../../src/domain/carrier-contract';
+import type { DeliveryExceptionReport, ExceptionKind, IncidentStatus, Reporter, ResolutionChoice } from '../../src/domain/delivery-exception';
 import type { Feedback } from '../../src/domain/feedback';
+import type { Customer } from '../../src/domain/order';
 import type { OrderDraft } from '../../src/domain/order';
 import type { OrderStage, OrderStatus } from '../../src/domain/order-status';
 import type { PlannedShipment } from '../../src/domain/shipment';
@@ -7,7 +10,7 @@ import type { VerificationResult } from '../../src/domain/verification';
 import type { Compensation } from '../kit/compensation';
 import type { OperatorState } from '../kit/operator';
 import type { StatusLineState } from '../kit/transition';
-import type { OrderActivities } from './activities';
+import type { IncidentResolution, OrderActivities, ShipmentClosure } from './activities';
 import type { OrderCorrection, OrderView, OrderWorkflowInput, StockDecision } from './messages';
 
 // Everything one order's run knows, as plain JSON: no classes, Maps or Sets, so it is
@@ -15,7 +18,47 @@ import type { OrderCorrection, OrderView, OrderWorkflowInput, StockDecision } fr
 
 export interface ShipmentState extends PlannedShipment {
   trackingNumber?: string;
+  /** Where the parcel is on its journey; exceptions and returns are beside it (below). */
   status: TrackingStatus | 'planned';
+  /** Ended without delivery: no longer tracked, and not waited for. */
+  closedAs?: ShipmentClosure;
+  /** The incident whose goods this shipment replaces. */
+  replaces?: string;
+  /** The carrier is bringing it back (a refusal, an address nobody found). */
+  returning?: boolean;
+  /** It is back with us. */
+  returned?: boolean;
+}
+
+/** One thing that went wrong on the way, from report to resolution (R4.8). */
+export interface IncidentState {
+  id: string;
+  kind: ExceptionKind;
+  reportedBy: Reporter;
+  detail?: string;
+  newEta?: string;
+  shipmentIds: string[];
+  status: IncidentStatus;
+  openedAt: string;
+  resolvedAt?: string;
+  options: ResolutionChoice[];
+  /** What the playbook waits for now. */
+  waitingFor?: 'customer_choice' | 'address_correction' | 'return';
+  /** Epoch ms after which the playbook stops waiting and takes its default path. */
+  waitUntil?: number;
+  /** The customer's choice, taken by the main flow. */
+  choice?: ResolutionChoice;
+  resolution?: IncidentResolution;
+}
+
+export interface ShipDateProposal {
+  proposalId: string;
+  proposedShipDate: string;
+  previousShipDate?: string;
+  reason: string;
+  status: 'proposed' | 'accepted' | 'declined' | 'lapsed';
+  /** The customer's answer, waiting to be written. */
+  answer?: 'accepted' | 'declined';
 }
 
 export interface OrderState extends StatusLineState<OrderStatus>, OperatorState {
@@ -50,6 +93,26 @@ export interface OrderState extends StatusLineState<OrderStatus>, OperatorState 
   feedbackInProgress: boolean;
   feedback?: Feedback & { submittedAt: string };
   feedbackWindowClosed: boolean;
+
+  // Delivery exceptions (R3.10, R4.8–R4.10, R5.1, R5.2). Optional: absent in states
+  // carried over from runs that began before them.
+  incidents?: IncidentState[];
+  /** Reports waiting for the main flow (signals, carrier events, a refused sign-off). */
+  exceptionInbox?: DeliveryExceptionReport[];
+  /** How many replacements were sent: the next is fulfilment n + 1. */
+  replacements?: number;
+  /** A new address sent for an address problem, waiting to be checked. */
+  addressCorrection?: { incidentId: string; customer: Customer };
+  /** Bumped each time an address correction is checked, for the update waiting on it. */
+  addressCorrectionRound?: number;
+  addressCorrectionResult?: { ok: boolean; reasons: { code: string; field: string; message: string }[] };
+  /** Incidents an operator asked to expedite, waiting for the main flow. */
+  expediteRequests?: string[];
+  expediteResults?: Record<string, string>;
+  shipDateProposal?: ShipDateProposal;
+  deliveryConfirmation?: { addressConfirmed: boolean; contactPhone?: string; window: DeliveryWindow; rescheduled?: boolean; pending: boolean };
+  /** Why a cancel was refused after all (the carrier already had the parcel). */
+  cancelRefused?: string;
 }
 
 /** The state of an order that has just been placed. */

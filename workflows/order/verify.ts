@@ -5,6 +5,7 @@ import type { VerificationReason } from '../../src/domain/verification';
 import { CustomerIdKey, RegionKey } from '../../src/temporal/search-attributes';
 import { failureDetails, failureType } from '../kit/failures';
 import { waitWithinWindow } from '../kit/window';
+import { unresolved } from './exceptions';
 import { awaitVerification, correctOrder } from './messages';
 import { closed, describe, intakeReply, invalid, wrongState } from './refusals';
 import { OrderCancelled, type OrderRun } from './run';
@@ -80,6 +81,11 @@ function applyCorrection(order: OrderRun): void {
   }
 }
 
+/** The address problem waiting for a corrected address, if any. */
+function awaitingAddress(order: OrderRun) {
+  return unresolved(order.state).find((i) => i.waitingFor === 'address_correction');
+}
+
 /** VERIFY's messages: the create's wait for the verdict, and a correction (R1.9). */
 export function verifyMessages(order: OrderRun): void {
   const { state } = order;
@@ -92,6 +98,14 @@ export function verifyMessages(order: OrderRun): void {
   setHandler(
     correctOrder,
     async (correction) => {
+      const addressProblem = awaitingAddress(order);
+      if (addressProblem && state.status !== 'needs_correction') {
+        // R1.9 during delivery: the new address is checked, then the parcels re-routed.
+        const round = state.addressCorrectionRound ?? 0;
+        state.addressCorrection = { incidentId: addressProblem.id, customer: correction.customer! };
+        await condition(() => (state.addressCorrectionRound ?? 0) > round || order.isFinal);
+        return { ...intakeReply(order, false), verification: state.addressCorrectionResult ?? { ok: false, reasons: [] } };
+      }
       const round = state.verificationRound;
       state.correction = correction;
       await condition(() => state.verificationRound > round || order.isFinal);
@@ -99,6 +113,11 @@ export function verifyMessages(order: OrderRun): void {
     },
     {
       validator: (correction) => {
+        if (awaitingAddress(order) && state.status !== 'needs_correction') {
+          if (!correction.customer || correction.items) throw invalid('during an address problem only the customer (address and contact) can be corrected');
+          if (state.addressCorrection) throw wrongState(order, 'a corrected address is already being checked');
+          return;
+        }
         if (state.status !== 'needs_correction') throw wrongState(order, `${describe(order)}; only an order that needs correction can be corrected`);
         if (state.correction) throw wrongState(order, 'a correction is already being checked');
         // The window closed (or a cancel came): the order is on its way to `cancelled`.

@@ -1,6 +1,8 @@
 import type { OrderStage } from '../../src/domain/order-status';
 import { allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
+import { arrangementMessages } from './arrangements';
 import { cancelMessages, endCancelled } from './cancel';
+import { endRefunded, exceptionMessages, nothingToDeliver } from './exceptions';
 import { dispatch } from './dispatch';
 import { collectFeedback, feedbackMessages } from './feedback';
 import { operatorAction, view, type OrderOutcome, type OrderWorkflowInput } from './messages';
@@ -28,9 +30,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
     }
     if (pending('dispatch')) await dispatch(order);
     if (pending('track')) await track(order);
-    if (pending('sign_off')) await awaitSignOff(order);
-    if (pending('feedback')) await collectFeedback(order);
-    if (pending('settle') && !order.isFinal) await settle(order);
+    // Goods found damaged at the door send the order back to run that exception; a
+    // replacement comes back here to be signed for.
+    if (pending('sign_off')) {
+      while (!nothingToDeliver(order.state) && (await awaitSignOff(order)) === 'exception') await track(order);
+    }
+    if (nothingToDeliver(order.state)) {
+      if (!order.isFinal) await endRefunded(order);
+    } else {
+      if (pending('feedback')) await collectFeedback(order);
+      if (pending('settle') && !order.isFinal) await settle(order);
+    }
   } catch (err) {
     if (!(err instanceof OrderCancelled)) throw err;
     await endCancelled(order, err.reason);
@@ -48,6 +58,8 @@ function answerMessages(order: OrderRun): void {
   feedbackMessages(order);
   cancelMessages(order);
   trackMessages(order);
+  exceptionMessages(order);
+  arrangementMessages(order);
   // The Temporal UI's Send Signal dialog takes any JSON: the desk checks it.
   setHandler(operatorAction, (payload) => order.desk.receive(payload));
 }
