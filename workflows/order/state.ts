@@ -105,7 +105,7 @@ export interface OrderState extends StatusLineState<OrderStatus>, OperatorState 
   addressCorrection?: { incidentId: string; customer: Customer };
   /** Bumped each time an address correction is checked, for the update waiting on it. */
   addressCorrectionRound?: number;
-  addressCorrectionResult?: { ok: boolean; reasons: { code: string; field: string; message: string }[] };
+  addressCorrectionResult?: VerificationResult;
   /** Incidents an operator asked to expedite, waiting for the main flow. */
   expediteRequests?: string[];
   expediteResults?: Record<string, string>;
