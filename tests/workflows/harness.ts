@@ -106,6 +106,14 @@ export interface Gate {
  * behave as the real activities do (business failures are the same non-retryable
  * ApplicationFailures with the same details); a test may script a failure or a hold.
  */
+export interface JourneyStep {
+  status: 'in_transit' | 'out_for_delivery' | 'delivered' | 'exception' | 'returned';
+  statusDetail?: string;
+  newEta?: string;
+}
+
+const DEFAULT_JOURNEY: readonly JourneyStep[] = [{ status: 'in_transit' }, { status: 'out_for_delivery' }, { status: 'delivered' }];
+
 export class FakeWorld {
   readonly calls: Call[] = [];
   /** Status changes as the database would have them: written once an activity commits. */
@@ -117,6 +125,19 @@ export class FakeWorld {
   readonly shipped = new Map<string, number>();
   /** When true the carrier has no tracking news for anyone. */
   carrierSilent = false;
+  /**
+   * What the carrier tells about the n-th booking (1-based) when polled; absent: the
+   * parcel goes in transit, out for delivery and is delivered. A parcel re-routed or
+   * rescheduled goes on to be delivered.
+   */
+  readonly journeys = new Map<number, JourneyStep[]>();
+  /** Parcels picked up (the carrier refuses to void them), by tracking number. */
+  readonly pickedUp = new Set<string>();
+  /** Money paid back, by incident. */
+  readonly refunds = new Map<string, number>();
+  /** Units written off and restocked. */
+  writtenOff = 0;
+  restocked = 0;
   private draft?: OrderDraft;
   private number = `ORD-${randomBytes(3).toString('hex').toUpperCase()}`;
   private readonly scripted = new Map<ActivityName, ((input: any) => Promise<unknown> | unknown)[]>();
@@ -204,6 +225,41 @@ export class FakeWorld {
     for (const t of transitions ?? []) if (!this.written.some((w) => w.version === t.version)) this.written.push(t);
   }
 
+  /** Takes the draft's lines off the shelf for this order, as RESERVE (or a replacement) does. */
+  private reserveStock(input: any): unknown {
+    const lines = this.draft!.items;
+    const shortages: Shortage[] = lines
+      .filter((l) => (this.available.get(l.sku) ?? 0) < l.quantity)
+      .map((l) => ({ sku: l.sku, requested: l.quantity, available: this.available.get(l.sku) ?? 0 }));
+    if (shortages.length > 0) {
+      throw businessFailure(BusinessFailure.InsufficientStock, `not enough stock for ${shortages.map((s) => s.sku).join(', ')}`, { shortages });
+    }
+    for (const l of lines) {
+      this.available.set(l.sku, this.available.get(l.sku)! - l.quantity);
+      this.held.set(l.sku, (this.held.get(l.sku) ?? 0) + l.quantity);
+    }
+    this.write(input.transitions);
+    const allocations = lines.map((l, i) => ({ line: i + 1, sku: l.sku, warehouseCode: 'BER-1', quantity: l.quantity }));
+    const { address } = this.draft!.customer;
+    return {
+      allocations,
+      reasons: ['BER-1 holds every line'],
+      consignments: [
+        {
+          warehouseCode: 'BER-1',
+          lines: allocations.map(({ line, sku, quantity }) => ({ line, sku, quantity })),
+          rateRequest: {
+            origin: { country: 'DE', region: 'BE', postalCode: '10115' },
+            destination: { country: address.country, region: address.region, postalCode: address.postalCode },
+            parcels: [{ weightGrams: 780, lengthCm: 20, widthCm: 20, heightCm: 15 }],
+            handling: ['fragile'],
+            declaredValue: { amount: 4430, currency: 'EUR' },
+          },
+        },
+      ],
+    };
+  }
+
   private async behave(name: ActivityName, input: any): Promise<unknown> {
     switch (name) {
       case 'recordStatus':
@@ -225,39 +281,8 @@ export class FakeWorld {
         }
         return { number: this.number, verification };
       }
-      case 'reserveStock': {
-        const lines = this.draft!.items;
-        const shortages: Shortage[] = lines
-          .filter((l) => (this.available.get(l.sku) ?? 0) < l.quantity)
-          .map((l) => ({ sku: l.sku, requested: l.quantity, available: this.available.get(l.sku) ?? 0 }));
-        if (shortages.length > 0) {
-          throw businessFailure(BusinessFailure.InsufficientStock, `not enough stock for ${shortages.map((s) => s.sku).join(', ')}`, { shortages });
-        }
-        for (const l of lines) {
-          this.available.set(l.sku, this.available.get(l.sku)! - l.quantity);
-          this.held.set(l.sku, (this.held.get(l.sku) ?? 0) + l.quantity);
-        }
-        this.write(input.transitions);
-        const allocations = lines.map((l, i) => ({ line: i + 1, sku: l.sku, warehouseCode: 'BER-1', quantity: l.quantity }));
-        const { address } = this.draft!.customer;
-        return {
-          allocations,
-          reasons: ['BER-1 holds every line'],
-          consignments: [
-            {
-              warehouseCode: 'BER-1',
-              lines: allocations.map(({ line, sku, quantity }) => ({ line, sku, quantity })),
-              rateRequest: {
-                origin: { country: 'DE', region: 'BE', postalCode: '10115' },
-                destination: { country: address.country, region: address.region, postalCode: address.postalCode },
-                parcels: [{ weightGrams: 780, lengthCm: 20, widthCm: 20, heightCm: 15 }],
-                handling: ['fragile'],
-                declaredValue: { amount: 4430, currency: 'EUR' },
-              },
-            },
-          ],
-        };
-      }
+      case 'reserveStock':
+        return this.reserveStock(input);
       case 'releaseStock': {
         let released = 0;
         for (const [sku, units] of this.held) {
@@ -323,26 +348,86 @@ export class FakeWorld {
           shipmentId: input.shipmentId,
         };
       case 'recordDispatch':
-        for (const [sku, units] of this.held) this.shipped.set(sku, (this.shipped.get(sku) ?? 0) + units);
-        this.held.clear();
         this.write(input.transitions);
         return undefined;
       case 'pollTracking': {
         if (this.carrierSilent) return [];
-        const booking = this.callsOf('bookShipment').find((c) => (c.result as any)?.trackingNumber === input.trackingNumber);
-        const reference = (booking?.result as any)?.reference ?? 'unknown';
-        return (['in_transit', 'out_for_delivery', 'delivered'] as const).map((status, i) => ({
-          eventId: `${input.trackingNumber}-${i + 1}`,
+        const bookings = this.callsOf('bookShipment').filter((c) => c.result);
+        const index = bookings.findIndex((c) => (c.result as any).trackingNumber === input.trackingNumber);
+        const reference = (bookings[index]?.result as any)?.reference ?? 'unknown';
+        const rerouted = this.calls.some(
+          (c) => (c.name === 'rerouteShipment' || c.name === 'scheduleDelivery') && c.input.trackingNumber === input.trackingNumber,
+        );
+        const planned = this.journeys.get(index + 1) ?? DEFAULT_JOURNEY;
+        const steps = rerouted ? [...planned, ...DEFAULT_JOURNEY.slice(1)] : planned;
+        if (steps.length > 0) this.pickedUp.add(input.trackingNumber);
+        return steps.map((step, i) => ({
+          eventId: `${input.trackingNumber}-${i + 1}${rerouted && i >= planned.length ? '-r' : ''}`,
           carrier: input.carrier,
           trackingNumber: input.trackingNumber,
           reference,
-          status,
+          ...step,
           occurredAt: new Date(Date.now() + i).toISOString(),
           location: 'Berlin',
-          description: status.replace(/_/g, ' '),
+          description: step.statusDetail ?? step.status.replace(/_/g, ' '),
         }));
       }
+      case 'voidShipment':
+        return this.pickedUp.has(input.trackingNumber) ? { voided: false, reason: 'already picked up' } : { voided: true };
+      case 'rerouteShipment':
+      case 'scheduleDelivery':
+      case 'reschedulePickup':
+        return undefined;
+      case 'expediteShipment':
+        return { newEta: '2026-12-03' };
+      case 'openIncident':
+      case 'updateIncident':
+        this.write(input.transitions);
+        return input.status === 'resolved' ? { resolvedAt: new Date().toISOString() } : { openedAt: new Date().toISOString() };
+      case 'recordDelay': {
+        const late = input.newEta > '2026-12-04';
+        const amount = input.policy.kind === 'percent' ? Math.floor((4430 * input.policy.basisPoints) / 10_000) : 0;
+        return late ? { promised: '2026-12-04', compensation: { amount, currency: 'EUR' } } : { promised: '2026-12-04' };
+      }
+      case 'fileCarrierClaim':
+        return { amount: 4430, currency: 'EUR' };
+      case 'refundShipments': {
+        if (!this.refunds.has(input.incidentId)) this.refunds.set(input.incidentId, 4430);
+        return { amount: this.refunds.get(input.incidentId), currency: 'EUR' };
+      }
+      case 'writeOffShipments':
+        this.writtenOff += 3;
+        return { units: 3 };
+      case 'restockReturn':
+        this.restocked += 3;
+        return { units: 3 };
+      case 'closeShipments':
+      case 'recordShipDateProposal':
+      case 'recordDeliveryConfirmation':
+        return input.proposedShipDate ? { previousShipDate: '2026-12-02' } : undefined;
+      case 'recordShipDateAnswer':
+        return { shipDate: input.answer === 'accepted' ? '2026-12-09' : '2026-12-02' };
+      case 'correctDeliveryAddress': {
+        const verification = verifyDraft({ ...this.draft!, customer: input.customer }, CATALOGUE, new Date());
+        return { verification };
+      }
+      case 'reserveReplacement': {
+        const lines = this.draft!.items;
+        const short = lines.filter((l) => (this.available.get(l.sku) ?? 0) < l.quantity);
+        if (short.length > 0) throw businessFailure(BusinessFailure.InsufficientStock, 'not enough stock for a replacement', { shortages: [] });
+        const reserve = this.reserveStock({ transitions: [] }) as any;
+        return { consignments: reserve.consignments };
+      }
+      case 'planReplacement':
+        return this.behave('planShipments', { ...input, transitions: [] });
+      case 'releaseReplacement':
+        return this.behave('releaseStock', {});
       case 'recordTracking':
+        // The goods leave the shelf when the carrier picks them up.
+        if (input.events.some((e: any) => e.status !== 'label_created')) {
+          for (const [sku, units] of this.held) this.shipped.set(sku, (this.shipped.get(sku) ?? 0) + units);
+          this.held.clear();
+        }
         this.write(input.transitions);
         return { recorded: input.events.length };
       case 'recordSignOff':
@@ -380,8 +465,32 @@ const ORDER_ACTIVITIES = {
   recordSignOff: true,
   recordFeedback: true,
   settleOrder: true,
+  openIncident: true,
+  updateIncident: true,
+  recordDelay: true,
+  fileCarrierClaim: true,
+  refundShipments: true,
+  writeOffShipments: true,
+  restockReturn: true,
+  closeShipments: true,
+  reserveReplacement: true,
+  planReplacement: true,
+  releaseReplacement: true,
+  correctDeliveryAddress: true,
+  recordShipDateProposal: true,
+  recordShipDateAnswer: true,
+  recordDeliveryConfirmation: true,
 } as const satisfies Record<keyof OrderActivities, true>;
-const CARRIER_ACTIVITIES = { quoteRates: true, bookShipment: true, pollTracking: true } as const satisfies Record<keyof CarrierActivities, true>;
+const CARRIER_ACTIVITIES = {
+  quoteRates: true,
+  bookShipment: true,
+  pollTracking: true,
+  voidShipment: true,
+  rerouteShipment: true,
+  scheduleDelivery: true,
+  reschedulePickup: true,
+  expediteShipment: true,
+} as const satisfies Record<keyof CarrierActivities, true>;
 
 export interface StartOptions {
   settings?: Partial<OrderSettings>;

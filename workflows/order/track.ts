@@ -286,7 +286,10 @@ function noteException(order: OrderRun, shipment: ShipmentState, event: CarrierT
   } else if (isReturnToSender(event.statusDetail)) {
     shipment.returning = true;
   }
-  const covered = unresolved(state).some((i) => i.shipmentIds.includes(shipment.shipmentId) && (i.kind === 'refused' || i.kind === 'address_problem'));
+  const bringsBack = (kind: string) => kind === 'refused' || kind === 'address_problem';
+  const covered =
+    unresolved(state).some((i) => i.shipmentIds.includes(shipment.shipmentId) && bringsBack(i.kind)) ||
+    (state.exceptionInbox ?? []).some((r) => (r.shipmentId === undefined || r.shipmentId === shipment.shipmentId) && bringsBack(r.kind));
   if (shipment.returning && !covered) {
     // The carrier is sending it back on its own: run it as a refusal (restock, refund).
     (state.exceptionInbox ??= []).push({ shipmentId: shipment.shipmentId, kind: 'refused', reportedBy: 'carrier', detail: event.description });
