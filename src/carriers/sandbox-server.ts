@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Db } from '../db/client';
 import { sandboxEvents, sandboxShipments } from '../db/sandbox-schema';
 import { scaleDuration } from '../domain/duration';
-import { Booking, BookingRequest, CarrierTrackingEvent, RateRequest } from './carrier-gateway';
+import { Booking, BookingRequest, CarrierTrackingEvent, DeliveryWindow, RateRequest } from './carrier-gateway';
 import {
   FateRequest,
   addDays,
@@ -113,6 +113,8 @@ export async function startCarrierSandbox(options: CarrierSandboxOptions): Promi
 }
 
 const IdempotencyKey = z.string().min(1).max(255);
+/** A verb may name the carrier it asks; a parcel of another carrier is then not found. */
+const AskingCarrier = z.object({ carrier: z.string().min(1).optional() });
 
 function createApp(options: CarrierSandboxOptions, log: (message: string) => void): express.Express {
   const { db } = options;
@@ -187,8 +189,10 @@ function createApp(options: CarrierSandboxOptions, log: (message: string) => voi
     async (req: Request<{ trackingNumber: string }>, res: Response) => {
       const parsed = schema.safeParse(req.body ?? {});
       if (!parsed.success) return invalid(res, parsed.error);
+      const carrier = AskingCarrier.safeParse(req.body ?? {});
+      if (!carrier.success) return invalid(res, carrier.error);
       try {
-        const { answer, planned } = await replan(options, req.params.trackingNumber, (state, now) => decide(state, parsed.data, now));
+        const { answer, planned } = await replan(options, req.params.trackingNumber, carrier.data.carrier, (state, now) => decide(state, parsed.data, now));
         res.json({ trackingNumber: req.params.trackingNumber, ...answer, events: planned });
       } catch (error) {
         if (error instanceof Refusal) return problem(res, error.status, error.code, error.title, error.detail);
@@ -220,10 +224,7 @@ function createApp(options: CarrierSandboxOptions, log: (message: string) => voi
   app.post(
     '/v1/shipments/:trackingNumber/delivery-window',
     replanning(
-      z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }).refine((w) => Date.parse(w.from) <= Date.parse(w.to), {
-        message: 'from must not be after to',
-        path: ['to'],
-      }),
+      DeliveryWindow,
       (state, window, now) => {
         refuseWhenClosed(state, 'scheduled');
         const { ctx } = state;
@@ -555,11 +556,14 @@ interface Decision {
 async function replan(
   options: CarrierSandboxOptions,
   trackingNumber: string,
+  carrier: string | undefined,
   decide: (state: ParcelState, now: number) => Decision,
 ): Promise<{ answer: Record<string, unknown>; planned: CarrierTrackingEvent[] }> {
   return options.db.transaction(async (tx) => {
     const [shipment] = await tx.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, trackingNumber)).for('update');
-    if (!shipment) throw new Refusal(404, 'shipment_not_found', 'Shipment not found', `No shipment ${trackingNumber}.`);
+    if (!shipment || (carrier !== undefined && carrier !== shipment.carrier)) {
+      throw new Refusal(404, 'shipment_not_found', 'Shipment not found', `No ${carrier ?? ''} shipment ${trackingNumber}.`.replace('  ', ' '));
+    }
     const now = Date.now();
     const cancelled = await tx
       .update(sandboxEvents)
