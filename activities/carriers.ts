@@ -1,4 +1,5 @@
 import { CarrierRejection, type Booking, type BookingRequest, type CarrierGateway, type CarrierTrackingEvent, type RateQuote, type RateRequest } from '../src/carriers/carrier-gateway';
+import type { DeliveryWindow, VoidOutcome } from '../src/domain/carrier-contract';
 import { BusinessFailure } from '../src/domain/failures';
 import { businessFailure } from './failures';
 
@@ -32,6 +33,31 @@ export function createCarrierActivities(carriers: CarrierGateway) {
     /** The carrier's own record, for when webhooks are late or lost. */
     async pollTracking(input: { carrier: string; trackingNumber: string }): Promise<CarrierTrackingEvent[]> {
       return asking(() => carriers.track(input.carrier, input.trackingNumber));
+    },
+
+    /** Voids a booking before pickup; once the carrier has the parcel it answers `voided: false`. */
+    async voidShipment(input: { carrier: string; trackingNumber: string }): Promise<VoidOutcome> {
+      return asking(() => carriers.voidShipment(input.carrier, input.trackingNumber));
+    },
+
+    /** Sends the parcel to a corrected address (an address problem). */
+    async rerouteShipment(input: { carrier: string; trackingNumber: string; destination: BookingRequest['destination'] }): Promise<void> {
+      return asking(() => carriers.reroute(input.carrier, input.trackingNumber, input.destination));
+    },
+
+    /** Delivers within the customer's window (R5.1). */
+    async scheduleDelivery(input: { carrier: string; trackingNumber: string; window: DeliveryWindow }): Promise<void> {
+      return asking(() => carriers.scheduleDelivery(input.carrier, input.trackingNumber, input.window));
+    },
+
+    /** Moves the pickup to a new ship date (R3.3), before the parcel is handed over. */
+    async reschedulePickup(input: { carrier: string; trackingNumber: string; shipDate: string }): Promise<void> {
+      return asking(() => carriers.reschedulePickup(input.carrier, input.trackingNumber, input.shipDate));
+    },
+
+    /** Speeds up the rest of the journey (a delay's remedy); answers the new ETA. */
+    async expediteShipment(input: { carrier: string; trackingNumber: string }): Promise<{ newEta: string }> {
+      return asking(() => carriers.expedite(input.carrier, input.trackingNumber));
     },
   };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseDelayCompensation } from './domain/delivery-exception';
 import { parseDuration, scaleDuration } from './domain/duration';
 import type { OrderSettings } from './domain/order-settings';
+import { parseFateProbabilities } from './carriers/sandbox-fates';
 import type { CarrierWebhookSecrets } from './carriers/webhook-signature';
 
 // Every setting orderflow reads from the environment, in one place. The keys of the
@@ -135,6 +136,19 @@ const EnvSchema = z.object({
   ORDERFLOW_PUBLIC_URL: url.optional(),
   CARRIER_SANDBOX: z.enum(['on', 'off']).default('on'),
   CARRIER_SANDBOX_PORT: port(3001),
+  // The sandbox's parcels meet trouble this often: `lost=0.05,damaged=0.05,…` (none by default).
+  CARRIER_SANDBOX_FATES: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parseFateProbabilities(text);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: `${parsed.message}; expected fate=probability,… such as lost=0.05,delayed=0.1` });
+        return z.NEVER;
+      }
+      return parsed.value;
+    }),
+  CARRIER_SANDBOX_PICKUP_AFTER: duration('6h'),
   CARRIER_API_URL: url.optional(),
   CARRIER_WEBHOOK_SECRET: z.string().min(16).optional(),
   CARRIER_WEBHOOK_SECRETS: carrierSecrets,
@@ -216,6 +230,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     carriers: {
       sandbox: e.CARRIER_SANDBOX === 'on',
       sandboxPort: e.CARRIER_SANDBOX_PORT,
+      /** Per-run chance of each fate, drawn at every sandbox booking. */
+      sandboxFates: e.CARRIER_SANDBOX_FATES,
+      /** Unscaled: the sandbox scales it by the time scale. */
+      sandboxPickupAfterMs: e.CARRIER_SANDBOX_PICKUP_AFTER,
       apiUrl: e.CARRIER_API_URL,
       // Per carrier: explicit secrets win; otherwise each is derived from the base secret.
       webhookSecrets: {

@@ -116,6 +116,8 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         webhookBaseUrl: webhookBase,
         webhookSecrets: config.carriers.webhookSecrets,
         timeScale: config.timeScale,
+        fates: config.carriers.sandboxFates,
+        pickupAfterMs: config.carriers.sandboxPickupAfterMs,
         logger: () => undefined,
       });
       stops.push(() => sandbox!.close());

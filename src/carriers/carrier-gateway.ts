@@ -86,6 +86,10 @@ export const CarrierTrackingEvent = z.object({
   trackingNumber: z.string().min(1),
   reference: z.string().min(1),
   status: z.enum(TRACKING_STATUSES),
+  /** The carrier's own word for an exception: lost, damaged, delayed, refused, address_not_found, return_to_sender, … */
+  statusDetail: z.string().min(1).optional(),
+  /** A delay's new delivery date, YYYY-MM-DD. */
+  newEta: z.iso.date().optional(),
   occurredAt: z.iso.datetime({ offset: true }),
   location: z.string(),
   description: z.string(),
@@ -110,4 +114,19 @@ export interface CarrierGateway {
   book(request: BookingRequest, idempotencyKey: string): Promise<Booking>;
   /** Every tracking event the carrier has for a shipment so far. */
   track(carrier: string, trackingNumber: string): Promise<CarrierTrackingEvent[]>;
+  /** Voids a booking before pickup; once the carrier has the parcel the answer is `voided: false` with its reason. */
+  voidShipment(carrier: string, trackingNumber: string): Promise<contract.VoidOutcome>;
+  /** Sends the parcel to a corrected address. */
+  reroute(carrier: string, trackingNumber: string, destination: BookingRequest['destination']): Promise<void>;
+  /** Delivers within the customer's window. */
+  scheduleDelivery(carrier: string, trackingNumber: string, window: contract.DeliveryWindow): Promise<void>;
+  /** Moves the pickup to a new ship date (YYYY-MM-DD), before the parcel is handed over. */
+  reschedulePickup(carrier: string, trackingNumber: string, shipDate: string): Promise<void>;
+  /** Speeds up the rest of the journey; answers the new ETA (YYYY-MM-DD). */
+  expedite(carrier: string, trackingNumber: string): Promise<{ newEta: string }>;
 }
+
+export const DeliveryWindow = z
+  .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
+  .refine((w) => Date.parse(w.from) <= Date.parse(w.to), { message: 'from must not be after to', path: ['to'] }) satisfies z.ZodType<contract.DeliveryWindow>;
+export type DeliveryWindow = contract.DeliveryWindow;

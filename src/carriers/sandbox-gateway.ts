@@ -3,11 +3,13 @@ import {
   Booking,
   BookingRequest,
   CarrierRejection,
+  DeliveryWindow,
   type CarrierTrackingEvent,
   RateQuote,
   RateRequest,
   type CarrierGateway,
 } from './carrier-gateway';
+import type { VoidOutcome } from '../domain/carrier-contract';
 import { parsePolledEvents, type RefusedTrackingEvent } from './tracking-event-schema';
 
 // Talks to a carrier API shaped like the sandbox's over HTTP. The split of failures is what
@@ -25,6 +27,10 @@ export interface HttpCarrierGatewayOptions {
 const QuotesResponse = z.object({ quotes: z.array(RateQuote) });
 // Events are parsed one by one (see track): one bad event must not fail the whole answer.
 const TrackingResponse = Booking.extend({ events: z.array(z.unknown()) });
+// The verbs' answers: what they say beyond "done" is read where it matters (void, expedite).
+const Done = z.object({}).loose();
+const VoidAnswer = z.object({ voided: z.literal(true) }).loose();
+const ExpediteAnswer = z.object({ newEta: z.iso.date() }).loose();
 const Problem = z.object({ code: z.string().optional(), title: z.string().optional(), detail: z.string().optional() }).loose();
 
 // Too many requests and request timeouts are 4xx but say "later", not "no".
@@ -67,6 +73,41 @@ export class HttpCarrierGateway implements CarrierGateway {
       if (!mine) this.onRefusedEvent({ carrier, trackingNumber }, { index: -1, eventId: e.eventId, reason: `it is about ${e.carrier} ${e.trackingNumber}` });
       return mine;
     });
+  }
+
+  async voidShipment(carrier: string, trackingNumber: string): Promise<VoidOutcome> {
+    try {
+      await this.call('POST', this.shipmentPath(trackingNumber, 'void'), VoidAnswer, { carrier });
+      return { voided: true };
+    } catch (error) {
+      // Too late is an answer, not a failure: the parcel is on its way.
+      if (error instanceof CarrierRejection && error.code === 'already_picked_up') return { voided: false, reason: error.message };
+      throw error;
+    }
+  }
+
+  async reroute(carrier: string, trackingNumber: string, destination: BookingRequest['destination']): Promise<void> {
+    await this.call('POST', this.shipmentPath(trackingNumber, 'reroute'), Done, {
+      carrier,
+      destination: checked(BookingRequest.shape.destination, destination),
+    });
+  }
+
+  async scheduleDelivery(carrier: string, trackingNumber: string, window: DeliveryWindow): Promise<void> {
+    await this.call('POST', this.shipmentPath(trackingNumber, 'delivery-window'), Done, { carrier, ...checked(DeliveryWindow, window) });
+  }
+
+  async reschedulePickup(carrier: string, trackingNumber: string, shipDate: string): Promise<void> {
+    await this.call('POST', this.shipmentPath(trackingNumber, 'pickup'), Done, { carrier, shipDate: checked(z.iso.date(), shipDate) });
+  }
+
+  async expedite(carrier: string, trackingNumber: string): Promise<{ newEta: string }> {
+    const answer = await this.call('POST', this.shipmentPath(trackingNumber, 'expedite'), ExpediteAnswer, { carrier });
+    return { newEta: answer.newEta };
+  }
+
+  private shipmentPath(trackingNumber: string, verb: string): string {
+    return `/v1/shipments/${encodeURIComponent(trackingNumber)}/${verb}`;
   }
 
   private async call<T>(

@@ -1,14 +1,30 @@
 import { createHash, randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { and, asc, eq, inArray, isNull, lt, lte, notExists, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, lt, lte, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { sandboxEvents, sandboxShipments } from '../db/sandbox-schema';
 import { scaleDuration } from '../domain/duration';
-import { Booking, BookingRequest, CarrierTrackingEvent, RateRequest, type TrackingStatus } from './carrier-gateway';
+import { Booking, BookingRequest, CarrierTrackingEvent, DeliveryWindow, RateRequest } from './carrier-gateway';
+import {
+  FateRequest,
+  addDays,
+  deliveredStep,
+  drawFate,
+  journeyFromPickup,
+  labelStep,
+  outForDeliveryStep,
+  pickupStep,
+  placeSteps,
+  type Fate,
+  type FateProbabilities,
+  type JourneyContext,
+  type PlannedEvent,
+  type Step,
+} from './sandbox-fates';
 import { billingCurrency, findCarrier, priceService, quoteRates, type SandboxCarrier } from './sandbox-rate-card';
 import { SIGNATURE_HEADER, carrierWebhookSecret, signWebhook, type CarrierWebhookSecrets } from './webhook-signature';
 
@@ -27,6 +43,10 @@ export interface CarrierSandboxOptions {
   webhookSecrets: CarrierWebhookSecrets;
   /** ORDERFLOW_TIME_SCALE: 1 is real time, 0.001 turns a day into 86 s. */
   timeScale: number;
+  /** CARRIER_SANDBOX_FATES: the chance of each fate, drawn at every booking; none by default. */
+  fates?: FateProbabilities;
+  /** CARRIER_SANDBOX_PICKUP_AFTER, unscaled: from booking to the pickup (in_transit) event; 6 h by default. */
+  pickupAfterMs?: number;
   /** How often the dispatcher looks for due events. */
   pollIntervalMs?: number;
   /** First retry delay after a failed webhook; doubles each attempt up to 30 s. */
@@ -43,6 +63,7 @@ export interface CarrierSandbox {
 }
 
 const HOUR_MS = 3_600_000;
+const DEFAULT_PICKUP_AFTER_MS = 6 * HOUR_MS;
 const RETRY_CAP_MS = 30_000;
 const WEBHOOK_TIMEOUT_MS = 5_000;
 /** A claimed event is hidden from other dispatchers this long; if we crash it comes back. */
@@ -52,6 +73,7 @@ const SEND_CONCURRENCY = 8;
 
 type ShipmentRow = typeof sandboxShipments.$inferSelect;
 type EventRow = typeof sandboxEvents.$inferSelect;
+type EventInsert = typeof sandboxEvents.$inferInsert;
 
 export async function startCarrierSandbox(options: CarrierSandboxOptions): Promise<CarrierSandbox> {
   if (!(options.timeScale > 0)) throw new Error(`timeScale must be a positive number, got ${options.timeScale}`);
@@ -91,8 +113,11 @@ export async function startCarrierSandbox(options: CarrierSandboxOptions): Promi
 }
 
 const IdempotencyKey = z.string().min(1).max(255);
+/** A verb may name the carrier it asks; a parcel of another carrier is then not found. */
+const AskingCarrier = z.object({ carrier: z.string().min(1).optional() });
 
-function createApp({ db, timeScale }: CarrierSandboxOptions, log: (message: string) => void): express.Express {
+function createApp(options: CarrierSandboxOptions, log: (message: string) => void): express.Express {
+  const { db } = options;
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '256kb', type: ['application/json', 'application/*+json'] }));
@@ -115,7 +140,7 @@ function createApp({ db, timeScale }: CarrierSandboxOptions, log: (message: stri
     }
     const parsed = BookingRequest.safeParse(req.body);
     if (!parsed.success) return invalid(res, parsed.error);
-    const outcome = await bookShipment(db, parsed.data, key.data, timeScale);
+    const outcome = await bookShipment(options, parsed.data, key.data);
     if (!outcome.ok) return problem(res, 422, outcome.code, 'Booking refused', outcome.message);
     if (outcome.created) log(`booked ${outcome.shipment.carrier} ${outcome.shipment.trackingNumber} for ${outcome.shipment.reference}`);
     else res.set('Idempotent-Replayed', 'true');
@@ -129,7 +154,7 @@ function createApp({ db, timeScale }: CarrierSandboxOptions, log: (message: stri
     const events = await db
       .select()
       .from(sandboxEvents)
-      .where(and(eq(sandboxEvents.trackingNumber, trackingNumber), lte(sandboxEvents.occursAt, new Date())))
+      .where(and(eq(sandboxEvents.trackingNumber, trackingNumber), isNull(sandboxEvents.cancelledAt), lte(sandboxEvents.occursAt, new Date())))
       .orderBy(asc(sandboxEvents.occursAt));
     const tracking = events.map((event) => toTrackingEvent(event, shipment));
     res.json({ ...toBooking(shipment, baseUrlOf(req)), status: tracking.at(-1)?.status ?? null, events: tracking });
@@ -155,6 +180,119 @@ function createApp({ db, timeScale }: CarrierSandboxOptions, log: (message: stri
       ].join('\n'),
     );
   });
+
+  // ---- what a real carrier lets a shipper change (each idempotent) --------------------
+
+  /** Runs a re-plan and answers it, or the carrier's refusal as problem+json. */
+  const replanning =
+    <B,>(schema: z.ZodType<B>, decide: (state: ParcelState, body: B, now: number) => Decision) =>
+    async (req: Request<{ trackingNumber: string }>, res: Response) => {
+      const parsed = schema.safeParse(req.body ?? {});
+      if (!parsed.success) return invalid(res, parsed.error);
+      const carrier = AskingCarrier.safeParse(req.body ?? {});
+      if (!carrier.success) return invalid(res, carrier.error);
+      try {
+        const { answer, planned } = await replan(options, req.params.trackingNumber, carrier.data.carrier, (state, now) => decide(state, parsed.data, now));
+        res.json({ trackingNumber: req.params.trackingNumber, ...answer, events: planned });
+      } catch (error) {
+        if (error instanceof Refusal) return problem(res, error.status, error.code, error.title, error.detail);
+        throw error;
+      }
+    };
+
+  app.post(
+    '/v1/shipments/:trackingNumber/void',
+    replanning(z.object({}).loose(), (state, _body, now) => {
+      if (state.shipment.voidedAt) return { answer: { voided: true } };
+      if (state.pickedUp) throw new Refusal(409, 'already_picked_up', 'Already picked up', `${state.shipment.trackingNumber} is in the carrier's hands and can no longer be voided.`);
+      return { answer: { voided: true }, shipment: { voidedAt: new Date(now) } };
+    }),
+  );
+
+  app.post(
+    '/v1/shipments/:trackingNumber/reroute',
+    replanning(z.object({ destination: BookingRequest.shape.destination }), (state, { destination }, now) => {
+      refuseWhenClosed(state, 'rerouted');
+      const ctx = { ...state.ctx, destination };
+      const events = state.pickedUp
+        ? placeSteps([outForDeliveryStep(ctx, 2 * HOUR_MS), deliveredStep(ctx, 3 * HOUR_MS)], now, ctx.timeScale, now + 1)
+        : placeSteps(journeyFromPickup(ctx, undefined), Math.max(now, state.plannedPickupAt ?? now), ctx.timeScale, now + 1);
+      return { answer: {}, events, shipment: { destination, fate: { fate: 'on_time' } } };
+    }),
+  );
+
+  app.post(
+    '/v1/shipments/:trackingNumber/delivery-window',
+    replanning(
+      DeliveryWindow,
+      (state, window, now) => {
+        refuseWhenClosed(state, 'scheduled');
+        const { ctx } = state;
+        const from = Date.parse(window.from);
+        const middle = (from + Date.parse(window.to)) / 2;
+        const outAt = now + scaleDuration(from - now, ctx.timeScale);
+        const deliverAt = Math.max(outAt + 1, now + scaleDuration(middle - now, ctx.timeScale));
+        const events: PlannedEvent[] = [];
+        if (!state.pickedUp) {
+          const pickupAt = Math.max(now + 1, Math.min(state.plannedPickupAt ?? now, outAt - 1));
+          events.push(at(pickupStep(ctx), pickupAt));
+        }
+        events.push(at(outForDeliveryStep(ctx, 0), Math.max(outAt, (events.at(-1)?.at.getTime() ?? now) + 1)));
+        events.push(at(deliveredStep(ctx, 0), Math.max(deliverAt, events.at(-1)!.at.getTime() + 1)));
+        return { answer: {}, events };
+      },
+    ),
+  );
+
+  app.post(
+    '/v1/shipments/:trackingNumber/pickup',
+    replanning(z.object({ shipDate: z.iso.date() }), (state, { shipDate }, now) => {
+      refuseWhenClosed(state, 'rescheduled');
+      if (state.pickedUp) throw new Refusal(409, 'already_picked_up', 'Already picked up', `${state.shipment.trackingNumber} was picked up already.`);
+      const pickupAt = now + scaleDuration(Date.parse(`${shipDate}T09:00:00Z`) - now, state.ctx.timeScale);
+      if (state.plannedPickupAt === undefined) {
+        return { answer: {}, events: placeSteps(journeyFromPickup(state.ctx, state.fate), pickupAt, state.ctx.timeScale, now + 1) };
+      }
+      const delta = pickupAt - state.plannedPickupAt;
+      let previous = now;
+      const events = state.cancelled.map((event) => {
+        const time = Math.max(event.occursAt.getTime() + delta, previous + 1);
+        previous = time;
+        return { ...plannedOf(event), at: new Date(time) };
+      });
+      return { answer: {}, events };
+    }),
+  );
+
+  app.post(
+    '/v1/shipments/:trackingNumber/expedite',
+    replanning(z.object({}).loose(), (state, _body, now) => {
+      refuseWhenClosed(state, 'expedited');
+      const { ctx } = state;
+      const rest = [outForDeliveryStep(ctx, 12 * HOUR_MS), deliveredStep(ctx, 3 * HOUR_MS)];
+      const events = placeSteps(state.pickedUp ? rest : [pickupStep(ctx), ...rest], now, ctx.timeScale, now + 1);
+      return { answer: { newEta: addDays(new Date(now), 1) }, events };
+    }),
+  );
+
+  // ---- the sandbox's own controls: what no real carrier offers ------------------------
+
+  app.post(
+    '/sandbox/shipments/:trackingNumber/fate',
+    replanning(FateRequest, (state, body, now) => {
+      refuseWhenClosed(state, 'given a new fate');
+      const fate: Fate = {
+        fate: body.fate,
+        ...(body.fate === 'delayed' ? { days: body.days ?? 2 } : {}),
+        ...(body.fate === 'lost' && body.silent ? { silent: true } : {}),
+      };
+      const steps = journeyFromPickup(state.ctx, fate);
+      const events = state.pickedUp
+        ? placeSteps(afterProgress(steps, state), now, state.ctx.timeScale, now + 1)
+        : placeSteps(steps, body.fate === 'on_time' ? now : Math.max(now, state.plannedPickupAt ?? now), state.ctx.timeScale, now + 1);
+      return { answer: fate, events, shipment: { fate } };
+    }),
+  );
 
   app.use((req, res) => problem(res, 404, 'not_found', 'Not found', `${req.method} ${req.path} is not part of the carrier API.`));
 
@@ -213,6 +351,8 @@ function toTrackingEvent(event: EventRow, shipment: Pick<ShipmentRow, 'carrier' 
     trackingNumber: event.trackingNumber,
     reference: shipment.reference,
     status: event.status,
+    ...(event.statusDetail ? { statusDetail: event.statusDetail } : {}),
+    ...(event.newEta ? { newEta: event.newEta } : {}),
     occurredAt: event.occursAt.toISOString(),
     location: event.location,
     description: event.description,
@@ -223,7 +363,8 @@ type BookOutcome =
   | { ok: true; created: boolean; shipment: ShipmentRow }
   | { ok: false; code: string; message: string };
 
-async function bookShipment(db: Db, request: BookingRequest, idempotencyKey: string, timeScale: number): Promise<BookOutcome> {
+async function bookShipment(options: CarrierSandboxOptions, request: BookingRequest, idempotencyKey: string): Promise<BookOutcome> {
+  const { db } = options;
   const requestHash = fingerprint(request);
   const replay = await findByKey(db, idempotencyKey, requestHash);
   if (replay) return replay;
@@ -247,6 +388,7 @@ async function bookShipment(db: Db, request: BookingRequest, idempotencyKey: str
   for (let attempt = 0; attempt < 5; attempt++) {
     const createdAt = new Date();
     const trackingNumber = newTrackingNumber(carrier, request.origin.country);
+    const fate = drawFate(options.fates ?? {});
     const inserted = await db.transaction(async (tx) => {
       const [row] = await tx
         .insert(sandboxShipments)
@@ -260,11 +402,12 @@ async function bookShipment(db: Db, request: BookingRequest, idempotencyKey: str
           request,
           amount: price.amount,
           currency: billingCurrency(request.origin.country),
+          fate: fate ?? null,
           createdAt,
         })
         .onConflictDoNothing()
         .returning();
-      if (row) await tx.insert(sandboxEvents).values(plannedEvents(row, carrier, request, price.transitDays, timeScale));
+      if (row) await tx.insert(sandboxEvents).values(plannedEvents(row, carrier, request, price.transitDays, fate, options));
       return row;
     });
     if (inserted) return { ok: true, created: true, shipment: inserted };
@@ -329,60 +472,191 @@ function newTrackingNumber(carrier: SandboxCarrier, originCountry: string): stri
   }
 }
 
-/** The whole life of a parcel, decided at booking: times are scaled by the time scale. */
+/** The whole life of a parcel, decided at booking from its fate: times are scaled by the time scale. */
 function plannedEvents(
   shipment: ShipmentRow,
   carrier: SandboxCarrier,
   request: BookingRequest,
   transitDays: number,
-  timeScale: number,
-): (typeof sandboxEvents.$inferInsert)[] {
-  const { origin, destination } = request;
-  const outForDelivery = scaleDuration((transitDays * 24 - 5) * HOUR_MS, timeScale);
-  const plan: { status: TrackingStatus; offsetMs: number; location: string; description: string }[] = [
-    {
-      status: 'label_created',
-      offsetMs: 0,
-      location: `${origin.postalCode} ${origin.region}, ${origin.country}`,
-      description: 'Shipment information received, label created',
-    },
-    {
-      status: 'in_transit',
-      offsetMs: scaleDuration(6 * HOUR_MS, timeScale),
-      location: `${carrier.name} hub ${origin.region}, ${origin.country}`,
-      description:
-        origin.country === destination.country ? 'Departed origin facility' : `Departed origin facility, on its way to ${destination.country}`,
-    },
-    {
-      status: 'out_for_delivery',
-      offsetMs: outForDelivery,
-      location: `${destination.city}, ${destination.region}, ${destination.country}`,
-      description: 'Out for delivery',
-    },
-    {
-      status: 'delivered',
-      offsetMs: outForDelivery + scaleDuration(3 * HOUR_MS, timeScale),
-      location: `${destination.postalCode} ${destination.city}, ${destination.country}`,
-      description: 'Delivered to the recipient',
-    },
-  ];
+  fate: Fate | undefined,
+  options: CarrierSandboxOptions,
+): EventInsert[] {
+  const ctx: JourneyContext = {
+    carrierName: carrier.name,
+    origin: request.origin,
+    destination: request.destination,
+    transitDays,
+    bookedAt: shipment.createdAt,
+    timeScale: options.timeScale,
+  };
   const t0 = shipment.createdAt.getTime();
-  let previous = -1;
-  return plan.map((step, index) => {
-    // Strictly increasing, even at absurd scales, so the events keep their order.
-    const offset = Math.max(step.offsetMs, previous + 1);
-    previous = offset;
-    const at = new Date(t0 + offset);
-    return {
-      eventId: `${shipment.trackingNumber}-${String(index + 1).padStart(2, '0')}`,
-      trackingNumber: shipment.trackingNumber,
-      status: step.status,
-      description: step.description,
-      location: step.location,
-      occursAt: at,
-      dueAt: at,
-    };
+  const pickupAt = t0 + scaleDuration(options.pickupAfterMs ?? DEFAULT_PICKUP_AFTER_MS, options.timeScale);
+  const planned = [...placeSteps([labelStep(ctx)], t0, options.timeScale), ...placeSteps(journeyFromPickup(ctx, fate), pickupAt, options.timeScale, t0 + 1)];
+  return planned.map((event, index) => eventRow(shipment.trackingNumber, index + 1, event));
+}
+
+function eventRow(trackingNumber: string, sequence: number, event: PlannedEvent): EventInsert {
+  return {
+    eventId: `${trackingNumber}-${String(sequence).padStart(2, '0')}`,
+    trackingNumber,
+    status: event.status,
+    statusDetail: event.statusDetail ?? null,
+    newEta: event.newEta ?? null,
+    description: event.description,
+    location: event.location,
+    occursAt: event.at,
+    dueAt: event.at,
+  };
+}
+
+// ---- re-planning a parcel's journey ------------------------------------------------
+
+/** The carrier's "no" to a change: answered as problem+json, nothing written. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** A parcel as a change finds it, once its future (unsent) events have been cancelled. */
+interface ParcelState {
+  shipment: ShipmentRow;
+  ctx: JourneyContext;
+  fate: Fate | undefined;
+  /** What happened (or is being sent right now): the events left after cancelling the future. */
+  happened: EventRow[];
+  /** The future just cancelled, in order. */
+  cancelled: EventRow[];
+  /** A pickup (in_transit) event has happened: the parcel is in the carrier's hands. */
+  pickedUp: boolean;
+  lastStatus: string | undefined;
+  closed: 'delivered' | 'returned' | 'voided' | undefined;
+  /** When the cancelled plan had the pickup, if it had not happened yet. */
+  plannedPickupAt: number | undefined;
+}
+
+interface Decision {
+  answer: Record<string, unknown>;
+  /** The new future; none leaves the parcel where it is. */
+  events?: PlannedEvent[];
+  shipment?: Partial<Pick<ShipmentRow, 'fate' | 'destination' | 'voidedAt'>>;
+}
+
+/**
+ * Re-plans a parcel: under the shipment's row lock, cancels every event that has not
+ * happened (its time still ahead, not claimed by a dispatcher), lets `decide` look at what
+ * is left and plan the new future, and inserts it under fresh event ids (numbered on
+ * after every event the parcel ever had). A Refusal rolls all of it back.
+ */
+async function replan(
+  options: CarrierSandboxOptions,
+  trackingNumber: string,
+  carrier: string | undefined,
+  decide: (state: ParcelState, now: number) => Decision,
+): Promise<{ answer: Record<string, unknown>; planned: CarrierTrackingEvent[] }> {
+  return options.db.transaction(async (tx) => {
+    const [shipment] = await tx.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, trackingNumber)).for('update');
+    if (!shipment || (carrier !== undefined && carrier !== shipment.carrier)) {
+      throw new Refusal(404, 'shipment_not_found', 'Shipment not found', `No ${carrier ?? ''} shipment ${trackingNumber}.`.replace('  ', ' '));
+    }
+    const now = Date.now();
+    const cancelled = await tx
+      .update(sandboxEvents)
+      .set({ cancelledAt: new Date(now) })
+      .where(
+        and(
+          eq(sandboxEvents.trackingNumber, trackingNumber),
+          isNull(sandboxEvents.cancelledAt),
+          isNull(sandboxEvents.deliveredAt),
+          gt(sandboxEvents.occursAt, new Date(now)),
+          // A dispatcher that claimed it (its lease moved dueAt) is sending it: it happened.
+          eq(sandboxEvents.dueAt, sandboxEvents.occursAt),
+        ),
+      )
+      .returning();
+    cancelled.sort((a, b) => a.occursAt.getTime() - b.occursAt.getTime());
+    const happened = await tx
+      .select()
+      .from(sandboxEvents)
+      .where(and(eq(sandboxEvents.trackingNumber, trackingNumber), isNull(sandboxEvents.cancelledAt)))
+      .orderBy(asc(sandboxEvents.occursAt));
+    const state = stateOf(shipment, happened, cancelled, options.timeScale);
+    const decision = decide(state, now);
+
+    const pickup = happened.find((event) => event.status === 'in_transit');
+    const changes = { ...decision.shipment, ...(pickup && !shipment.pickedUpAt ? { pickedUpAt: pickup.occursAt } : {}) };
+    if (Object.keys(changes).length > 0) await tx.update(sandboxShipments).set(changes).where(eq(sandboxShipments.trackingNumber, trackingNumber));
+    const future = decision.events ?? [];
+    if (future.length === 0) return { answer: decision.answer, planned: [] };
+    const [{ total }] = (await tx.select({ total: count() }).from(sandboxEvents).where(eq(sandboxEvents.trackingNumber, trackingNumber))) as [
+      { total: number },
+    ];
+    const rows = await tx
+      .insert(sandboxEvents)
+      .values(future.map((event, index) => eventRow(trackingNumber, total + index + 1, event)))
+      .returning();
+    return { answer: decision.answer, planned: rows.map((row) => toTrackingEvent(row, shipment)) };
   });
+}
+
+function stateOf(shipment: ShipmentRow, happened: EventRow[], cancelled: EventRow[], timeScale: number): ParcelState {
+  const request = BookingRequest.parse(shipment.request);
+  const carrier = findCarrier(shipment.carrier);
+  const service = carrier?.services.find((candidate) => candidate.code === shipment.service);
+  const price = carrier && service ? priceService(carrier, service, request) : undefined;
+  const destination = shipment.destination ? BookingRequest.shape.destination.parse(shipment.destination) : request.destination;
+  const statuses = new Set(happened.map((event) => event.status));
+  const pickedUp = statuses.has('in_transit');
+  return {
+    shipment,
+    ctx: {
+      carrierName: carrier?.name ?? shipment.carrier,
+      origin: request.origin,
+      destination,
+      transitDays: price?.ok ? price.transitDays : 2,
+      bookedAt: shipment.createdAt,
+      timeScale,
+    },
+    fate: (shipment.fate as Fate | null) ?? undefined,
+    happened,
+    cancelled,
+    pickedUp,
+    lastStatus: happened.at(-1)?.status,
+    closed: shipment.voidedAt ? 'voided' : statuses.has('delivered') ? 'delivered' : statuses.has('returned') ? 'returned' : undefined,
+    plannedPickupAt: pickedUp ? undefined : cancelled.find((event) => event.status === 'in_transit')?.occursAt.getTime(),
+  };
+}
+
+function refuseWhenClosed(state: ParcelState, what: string): void {
+  if (state.closed) {
+    throw new Refusal(409, `already_${state.closed}`, `Already ${state.closed}`, `${state.shipment.trackingNumber} was ${state.closed} and can no longer be ${what}.`);
+  }
+}
+
+/** A fate's journey for a parcel already on its way: no second pickup, no second round out for delivery. */
+function afterProgress(steps: Step[], state: ParcelState): Step[] {
+  const rest = steps.filter((step) => step.status !== 'in_transit');
+  return state.lastStatus === 'out_for_delivery' && rest[0]?.status === 'out_for_delivery' ? rest.slice(1) : rest;
+}
+
+function at(step: Step, time: number): PlannedEvent {
+  const { gapMs: _gap, ...event } = step;
+  return { ...event, at: new Date(time) };
+}
+
+function plannedOf(event: EventRow): Omit<PlannedEvent, 'at'> {
+  return {
+    status: event.status as PlannedEvent['status'],
+    ...(event.statusDetail ? { statusDetail: event.statusDetail } : {}),
+    ...(event.newEta ? { newEta: event.newEta } : {}),
+    location: event.location,
+    description: event.description,
+  };
 }
 
 interface Dispatcher {
@@ -415,6 +689,7 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
       .where(
         and(
           isNull(sandboxEvents.deliveredAt),
+          isNull(sandboxEvents.cancelledAt),
           lte(sandboxEvents.occursAt, now),
           lte(sandboxEvents.dueAt, now),
           notExists(
@@ -425,6 +700,7 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
                 and(
                   eq(earlier.trackingNumber, sandboxEvents.trackingNumber),
                   isNull(earlier.deliveredAt),
+                  isNull(earlier.cancelledAt),
                   lt(earlier.occursAt, sandboxEvents.occursAt),
                 ),
               ),
@@ -439,7 +715,7 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
     const claimed = await db
       .update(sandboxEvents)
       .set({ dueAt: new Date(now.getTime() + CLAIM_LEASE_MS) })
-      .where(inArray(sandboxEvents.eventId, due))
+      .where(and(inArray(sandboxEvents.eventId, due), isNull(sandboxEvents.cancelledAt)))
       .returning();
     if (claimed.length === 0) return [];
     const shipments = await db
@@ -478,6 +754,13 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
           .update(sandboxEvents)
           .set({ deliveredAt: new Date(), attempts: event.attempts + 1, lastError: null })
           .where(and(eq(sandboxEvents.eventId, event.eventId), isNull(sandboxEvents.deliveredAt)));
+        // The parcel left the shipper: from now on it cannot be voided (see `stateOf`).
+        if (event.status === 'in_transit') {
+          await db
+            .update(sandboxShipments)
+            .set({ pickedUpAt: event.occursAt })
+            .where(and(eq(sandboxShipments.trackingNumber, event.trackingNumber), isNull(sandboxShipments.pickedUpAt)));
+        }
         return true;
       }
       failure = `HTTP ${response.status}`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { exceptionKindOf, isReturnToSender } from '../domain/delivery-exception';
 import { storableText, textFault } from '../domain/safe-text';
-import { TRACKING_STATUSES, type CarrierTrackingEvent } from './carrier-gateway';
+import { TRACKING_STATUSES, type CarrierTrackingEvent, type TrackingStatus } from './carrier-gateway';
 
 // A carrier's tracking event as it comes over the wire (webhook body or poll answer),
 // parsed so that whatever passes can be stored: an event Postgres would refuse must be
@@ -33,18 +34,64 @@ const occurredAt = z.iso
   // One spelling (UTC, milliseconds) for every event, whatever offset the carrier used.
   .transform((value) => new Date(value).toISOString());
 
+/**
+ * Carriers' own words for trouble that are not one of our statuses (EasyPost's statuses,
+ * karrio's incident reasons): each is an `exception` whose statusDetail is the word.
+ */
+const EXCEPTION_WORDS = new Set(['failure', 'available_for_pickup', 'cancelled', 'canceled', 'error', 'held', 'on_hold', 'attempted_delivery', 'delivery_attempted']);
+
+/** A carrier's status word, spelled the one way: lower case, words joined by `_`. */
+function wordOf(text: string): string {
+  return text.trim().toLowerCase().replace(/[\s-]+/g, '_');
+}
+
+/** Our status as it is, or a carrier's word for an exception; undefined: a word we do not know. */
+export function normaliseStatus(text: string): { status: TrackingStatus; statusDetail?: string } | undefined {
+  if ((TRACKING_STATUSES as readonly string[]).includes(text)) return { status: text as TrackingStatus };
+  const word = wordOf(text);
+  if ((TRACKING_STATUSES as readonly string[]).includes(word)) return { status: word as TrackingStatus };
+  if (exceptionKindOf(word) || isReturnToSender(word) || EXCEPTION_WORDS.has(word)) return { status: 'exception', statusDetail: word };
+  return undefined;
+}
+
+const status = z
+  .string()
+  .max(100)
+  .transform((text, ctx) => {
+    const normalised = normaliseStatus(text);
+    if (!normalised) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${storableText(text).slice(0, 100)}" is not a tracking status (${TRACKING_STATUSES.join(', ')}) nor a carrier's word for an exception`,
+      });
+      return z.NEVER;
+    }
+    return normalised;
+  });
+
+/** A date Postgres and the calendar agree on, YYYY-MM-DD. */
+const newEta = z.iso.date();
+
 function eventSchema(freeText: z.ZodType<string>) {
-  return z.object({
-    eventId: identifier,
-    carrier: identifier,
-    trackingNumber: identifier,
-    // Our shipment id comes back as the reference; a UUID is the same in any case.
-    reference: identifier.transform((r) => (UUID.test(r) ? r.toLowerCase() : r)),
-    status: z.enum(TRACKING_STATUSES),
-    occurredAt,
-    location: freeText,
-    description: freeText,
-  }) satisfies z.ZodType<CarrierTrackingEvent, unknown>;
+  return z
+    .object({
+      eventId: identifier,
+      carrier: identifier,
+      trackingNumber: identifier,
+      // Our shipment id comes back as the reference; a UUID is the same in any case.
+      reference: identifier.transform((r) => (UUID.test(r) ? r.toLowerCase() : r)),
+      status,
+      // The carrier's own word: an explicit one wins over the one its status implied.
+      statusDetail: identifier.transform(wordOf).optional(),
+      newEta: newEta.optional(),
+      occurredAt,
+      location: freeText,
+      description: freeText,
+    })
+    .transform(({ status: { status: normalised, statusDetail: implied }, statusDetail, newEta: eta, ...rest }): CarrierTrackingEvent => {
+      const detail = statusDetail ?? implied;
+      return { ...rest, status: normalised, ...(detail ? { statusDetail: detail } : {}), ...(eta ? { newEta: eta } : {}) };
+    }) satisfies z.ZodType<CarrierTrackingEvent, unknown>;
 }
 
 /**

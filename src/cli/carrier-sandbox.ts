@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     webhookBaseUrl,
     webhookSecrets: config.carriers.webhookSecrets,
     timeScale: config.timeScale,
+    fates: config.carriers.sandboxFates,
+    pickupAfterMs: config.carriers.sandboxPickupAfterMs,
   });
   console.log(`[carrier-sandbox] webhooks go to ${webhookBaseUrl}/v1/carriers/{carrier}/webhooks (time scale ${config.timeScale})`);
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,7 @@ import {
   type Place,
   type TrackingStatus,
 } from '../../src/carriers/carrier-gateway';
+import { createCarrierActivities } from '../../activities/carriers';
 import { HttpCarrierGateway } from '../../src/carriers/sandbox-gateway';
 import { startCarrierSandbox, type CarrierSandbox, type CarrierSandboxOptions } from '../../src/carriers/sandbox-server';
 import { SIGNATURE_HEADER, deriveCarrierSecret, verifyWebhook } from '../../src/carriers/webhook-signature';
@@ -379,5 +380,329 @@ describe('HttpCarrierGateway failures', { timeout: 20_000 }, () => {
     } finally {
       await carrier.close();
     }
+  });
+});
+
+describe('the sandbox learns to fail', { timeout: 30_000 }, () => {
+  const DAY_MS = 86_400_000;
+  /** swiftship express inside Bavaria: one day in transit. */
+  const TRANSIT_DAYS = 1;
+  const berlin = { country: 'DE', region: 'BE', postalCode: '10117', name: 'Ada Lovelace', line1: 'Unter den Linden 1', city: 'Berlin' };
+
+  const journey = (trackingNumber: string) =>
+    receiver.accepted(trackingNumber).map(({ event }) => (event.statusDetail ? `${event.status}/${event.statusDetail}` : event.status));
+
+  /** Waits until the parcel's webhooks begin with `expected`, driving the dispatcher rather than sleeping. */
+  async function journeyOf(s: CarrierSandbox, trackingNumber: string, expected: string[], timeoutMs = 15_000): Promise<Delivery[]> {
+    await waitFor(
+      async () => {
+        await s.tick();
+        return journey(trackingNumber).length >= expected.length;
+      },
+      { timeoutMs, message: `${expected.join(' → ')} (so far: ${journey(trackingNumber).join(' → ')})` },
+    );
+    expect(journey(trackingNumber).slice(0, expected.length)).toEqual(expected);
+    return receiver.accepted(trackingNumber);
+  }
+
+  async function call(s: CarrierSandbox, path: string, body: unknown = {}) {
+    const response = await fetch(`${s.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+  }
+  const fate = (s: CarrierSandbox, trackingNumber: string, body: unknown) => call(s, `/sandbox/shipments/${trackingNumber}/fate`, body);
+
+  const liveEvents = (trackingNumber: string) =>
+    database.db
+      .select()
+      .from(sandboxEvents)
+      .where(and(eq(sandboxEvents.trackingNumber, trackingNumber), isNull(sandboxEvents.cancelledAt)))
+      .orderBy(sandboxEvents.occursAt);
+
+  /** Cancelled events were never sent, and nothing is left to send once the journey is over. */
+  async function expectSettled(trackingNumber: string) {
+    const rows = await eventsOf(trackingNumber);
+    const cancelled = rows.filter((row) => row.cancelledAt !== null);
+    expect(cancelled.every((row) => row.deliveredAt === null && row.attempts === 0)).toBe(true);
+    const sent = new Set(receiver.deliveries.filter((d) => d.event.trackingNumber === trackingNumber).map((d) => d.event.eventId));
+    expect(cancelled.filter((row) => sent.has(row.eventId))).toEqual([]);
+    expect(rows.filter((row) => row.cancelledAt === null).every((row) => row.deliveredAt !== null)).toBe(true);
+    return { cancelled: cancelled.length };
+  }
+
+  const fates: [string, Record<string, unknown>, string[]][] = [
+    ['lost', { fate: 'lost' }, ['label_created', 'in_transit', 'exception/lost']],
+    ['silently lost', { fate: 'lost', silent: true }, ['label_created', 'in_transit']],
+    ['damaged', { fate: 'damaged' }, ['label_created', 'in_transit', 'exception/damaged']],
+    ['delayed', { fate: 'delayed', days: 2 }, ['label_created', 'in_transit', 'exception/delayed', 'out_for_delivery', 'delivered']],
+    ['refused', { fate: 'refused' }, ['label_created', 'in_transit', 'out_for_delivery', 'exception/refused', 'exception/return_to_sender', 'returned']],
+    [
+      'address_problem',
+      { fate: 'address_problem' },
+      ['label_created', 'in_transit', 'out_for_delivery', 'exception/address_not_found', 'exception/return_to_sender', 'returned'],
+    ],
+  ];
+
+  it.each(fates)('a parcel fated %s sends exactly its fate\'s events, signed, with the carrier\'s word', async (_name, body, expected) => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE });
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    const answer = await fate(s, booking.trackingNumber, body);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ trackingNumber: booking.trackingNumber, ...body });
+    // The answer lists what is planned from now on: the journey past the label (past the pickup, on a slow day).
+    const planned = (answer.body.events as CarrierTrackingEvent[]).map((e) => (e.statusDetail ? `${e.status}/${e.statusDetail}` : e.status));
+    expect(planned.length).toBeGreaterThanOrEqual(expected.length - 2);
+    expect(planned).toEqual(expected.slice(expected.length - planned.length));
+
+    const accepted = await journeyOf(s, booking.trackingNumber, expected);
+    for (const delivery of accepted) {
+      expect(verifyWebhook(deriveCarrierSecret(SECRET, 'swiftship'), delivery.rawBody, delivery.signature)).toEqual({ ok: true });
+      const raw = JSON.parse(delivery.rawBody) as Record<string, unknown>;
+      if (delivery.event.status === 'exception') expect(raw.statusDetail).toBe(delivery.event.statusDetail);
+      else expect(raw).not.toHaveProperty('statusDetail');
+    }
+    expect(new Set(accepted.map((d) => d.event.eventId)).size).toBe(accepted.length);
+    const times = accepted.map((d) => Date.parse(d.event.occurredAt));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    if (body.fate === 'delayed') {
+      const delay = accepted.find((d) => d.event.statusDetail === 'delayed')!;
+      const raw = JSON.parse(delay.rawBody) as { newEta?: string };
+      const eta = new Date(Date.parse(booking.createdAt.slice(0, 10)) + (TRANSIT_DAYS + 2) * DAY_MS).toISOString().slice(0, 10);
+      expect(raw.newEta).toBe(eta);
+      expect(delay.event.newEta).toBe(eta);
+    }
+    if (expected.at(-1) === 'returned') expect(accepted.at(-1)!.event.description).toBe('Returned to sender');
+    if (body.fate === 'lost' && !body.silent) expect(accepted.at(-1)!.event.description).toBe('Parcel lost in transit');
+
+    // Nothing is left to send: the journey ends where the fate says.
+    await expectSettled(booking.trackingNumber);
+    await s.tick();
+    expect(journey(booking.trackingNumber)).toEqual(expected);
+    // The fate is on the books, and the carrier's record tells the same story.
+    const [row] = await database.db.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, booking.trackingNumber));
+    expect(row!.fate).toMatchObject(body);
+    expect(await gateway.track('swiftship', booking.trackingNumber)).toEqual(accepted.map((d) => d.event));
+    const status = (await (await fetch(`${s.url}/v1/shipments/${booking.trackingNumber}`)).json()) as { status: string };
+    expect(status.status).toBe(expected.at(-1)!.split('/')[0]);
+  });
+
+  it('draws fates at booking from the per-run probabilities', async () => {
+    const { gateway } = await sandbox({ timeScale: 1, fates: { refused: 1 } });
+    const bookings = await Promise.all(Array.from({ length: 5 }, () => gateway.book(bookingRequest(), randomUUID())));
+    for (const booking of bookings) {
+      const [row] = await database.db.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, booking.trackingNumber));
+      expect(row!.fate).toEqual({ fate: 'refused' });
+      expect((await eventsOf(booking.trackingNumber)).map((e) => e.statusDetail ?? e.status)).toEqual([
+        'label_created',
+        'in_transit',
+        'out_for_delivery',
+        'refused',
+        'return_to_sender',
+        'returned',
+      ]);
+    }
+
+    const delayed = await sandbox({ timeScale: 1, fates: { delayed: 1 } });
+    for (let i = 0; i < 5; i++) {
+      const booking = await delayed.gateway.book(bookingRequest(), randomUUID());
+      const [row] = await database.db.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, booking.trackingNumber));
+      expect(row!.fate).toMatchObject({ fate: 'delayed', days: expect.any(Number) });
+      expect([1, 2, 3]).toContain((row!.fate as { days: number }).days);
+    }
+
+    const none = await sandbox({ timeScale: 1, fates: { lost: 0 } });
+    const booking = await none.gateway.book(bookingRequest(), randomUUID());
+    const [row] = await database.db.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, booking.trackingNumber));
+    expect(row!.fate).toBeNull();
+    expect(await eventsOf(booking.trackingNumber)).toHaveLength(4);
+  });
+
+  it('answers the fate trigger with 404, 400 naming the field, and 409 once the journey is over', async () => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE });
+    expect((await fate(s, 'SWS000000000000', { fate: 'lost' })).status).toBe(404);
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    for (const [body, field] of [
+      [{ fate: 'vanished' }, 'fate'],
+      [{ fate: 'delayed', days: 0 }, 'days'],
+      [{ fate: 'delayed', days: 61 }, 'days'],
+      [{ fate: 'lost', silent: 'yes' }, 'silent'],
+    ] as const) {
+      const answer = await fate(s, booking.trackingNumber, body);
+      expect(answer.status).toBe(400);
+      expect(answer.type).toMatch(/^application\/problem\+json/);
+      expect((answer.body.errors as { field: string }[]).map((e) => e.field)).toContain(field);
+    }
+    await journeyOf(s, booking.trackingNumber, ALL_STATUSES);
+    const late = await fate(s, booking.trackingNumber, { fate: 'lost' });
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ code: 'already_delivered' });
+  });
+
+  it('turns a parcel back on time, picking it up now, with fresh event ids', async () => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE, pickupAfterMs: 30 * DAY_MS });
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    expect((await fate(s, booking.trackingNumber, { fate: 'damaged' })).status).toBe(200);
+    // Still waiting for its pickup a month (26 s) out; on_time picks it up now.
+    const answer = await fate(s, booking.trackingNumber, { fate: 'on_time' });
+    expect(answer.status).toBe(200);
+    const accepted = await journeyOf(s, booking.trackingNumber, ALL_STATUSES);
+    const rows = await eventsOf(booking.trackingNumber);
+    expect(rows).toHaveLength(1 + 2 + 3 + 3);
+    expect(accepted.map((d) => d.event.eventId)).toEqual([`${booking.trackingNumber}-01`, ...['07', '08', '09'].map((n) => `${booking.trackingNumber}-${n}`)]);
+    await expectSettled(booking.trackingNumber);
+  });
+
+  it('voids before pickup (twice is fine), and refuses once the parcel is picked up', async () => {
+    const waiting = await sandbox({ timeScale: TINY_SCALE, pickupAfterMs: 30 * DAY_MS });
+    const booking = await waiting.gateway.book(bookingRequest(), randomUUID());
+    expect(await waiting.gateway.voidShipment('swiftship', booking.trackingNumber)).toEqual({ voided: true });
+    const again = await call(waiting.sandbox, `/v1/shipments/${booking.trackingNumber}/void`);
+    expect(again).toMatchObject({ status: 200, body: { voided: true } });
+    expect(await waiting.gateway.voidShipment('swiftship', booking.trackingNumber)).toEqual({ voided: true });
+    const [row] = await database.db.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, booking.trackingNumber));
+    expect(row!.voidedAt).toBeInstanceOf(Date);
+    expect((await liveEvents(booking.trackingNumber)).map((e) => e.status)).toEqual(['label_created']);
+    await journeyOf(waiting.sandbox, booking.trackingNumber, ['label_created']);
+    await waiting.sandbox.tick();
+    expect(journey(booking.trackingNumber)).toEqual(['label_created']);
+    await expectSettled(booking.trackingNumber);
+    // A voided parcel has no future to change.
+    expect(await call(waiting.sandbox, `/v1/shipments/${booking.trackingNumber}/expedite`)).toMatchObject({ status: 409, body: { code: 'already_voided' } });
+    // Another carrier's gateway call finds no such parcel.
+    await expect(waiting.gateway.voidShipment('terraline', booking.trackingNumber)).rejects.toMatchObject({ code: 'shipment_not_found' });
+
+    const moving = await sandbox({ timeScale: TINY_SCALE });
+    const picked = await moving.gateway.book(bookingRequest(), randomUUID());
+    await journeyOf(moving.sandbox, picked.trackingNumber, ['label_created', 'in_transit']);
+    const refused = await moving.gateway.voidShipment('swiftship', picked.trackingNumber);
+    expect(refused).toMatchObject({ voided: false, reason: expect.stringContaining(picked.trackingNumber) });
+    const raw = await call(moving.sandbox, `/v1/shipments/${picked.trackingNumber}/void`);
+    expect(raw).toMatchObject({ status: 409, body: { code: 'already_picked_up' } });
+    const [pickedRow] = await database.db.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, picked.trackingNumber));
+    expect(pickedRow!.voidedAt).toBeNull();
+    expect(pickedRow!.pickedUpAt).toBeInstanceOf(Date);
+    await journeyOf(moving.sandbox, picked.trackingNumber, ALL_STATUSES);
+  });
+
+  it('delivers to a corrected address after an address problem, and sends nothing back', async () => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE });
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    await fate(s, booking.trackingNumber, { fate: 'address_problem' });
+    await journeyOf(s, booking.trackingNumber, ['label_created', 'in_transit', 'out_for_delivery', 'exception/address_not_found']);
+    await gateway.reroute('swiftship', booking.trackingNumber, berlin);
+    const accepted = await journeyOf(s, booking.trackingNumber, [
+      'label_created',
+      'in_transit',
+      'out_for_delivery',
+      'exception/address_not_found',
+      'out_for_delivery',
+      'delivered',
+    ]);
+    expect(accepted.at(-1)!.event.location).toContain('Berlin');
+    const [row] = await database.db.select().from(sandboxShipments).where(eq(sandboxShipments.trackingNumber, booking.trackingNumber));
+    expect(row!.destination).toEqual(berlin);
+    const { cancelled } = await expectSettled(booking.trackingNumber);
+    expect(cancelled).toBeGreaterThanOrEqual(2); // return_to_sender and returned
+    await expect(gateway.reroute('swiftship', booking.trackingNumber, berlin)).rejects.toMatchObject({
+      name: 'CarrierRejection',
+      code: 'already_delivered',
+    });
+    const bad = await call(s, `/v1/shipments/${booking.trackingNumber}/reroute`, { destination: { city: 'Berlin' } });
+    expect(bad.status).toBe(400);
+  });
+
+  it('moves the delivery into the customer\'s window, bringing the pickup forward', async () => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE, pickupAfterMs: 30 * DAY_MS });
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    const before = Date.now();
+    const from = new Date(before + 2 * DAY_MS);
+    const to = new Date(from.getTime() + 4 * 3_600_000);
+    await gateway.scheduleDelivery('swiftship', booking.trackingNumber, { from: from.toISOString(), to: to.toISOString() });
+    const after = Date.now();
+    const planned = await liveEvents(booking.trackingNumber);
+    expect(planned.map((e) => e.status)).toEqual(ALL_STATUSES);
+    const [, pickup, out, delivered] = planned.map((e) => e.occursAt.getTime());
+    // Scaled: two days become 1.7 s; the middle of the window 1.8 s.
+    expect(out!).toBeGreaterThanOrEqual(before + Math.round((from.getTime() - after) * TINY_SCALE) - 1);
+    expect(out!).toBeLessThanOrEqual(after + Math.round((from.getTime() - before) * TINY_SCALE) + 1);
+    expect(Math.abs(delivered! - out! - 2 * 3_600_000 * TINY_SCALE)).toBeLessThanOrEqual(1);
+    expect(pickup!).toBeLessThan(out!);
+    await journeyOf(s, booking.trackingNumber, ALL_STATUSES);
+    await expectSettled(booking.trackingNumber);
+    await expect(gateway.scheduleDelivery('swiftship', booking.trackingNumber, { from: from.toISOString(), to: to.toISOString() })).rejects.toMatchObject({
+      code: 'already_delivered',
+    });
+    const backwards = await call(s, `/v1/shipments/${booking.trackingNumber}/delivery-window`, { from: to.toISOString(), to: from.toISOString() });
+    expect(backwards.status).toBe(400);
+  });
+
+  it('moves the pickup to a new ship date, the rest of the journey with it', async () => {
+    const real = await sandbox({ timeScale: 1 });
+    const booking = await real.gateway.book(bookingRequest(), randomUUID());
+    const original = (await liveEvents(booking.trackingNumber)).map((e) => e.occursAt.getTime());
+    const shipDate = new Date(Date.now() + 3 * DAY_MS).toISOString().slice(0, 10);
+    await real.gateway.reschedulePickup('swiftship', booking.trackingNumber, shipDate);
+    const moved = await liveEvents(booking.trackingNumber);
+    expect(moved.map((e) => e.status)).toEqual(ALL_STATUSES);
+    const times = moved.map((e) => e.occursAt.getTime());
+    // At scale 1 the pickup is the ship date's 09:00 UTC; everything after keeps its distance.
+    expect(times[1]).toBe(Date.parse(`${shipDate}T09:00:00Z`));
+    const delta = times[1]! - original[1]!;
+    expect(times.slice(2)).toEqual(original.slice(2).map((t) => t + delta));
+    expect(times[0]).toBe(original[0]);
+    await expect(real.gateway.reschedulePickup('swiftship', booking.trackingNumber, '2030-02-30')).rejects.toMatchObject({ code: 'invalid_request' });
+
+    // A parcel waiting a month is picked up at once when its ship date has come.
+    const tiny = await sandbox({ timeScale: TINY_SCALE, pickupAfterMs: 30 * DAY_MS });
+    const waiting = await tiny.gateway.book(bookingRequest(), randomUUID());
+    const yesterday = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+    await tiny.gateway.reschedulePickup('swiftship', waiting.trackingNumber, yesterday);
+    await journeyOf(tiny.sandbox, waiting.trackingNumber, ALL_STATUSES);
+    await expectSettled(waiting.trackingNumber);
+    await expect(tiny.gateway.reschedulePickup('swiftship', waiting.trackingNumber, yesterday)).rejects.toMatchObject({ code: 'already_delivered' });
+
+    const moving = await sandbox({ timeScale: TINY_SCALE });
+    const picked = await moving.gateway.book(bookingRequest(), randomUUID());
+    await journeyOf(moving.sandbox, picked.trackingNumber, ['label_created', 'in_transit']);
+    const late = await call(moving.sandbox, `/v1/shipments/${picked.trackingNumber}/pickup`, { shipDate: yesterday });
+    expect(late).toMatchObject({ status: 409, body: { code: 'already_picked_up' } });
+  });
+
+  it('expedites a delayed parcel: out for delivery within half a day, tomorrow\'s ETA', async () => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE });
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    // Thirty days late would be 26 s here; expedited it arrives in well under a second more.
+    await fate(s, booking.trackingNumber, { fate: 'delayed', days: 30 });
+    await journeyOf(s, booking.trackingNumber, ['label_created', 'in_transit', 'exception/delayed']);
+    const { newEta } = await gateway.expedite('swiftship', booking.trackingNumber);
+    expect(newEta).toBe(new Date(Date.now() + DAY_MS).toISOString().slice(0, 10));
+    const planned = await liveEvents(booking.trackingNumber);
+    const [out, delivered] = planned.slice(-2).map((e) => e.occursAt.getTime());
+    expect(planned.slice(-2).map((e) => e.status)).toEqual(['out_for_delivery', 'delivered']);
+    expect(delivered! - out!).toBe(Math.round(3 * 3_600_000 * TINY_SCALE));
+    await journeyOf(s, booking.trackingNumber, ['label_created', 'in_transit', 'exception/delayed', 'out_for_delivery', 'delivered'], 5_000);
+    await expectSettled(booking.trackingNumber);
+    await expect(gateway.expedite('swiftship', booking.trackingNumber)).rejects.toMatchObject({ code: 'already_delivered' });
+  });
+
+  it('reaches the verbs through the carrier activities, a carrier\'s "no" as a business failure', async () => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE, pickupAfterMs: 30 * DAY_MS });
+    const activities = createCarrierActivities(gateway);
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    const target = { carrier: 'swiftship', trackingNumber: booking.trackingNumber };
+    await activities.reschedulePickup({ ...target, shipDate: new Date(Date.now() + 2 * DAY_MS).toISOString().slice(0, 10) });
+    await activities.rerouteShipment({ ...target, destination: berlin });
+    await activities.scheduleDelivery({ ...target, window: { from: new Date(Date.now() + DAY_MS).toISOString(), to: new Date(Date.now() + DAY_MS + 3_600_000).toISOString() } });
+    expect(await activities.expediteShipment(target)).toEqual({ newEta: new Date(Date.now() + DAY_MS).toISOString().slice(0, 10) });
+    await journeyOf(s, booking.trackingNumber, ALL_STATUSES);
+    expect(await activities.voidShipment(target)).toMatchObject({ voided: false });
+    await expect(activities.expediteShipment(target)).rejects.toMatchObject({
+      type: 'CarrierRejected',
+      nonRetryable: true,
+      details: [{ code: 'already_delivered' }],
+    });
+    await expect(activities.voidShipment({ carrier: 'swiftship', trackingNumber: 'SWS000000000000' })).rejects.toMatchObject({
+      nonRetryable: true,
+      details: [{ code: 'shipment_not_found' }],
+    });
   });
 });

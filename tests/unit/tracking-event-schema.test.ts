@@ -42,6 +42,64 @@ describe('the webhook event schema', () => {
   });
 });
 
+describe("a carrier's own status words", () => {
+  const recent = new Date(Date.now() - 60_000).toISOString();
+  const parse = (overrides: Record<string, unknown>) => WebhookTrackingEvent.parse(event({ occurredAt: recent, ...overrides }));
+
+  it('keeps our statuses as they are, returned included, with no detail', () => {
+    for (const status of ['label_created', 'in_transit', 'out_for_delivery', 'delivered', 'exception', 'returned']) {
+      const parsed = parse({ status });
+      expect(parsed.status).toBe(status);
+      expect(parsed).not.toHaveProperty('statusDetail');
+    }
+  });
+
+  it.each([
+    ['return_to_sender', 'return_to_sender'],
+    ['failure', 'failure'],
+    ['delayed', 'delayed'],
+    ['lost', 'lost'],
+    ['damaged', 'damaged'],
+    ['refused', 'refused'],
+    ['address_not_found', 'address_not_found'],
+    ['available_for_pickup', 'available_for_pickup'],
+    ['Return To Sender', 'return_to_sender'],
+    ['address-not-found', 'address_not_found'],
+  ])('turns %s into an exception with its word as the detail', (status, detail) => {
+    expect(parse({ status })).toMatchObject({ status: 'exception', statusDetail: detail });
+  });
+
+  it('lets an explicit statusDetail win, and carries a delay\'s new ETA', () => {
+    expect(parse({ status: 'failure', statusDetail: 'address_not_found' })).toMatchObject({ status: 'exception', statusDetail: 'address_not_found' });
+    expect(parse({ status: 'exception', statusDetail: 'delayed', newEta: '2030-01-05' })).toMatchObject({
+      status: 'exception',
+      statusDetail: 'delayed',
+      newEta: '2030-01-05',
+    });
+    expect(parse({ status: 'in_transit' })).not.toHaveProperty('newEta');
+  });
+
+  it.each([
+    ['an unknown word', { status: 'teleported' }, 'status'],
+    ['an impossible new ETA', { newEta: '2030-02-30' }, 'newEta'],
+    ['a new ETA with a time', { newEta: '2030-01-05T10:00:00Z' }, 'newEta'],
+    ['an empty detail', { statusDetail: '' }, 'statusDetail'],
+  ])('refuses %s', (_what, overrides, field) => {
+    const parsed = WebhookTrackingEvent.safeParse(event({ occurredAt: recent, ...overrides }));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues.map((i) => i.path.join('.'))).toContain(field);
+  });
+
+  it('normalises poll answers the same way', () => {
+    const { events, refused } = parsePolledEvents([
+      event({ eventId: 'rts', status: 'return_to_sender', occurredAt: recent }),
+      event({ eventId: 'nope', status: 'beamed_up', occurredAt: recent }),
+    ]);
+    expect(events).toEqual([expect.objectContaining({ eventId: 'rts', status: 'exception', statusDetail: 'return_to_sender' })]);
+    expect(refused.map((r) => r.eventId)).toEqual(['nope']);
+  });
+});
+
 describe('a poll answer', () => {
   const answer = [
     event({ eventId: 'ok', occurredAt: '2024-01-01T00:00:00Z' }),
