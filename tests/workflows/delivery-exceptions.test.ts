@@ -95,7 +95,7 @@ describe('a lost parcel', () => {
       .executeUpdate(messages.chooseResolution, { args: [{ incidentId: id, choice: 'store_credit' as never }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(String((err as Error).cause?.message)).toMatch(/options are: replacement, refund/);
+    expect(String(((err as Error).cause as Error | undefined)?.message)).toMatch(/options are: replacement, refund/);
     expect((await order.view()).incidents![0]!.status).toBe('awaiting_customer');
   });
 });
@@ -195,7 +195,7 @@ describe('the other playbooks', () => {
     await order.waitForStatus('in_transit');
     const err = await order.handle.executeUpdate(messages.cancel, { args: [{ reason: 'too late' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(String((err as Error).cause?.message)).toMatch(/with the carrier/);
+    expect(String(((err as Error).cause as Error | undefined)?.message)).toMatch(/with the carrier/);
   });
 
   it('a ship-date change accepted moves the pickup; one declined leaves the date', async () => {

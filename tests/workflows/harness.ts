@@ -311,7 +311,7 @@ export class FakeWorld {
       case 'planShipments': {
         this.write(input.transitions);
         const { address } = this.draft!.customer;
-        const shipments = input.consignments.map((c: any, i: number) => {
+        const shipments = input.consignments.map((c: any) => {
           const quote: RateQuote = c.quotes[0];
           const shipmentId = randomUUID();
           return {
@@ -322,7 +322,7 @@ export class FakeWorld {
             service: quote.service,
             shipDate: '2026-12-02',
             estimatedDelivery: '2026-12-04',
-            bookingKey: `book:${input.orderId}:${i + 1}`,
+            bookingKey: `booking:${shipmentId}`,
             bookingRequest: {
               carrier: quote.carrier,
               service: quote.service,
