@@ -22,7 +22,7 @@ import {
   view,
   type IntakeReply,
 } from '../../../workflows/order/messages';
-import { asProblem, type OrderCommands } from '../order-commands';
+import { asChoiceRefusal, asProblem, type OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
@@ -344,15 +344,7 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         try {
           reply = await commands.update(id, (h) => h.executeUpdate(chooseResolution, { args: [{ incidentId, choice: body.choice }] }));
         } catch (err) {
-          // A choice the incident does not offer conflicts with where it is: the workflow's
-          // words, and the options it does offer.
-          if (err instanceof HttpProblem && (err.status === 409 || err.status === 422) && (known || Array.isArray(err.extra.options))) {
-            const { errors: _errors, type: _type, ...rest } = err.extra;
-            void _errors;
-            void _type;
-            throw new HttpProblem(409, 'Choice not on offer', err.detail, { ...rest, options: rest.options ?? known?.options ?? [] });
-          }
-          throw err;
+          throw asChoiceRefusal(err, known?.options);
         }
         await replyWithOrder(res, 200, id, { incident: reply.incident });
       },
