@@ -64,6 +64,15 @@ describe('delivery exception, incident and improvement API', () => {
   }
 
   describe('POST /v1/orders/{id}/delivery-exceptions', () => {
+    /**
+     * The order reports are accepted for. Once the workflow acts on them its status,
+     * incidents and money change: the other tests read `delivered`, which gets none.
+     */
+    let reported: { id: string; number: string };
+    beforeAll(async () => {
+      reported = await deliveredOrder();
+    });
+
     const report = (id: string, body: unknown, key: string = TEST_KEYS.integrator) =>
       stack.api('POST', `/v1/orders/${id}/delivery-exceptions`, { body, key });
 
@@ -93,33 +102,33 @@ describe('delivery exception, incident and improvement API', () => {
     });
 
     it('accepts a report on a delivered order: 202 with a new incident id, signalled to the order', async () => {
-      const [shipment] = await stack.db.select().from(shipments).where(eq(shipments.orderId, delivered.id));
-      const res = await report(delivered.id, { kind: 'damaged', reportedBy: 'customer', shipmentId: shipment!.id, detail: 'box crushed' });
+      const [shipment] = await stack.db.select().from(shipments).where(eq(shipments.orderId, reported.id));
+      const res = await report(reported.id, { kind: 'damaged', reportedBy: 'customer', shipmentId: shipment!.id, detail: 'box crushed' });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       expect(res.body.incidentId).toMatch(UUID);
-      expect(res.headers.get('location')).toBe(`/v1/orders/${delivered.id}`);
-      const signals = await signalsOf(delivered.id, 'deliveryException');
+      expect(res.headers.get('location')).toBe(`/v1/orders/${reported.id}`);
+      const signals = await signalsOf(reported.id, 'deliveryException');
       expect(signals).toContainEqual({ kind: 'damaged', reportedBy: 'customer', shipmentId: shipment!.id, detail: 'box crushed', incidentId: res.body.incidentId });
 
       // By number too, and a delay carries its new date.
-      const byNumber = await report(delivered.number.toLowerCase(), { kind: 'delay', reportedBy: 'operator', newEta: '2030-01-15' }, TEST_KEYS.operator);
+      const byNumber = await report(reported.number.toLowerCase(), { kind: 'delay', reportedBy: 'operator', newEta: '2030-01-15' }, TEST_KEYS.operator);
       expect(byNumber.status, JSON.stringify(byNumber.body)).toBe(202);
       expect(byNumber.body.incidentId).toMatch(UUID);
       expect(byNumber.body.incidentId).not.toBe(res.body.incidentId);
     });
 
     it('lets a carrier report but not resolve; finance may do neither', async () => {
-      const carrier = await report(delivered.id, { kind: 'lost', reportedBy: 'carrier' }, TEST_KEYS.carrier);
+      const carrier = await report(reported.id, { kind: 'lost', reportedBy: 'carrier' }, TEST_KEYS.carrier);
       expect(carrier.status, JSON.stringify(carrier.body)).toBe(202);
       expect(carrier.body.incidentId).toMatch(UUID);
 
-      const resolve = await stack.api('POST', `/v1/orders/${delivered.id}/incidents/${carrier.body.incidentId}/resolution`, {
+      const resolve = await stack.api('POST', `/v1/orders/${reported.id}/incidents/${carrier.body.incidentId}/resolution`, {
         body: { choice: 'refund' },
         key: TEST_KEYS.carrier,
       });
       expectProblem(resolve, 403);
-      expectProblem(await report(delivered.id, { kind: 'lost', reportedBy: 'carrier' }, TEST_KEYS.finance), 403);
-      expectProblem(await report(delivered.id, { kind: 'lost', reportedBy: 'carrier' }, null as unknown as string), 401);
+      expectProblem(await report(reported.id, { kind: 'lost', reportedBy: 'carrier' }, TEST_KEYS.finance), 403);
+      expectProblem(await report(reported.id, { kind: 'lost', reportedBy: 'carrier' }, null as unknown as string), 401);
     });
 
     it('is a 404 for an order that does not exist', async () => {

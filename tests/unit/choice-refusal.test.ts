@@ -1,6 +1,6 @@
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { asChoiceRefusal, asProblem } from '../../src/api/order-commands';
+import { asChoiceRefusal, asIncidentRefusal, asProblem } from '../../src/api/order-commands';
 import { HttpProblem } from '../../src/api/problem';
 import { MessageRejection } from '../../src/domain/failures';
 
@@ -27,8 +27,16 @@ describe('asChoiceRefusal', () => {
     expect(problem).toMatchObject({ status: 409, extra: { options: ['refund'] } });
   });
 
+  it('makes an incident the order does not have a 404, in its words', () => {
+    const unknown = refusal(MessageRejection.Invalid, 'order OF-1 has no incident 123', { code: 'incident_not_found' });
+    expect(asChoiceRefusal(unknown, undefined)).toMatchObject({ status: 404, detail: 'order OF-1 has no incident 123' });
+    expect(asIncidentRefusal(unknown)).toMatchObject({ status: 404, detail: 'order OF-1 has no incident 123' });
+    const other = refusal(MessageRejection.WrongState, 'incident 123 is lost; only a delay is expedited');
+    expect(asIncidentRefusal(other)).toBe(other);
+  });
+
   it('lets the order answer alone for an incident the database does not know yet', () => {
-    const unknown = refusal(MessageRejection.Invalid, 'no incident 123 on this order');
+    const unknown = refusal(MessageRejection.Invalid, 'the choice is not valid here');
     expect(asChoiceRefusal(unknown, undefined)).toBe(unknown);
     const ended = asProblem(new WorkflowNotFoundError('gone', 'order-1', undefined));
     expect(asChoiceRefusal(ended, undefined)).toBe(ended);

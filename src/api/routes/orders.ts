@@ -22,7 +22,7 @@ import {
   view,
   type IntakeReply,
 } from '../../../workflows/order/messages';
-import { asChoiceRefusal, asProblem, type OrderCommands } from '../order-commands';
+import { asChoiceRefusal, asIncidentRefusal, asProblem, type OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
@@ -361,7 +361,12 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         const id = await resolveId(params);
         const incidentId = incidentIdOf(params);
         await incidentOfOrder(id, incidentId);
-        const reply = await commands.update(id, (h) => h.executeUpdate(expedite, { args: [{ incidentId }] }));
+        let reply;
+        try {
+          reply = await commands.update(id, (h) => h.executeUpdate(expedite, { args: [{ incidentId }] }));
+        } catch (err) {
+          throw asIncidentRefusal(err);
+        }
         await replyWithOrder(res, 200, id, { ...reply });
       },
     }),
