@@ -14,6 +14,7 @@ import { mount, route } from './route';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
+import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
 import { orderRoutes } from './routes/orders';
 
@@ -49,6 +50,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const routes = [
     ...healthRoutes({ db: deps.db, client: deps.client }),
     ...orderRoutes({ db: deps.db, commands, intake }),
+    ...incidentRoutes({ db: deps.db }),
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),

@@ -106,3 +106,31 @@ export function asProblem(err: unknown): unknown {
   }
   return err;
 }
+
+/** The code of the order's refusal of a message about an incident it does not have. */
+const INCIDENT_NOT_FOUND = 'incident_not_found';
+
+/** An incident the order says it does not have is a 404, in the order's words; any other refusal is left as it was. */
+export function asIncidentRefusal(problem: unknown): unknown {
+  if (problem instanceof HttpProblem && problem.extra.code === INCIDENT_NOT_FOUND) {
+    return new HttpProblem(404, 'Not found', problem.detail, { code: INCIDENT_NOT_FOUND });
+  }
+  return problem;
+}
+
+/**
+ * A resolution choice the order refused (as wrongState or invalid): a 409 passing the
+ * workflow's own words, which name the options on offer, and those options. `offered` is
+ * the incident's options as the database has them, for a refusal whose details lack them.
+ * Anything else (an incident the order does not know, an order that has ended) is left as it was.
+ */
+export function asChoiceRefusal(problem: unknown, offered: readonly string[] | undefined): unknown {
+  if (!(problem instanceof HttpProblem) || (problem.status !== 409 && problem.status !== 422)) return problem;
+  if (problem.extra.code === INCIDENT_NOT_FOUND) return asIncidentRefusal(problem);
+  const { errors: _errors, type: _type, ...details } = problem.extra;
+  void _errors;
+  void _type;
+  const options = Array.isArray(details.options) ? details.options : offered;
+  if (!options) return problem;
+  return new HttpProblem(409, problem.status === 409 ? problem.title : 'Choice not on offer', problem.detail, { ...details, options });
+}

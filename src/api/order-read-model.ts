@@ -1,7 +1,18 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Db } from '../db/client';
-import { notifications, orderEvents, orderItems, orders, shipments, trackingEvents } from '../db/schema';
+import {
+  deliveryConfirmations,
+  incidents,
+  ledgerEntries,
+  notifications,
+  orderEvents,
+  orderItems,
+  orders,
+  shipDateProposals,
+  shipments,
+  trackingEvents,
+} from '../db/schema';
 import { badCursor, decodeCursor, pageOf } from './keyset';
 import type { OrdersQuery } from './schemas';
 
@@ -49,6 +60,7 @@ function orderDetailQuery(db: Db, by: 'id' | 'number') {
           with: { trackingEvents: { orderBy: [asc(trackingEvents.occurredAt), asc(trackingEvents.id)] } },
         },
         notifications: { orderBy: [asc(notifications.id)] },
+        incidents: { orderBy: [asc(incidents.openedAt), asc(incidents.id)] },
         signOff: true,
         feedback: true,
       },
@@ -56,7 +68,27 @@ function orderDetailQuery(db: Db, by: 'id' | 'number') {
     .prepare(`order_detail_by_${by}`);
 }
 
-type OrderDetailQueries = Record<'id' | 'number', ReturnType<typeof orderDetailQuery>>;
+// What has no relation of its own in the schema is read beside the order, by its id, in parallel.
+function orderSideQueries(db: Db) {
+  const key = sql.placeholder('orderId');
+  return {
+    ledger: db
+      .select()
+      .from(ledgerEntries)
+      .where(eq(ledgerEntries.orderId, key))
+      .orderBy(asc(ledgerEntries.id))
+      .prepare('order_detail_ledger'),
+    proposals: db
+      .select()
+      .from(shipDateProposals)
+      .where(eq(shipDateProposals.orderId, key))
+      .orderBy(asc(shipDateProposals.proposedAt), asc(shipDateProposals.id))
+      .prepare('order_detail_ship_date_proposals'),
+    confirmation: db.select().from(deliveryConfirmations).where(eq(deliveryConfirmations.orderId, key)).prepare('order_detail_delivery_confirmation'),
+  };
+}
+
+type OrderDetailQueries = Record<'id' | 'number', ReturnType<typeof orderDetailQuery>> & { side: ReturnType<typeof orderSideQueries> };
 
 // Building this relational query's SQL took more CPU than Postgres took to run it (a
 // bench profile: a tenth of the API process), and integrators poll it: built once per
@@ -65,7 +97,7 @@ const detailQueries = new WeakMap<Db, OrderDetailQueries>();
 
 function orderDetailQueries(db: Db): OrderDetailQueries {
   let queries = detailQueries.get(db);
-  if (!queries) detailQueries.set(db, (queries = { id: orderDetailQuery(db, 'id'), number: orderDetailQuery(db, 'number') }));
+  if (!queries) detailQueries.set(db, (queries = { id: orderDetailQuery(db, 'id'), number: orderDetailQuery(db, 'number'), side: orderSideQueries(db) }));
   return queries;
 }
 
@@ -74,7 +106,12 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
   const queries = orderDetailQueries(db);
   const o = await (idOrNumber.startsWith('OF-') ? queries.number : queries.id).execute({ key: idOrNumber });
   if (!o) return undefined;
-  const { items, events, shipments: ships, notifications: notices, signOff, feedback: rating } = o;
+  const { items, events, shipments: ships, notifications: notices, signOff, feedback: rating, incidents: troubles } = o;
+  const [ledger, proposals, [confirmation]] = await Promise.all([
+    queries.side.ledger.execute({ orderId: o.id }),
+    queries.side.proposals.execute({ orderId: o.id }),
+    queries.side.confirmation.execute({ orderId: o.id }),
+  ]);
   return {
     ...orderSummary(o),
     currency: o.currency,
@@ -108,6 +145,10 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
       cost: money(s.costAmount, s.costCurrency),
       packingList: s.packingList,
       decision: { reasons: s.decision.reasons, alternatives: s.decision.alternatives, meetsDeadline: s.decision.meetsDeadline },
+      fulfilment: s.fulfilment,
+      closedAs: s.closedAs,
+      replaces: s.replacesIncidentId,
+      promisedDeliveryDate: s.promisedDeliveryDate,
       bookedAt: s.bookedAt?.toISOString() ?? null,
       deliveredAt: s.deliveredAt?.toISOString() ?? null,
       tracking: s.trackingEvents.map((t) => ({
@@ -126,6 +167,26 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
       createdAt: n.createdAt.toISOString(),
       sentAt: n.sentAt?.toISOString() ?? null,
     })),
+    incidents: troubles.map(incidentJson),
+    shipDateProposals: proposals.map((p) => ({
+      id: p.id,
+      proposedShipDate: p.proposedShipDate,
+      previousShipDate: p.previousShipDate,
+      reason: p.reason,
+      status: p.status,
+      proposedAt: p.proposedAt.toISOString(),
+      answeredAt: p.answeredAt?.toISOString() ?? null,
+    })),
+    deliveryConfirmation: confirmation
+      ? {
+          addressConfirmed: confirmation.addressConfirmed,
+          contactPhone: confirmation.contactPhone,
+          window: { from: confirmation.windowFrom.toISOString(), to: confirmation.windowTo.toISOString() },
+          rescheduled: confirmation.rescheduled,
+          confirmedAt: confirmation.confirmedAt.toISOString(),
+        }
+      : null,
+    money: moneyOf(o, ledger),
     signOff: signOff
       ? {
           method: signOff.method,
@@ -149,6 +210,43 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
           submittedAt: rating.submittedAt.toISOString(),
         }
       : null,
+  };
+}
+
+type IncidentRow = typeof incidents.$inferSelect;
+
+/** An incident as the API shows it, on the order and in the incident list. */
+export function incidentJson(i: IncidentRow) {
+  return {
+    id: i.id,
+    kind: i.kind,
+    status: i.status,
+    reportedBy: i.reportedBy,
+    detail: i.detail,
+    shipmentIds: i.shipmentIds,
+    newEta: i.newEta,
+    openedAt: i.openedAt.toISOString(),
+    resolvedAt: i.resolvedAt?.toISOString() ?? null,
+    options: i.options,
+    claim: i.claim ?? null,
+    resolution: i.resolution ?? null,
+  };
+}
+
+type LedgerRow = typeof ledgerEntries.$inferSelect;
+
+/**
+ * What the customer paid and got back. Every journal balances, so a journal's amount is
+ * the sum of its debits; refunds and compensations are counted that way, once each.
+ */
+function moneyOf(o: OrderRow, ledger: readonly LedgerRow[]) {
+  const debits = (kind: LedgerRow['kind']) => ledger.filter((e) => e.kind === kind && e.side === 'debit').reduce((sum, e) => sum + e.amount, 0);
+  return {
+    currency: o.currency,
+    paid: o.totalAmount,
+    refunded: debits('refund'),
+    compensated: debits('compensation'),
+    ledger: ledger.map((e) => ({ journalId: e.journalId, kind: e.kind, account: e.account, side: e.side, amount: e.amount, incidentId: e.incidentId })),
   };
 }
 

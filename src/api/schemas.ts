@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CREDENTIAL_TYPES } from '../domain/sign-off';
+import { EXCEPTION_KINDS, INCIDENT_STATUSES, REPORTERS, RESOLUTION_CHOICES } from '../domain/delivery-exception';
 import { FEEDBACK_CHANNELS } from '../domain/feedback';
 import { CHANNELS, ORDER_STAGES, ORDER_STATUSES, PRIORITIES, SETTLEMENT_METHODS } from '../domain/order-status';
 import type { OrderDraft } from '../domain/order';
@@ -195,3 +196,98 @@ export const OrderIdParam = z.union([
     .regex(/^OF-\d+$/i, 'an order id (UUID) or number (OF-…)')
     .transform((n) => n.toUpperCase()),
 ]);
+
+// ---- delivery exceptions, incidents, ship dates, delivery confirmation, improvements ----
+
+const DAY_MS = 86_400_000;
+/** A calendar day, YYYY-MM-DD. */
+export const CalendarDate = z.iso.date('a date as YYYY-MM-DD').refine((d) => d >= '1970-01-01' && d <= '9999-12-31', RANGE_MESSAGE);
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
+export const DeliveryExceptionBody = z
+  .strictObject({
+    shipmentId: z.uuid('a shipment id (UUID)').transform((id) => id.toLowerCase()).optional(),
+    kind: z.enum(EXCEPTION_KINDS),
+    reportedBy: z.enum(REPORTERS),
+    detail: text(2000).optional(),
+    newEta: CalendarDate.optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.kind === 'delay' && !b.newEta) ctx.addIssue({ code: 'custom', path: ['newEta'], message: 'required for a delay: the new delivery date' });
+  });
+
+export const ResolutionBody = z.strictObject({ choice: z.enum(RESOLUTION_CHOICES) });
+
+export const ShipDateProposalBody = z.strictObject({
+  proposedShipDate: CalendarDate.refine((d) => d >= todayUtc(), 'a date today or later, not in the past'),
+  reason: text(500),
+});
+
+export const ShipDateResponseBody = z.strictObject({ accept: z.boolean() });
+
+export const DeliveryConfirmationBody = z
+  .strictObject({
+    addressConfirmed: z.boolean(),
+    contactPhone: z.string().trim().min(3).max(32).optional(),
+    window: z.strictObject({ from: Instant, to: Instant }),
+  })
+  .superRefine((b, ctx) => {
+    const from = Date.parse(b.window.from);
+    const to = Date.parse(b.window.to);
+    const now = Date.now();
+    if (from >= to) ctx.addIssue({ code: 'custom', path: ['window', 'to'], message: 'must be after window.from' });
+    if (to > now + 60 * DAY_MS) ctx.addIssue({ code: 'custom', path: ['window', 'to'], message: 'within 60 days from now' });
+    if (from < now - 60_000) ctx.addIssue({ code: 'custom', path: ['window', 'from'], message: 'not in the past' });
+  });
+
+const DateOrInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], 'a date (YYYY-MM-DD) or an ISO 8601 time').refine(inRange, RANGE_MESSAGE);
+
+export const IncidentsQuery = z.strictObject({
+  kind: csv(EXCEPTION_KINDS).optional(),
+  status: csv(INCIDENT_STATUSES).optional(),
+  carrier: text(64).optional(),
+  from: DateOrInstant.optional(),
+  to: DateOrInstant.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const INCIDENT_GROUPINGS = ['carrier', 'lane', 'kind'] as const;
+export const IncidentSummaryQuery = z.strictObject({
+  groupBy: z.enum(INCIDENT_GROUPINGS).default('carrier'),
+  from: DateOrInstant.optional(),
+  to: DateOrInstant.optional(),
+});
+
+export const IMPROVEMENT_STATUSES = ['planned', 'in_progress', 'done', 'abandoned'] as const;
+
+export const ImprovementBody = z.strictObject({
+  title: text(200),
+  finding: z
+    .strictObject({
+      carrier: text(64).optional(),
+      lane: text(200).optional(),
+      kind: z.enum(EXCEPTION_KINDS).optional(),
+      from: DateOrInstant,
+      to: DateOrInstant,
+      note: text(2000).optional(),
+    })
+    .superRefine((f, ctx) => {
+      if (!f.carrier && !f.lane && !f.kind) ctx.addIssue({ code: 'custom', path: [], message: 'name at least one of carrier, lane or kind' });
+      if (Date.parse(f.from) > Date.parse(f.to)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before finding.from' });
+    }),
+  action: text(2000),
+  owner: text(200),
+  dueDate: CalendarDate,
+  status: z.enum(IMPROVEMENT_STATUSES).default('planned'),
+  startedAt: Instant.optional(),
+});
+
+export const ImprovementPatch = z
+  .strictObject({ status: z.enum(IMPROVEMENT_STATUSES).optional(), owner: text(200).optional(), dueDate: CalendarDate.optional() })
+  .refine((p) => p.status !== undefined || p.owner !== undefined || p.dueDate !== undefined, { message: 'send status, owner or dueDate' });
+
+export const ImprovementsQuery = z.strictObject({
+  status: csv(IMPROVEMENT_STATUSES).optional(),
+  owner: text(200).optional(),
+});

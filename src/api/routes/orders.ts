@@ -1,17 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
 import type { Response } from 'express';
+import { z } from 'zod';
 import type { Db } from '../../db/client';
+import { incidents, shipments } from '../../db/schema';
+import { FINAL_STATUSES, type OrderStatus } from '../../domain/order-status';
 import type { OrderDraft } from '../../domain/order';
 import type { IntakeRefusal, OrderIntake } from '../../intake/place-order';
 import {
   cancel,
+  chooseResolution,
+  confirmDelivery,
   correctOrder,
+  deliveryException,
+  expedite,
+  proposeShipDate,
+  respondToShipDate,
   respondToStockout,
   signOff,
   submitFeedback,
   view,
   type IntakeReply,
 } from '../../../workflows/order/messages';
-import type { OrderCommands } from '../order-commands';
+import { asChoiceRefusal, asIncidentRefusal, asProblem, type OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
@@ -19,15 +30,33 @@ import {
   CancelBody,
   CorrectionBody,
   CreateOrderBody,
+  DeliveryConfirmationBody,
+  DeliveryExceptionBody,
   FeedbackBody,
   OrderIdParam,
   OrdersQuery,
+  ResolutionBody,
+  ShipDateProposalBody,
+  ShipDateResponseBody,
   SignOffBody,
   StockoutResponseBody,
 } from '../schemas';
 
 const READERS = ['integrator', 'operator', 'finance'] as const;
 const ACTORS = ['integrator', 'operator'] as const;
+
+/** Statuses in which the goods have left us: only then can something go wrong on the way. */
+const ON_THE_WAY: ReadonlySet<string> = new Set<OrderStatus>(['dispatched', 'in_transit', 'out_for_delivery', 'delivery_exception', 'delivered']);
+
+const IncidentIdParam = z.uuid().transform((id) => id.toLowerCase());
+
+function incidentIdOf(params: Record<string, string>): string {
+  const parsed = IncidentIdParam.safeParse(params.incidentId);
+  if (!parsed.success) {
+    throw new HttpProblem(404, 'Not found', `no incident ${params.incidentId}`, { errors: [{ field: 'path.incidentId', message: 'an incident id (UUID)' }] });
+  }
+  return parsed.data;
+}
 
 
 function orderId(params: Record<string, string>): string {
@@ -65,6 +94,16 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
   async function replyWithOrder(res: Response, status: number, id: string, extra: Record<string, unknown> = {}) {
     const order = await readOrder(id);
     res.status(status).location(`/v1/orders/${id}`).json({ ...order, ...extra });
+  }
+
+  /**
+   * The incident as the database has it, checked to be this order's: another order's is a
+   * 404. Undefined while the workflow has not written it yet: the workflow then answers.
+   */
+  async function incidentOfOrder(orderId: string, incidentId: string) {
+    const [row] = await db.select().from(incidents).where(eq(incidents.id, incidentId));
+    if (row && row.orderId !== orderId) throw new HttpProblem(404, 'Not found', `order ${orderId} has no incident ${incidentId}`);
+    return row;
   }
 
   const intakeFields = (reply: IntakeReply) => ({
@@ -192,10 +231,17 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       summary: 'The recipient signs for a delivered order (R5.2, R5.3)',
       access: ACTORS,
       body: SignOffBody,
-      responses: { 200: 'signed off', 409: 'the order is not delivered, or already signed off', 422: 'proof not acceptable' },
+      responses: {
+        200: 'signed off',
+        202: 'goods not accepted: a damaged-goods incident was opened; `incidentId` names it',
+        409: 'the order is not delivered, or already signed off',
+        422: 'proof not acceptable',
+      },
       async handler({ res, params, body }) {
         const id = await resolveId(params);
-        await commands.update(id, (h) => h.executeUpdate(signOff, { args: [body] }));
+        const reply = await commands.update(id, (h) => h.executeUpdate(signOff, { args: [body] }));
+        // Goods not accepted: no signature, a damaged-goods incident instead.
+        if (reply.incidentId) return replyWithOrder(res, 202, id, { incidentId: reply.incidentId });
         await replyWithOrder(res, 200, id);
       },
     }),
@@ -227,6 +273,152 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         const id = await resolveId(params);
         await commands.update(id, (h) => h.executeUpdate(cancel, { args: [body] }));
         await replyWithOrder(res, 200, id);
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/delivery-exceptions',
+      tag: 'incidents',
+      summary: 'Report something gone wrong on the way: a delay, damaged or lost goods, an address problem, a refusal (R3.10, R4.8)',
+      access: ['integrator', 'operator', 'carrier'],
+      body: DeliveryExceptionBody,
+      responses: {
+        202: '{ incidentId }: the report is with the order; Location is the order',
+        404: 'no such order',
+        409: 'the order has ended, or has not been dispatched yet',
+        422: 'invalid body, or a shipmentId not of this order',
+      },
+      async handler({ res, params, body }) {
+        const key = orderId(params);
+        const order = await findOrderRow(db, key);
+        if (!order) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
+        if (FINAL_STATUSES.has(order.status as OrderStatus)) {
+          throw new HttpProblem(409, 'Conflict with the order state', `order ${order.number} is ${order.status}: it has ended and takes no more reports`);
+        }
+        if (!ON_THE_WAY.has(order.status)) {
+          throw new HttpProblem(
+            409,
+            'Conflict with the order state',
+            `order ${order.number} is ${order.status}: it has not been dispatched yet, so nothing can go wrong on the way; cancel or correct it instead`,
+          );
+        }
+        if (body.shipmentId) {
+          const [shipment] = await db
+            .select({ id: shipments.id })
+            .from(shipments)
+            .where(and(eq(shipments.id, body.shipmentId), eq(shipments.orderId, order.id)));
+          if (!shipment) {
+            throw new HttpProblem(422, 'Invalid request', `shipmentId: order ${order.number} has no shipment ${body.shipmentId}`, {
+              errors: [{ field: 'shipmentId', message: 'not a shipment of this order' }],
+            });
+          }
+        }
+        const incidentId = randomUUID();
+        try {
+          await commands.handle(order.id).signal(deliveryException, { ...body, incidentId });
+        } catch (err) {
+          throw asProblem(err);
+        }
+        res.status(202).location(`/v1/orders/${order.id}`).json({ incidentId });
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/incidents/:incidentId/resolution',
+      tag: 'incidents',
+      summary: "The customer's choice for lost or damaged goods: a replacement or a refund (R4.8)",
+      access: ['integrator'],
+      body: ResolutionBody,
+      responses: {
+        200: 'the order and `incident` as resolved',
+        404: 'no such order, or no such incident on it',
+        409: 'that choice is not on offer (`options` lists those that are), or the incident awaits no choice',
+      },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        const incidentId = incidentIdOf(params);
+        const known = await incidentOfOrder(id, incidentId);
+        let reply;
+        try {
+          reply = await commands.update(id, (h) => h.executeUpdate(chooseResolution, { args: [{ incidentId, choice: body.choice }] }));
+        } catch (err) {
+          throw asChoiceRefusal(err, known?.options);
+        }
+        await replyWithOrder(res, 200, id, { incident: reply.incident });
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/incidents/:incidentId/expedite',
+      tag: 'incidents',
+      summary: 'Speed up a delayed shipment: another service or carrier for the rest of the way',
+      access: ['operator'],
+      responses: { 200: 'the order and the `newEta`', 404: 'no such order, or no such incident on it', 409: 'the incident cannot be expedited' },
+      async handler({ res, params }) {
+        const id = await resolveId(params);
+        const incidentId = incidentIdOf(params);
+        await incidentOfOrder(id, incidentId);
+        let reply;
+        try {
+          reply = await commands.update(id, (h) => h.executeUpdate(expedite, { args: [{ incidentId }] }));
+        } catch (err) {
+          throw asIncidentRefusal(err);
+        }
+        await replyWithOrder(res, 200, id, { ...reply });
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/ship-date',
+      tag: 'orders',
+      summary: 'Propose a new ship date; the customer is asked (R3.3)',
+      access: ['operator'],
+      body: ShipDateProposalBody,
+      responses: { 202: 'proposed: the order, `proposalId` and `previousShipDate`; the answer comes later', 409: 'the order cannot move its ship date now' },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        const proposalId = randomUUID();
+        const reply = await commands.update(id, (h) =>
+          h.executeUpdate(proposeShipDate, { args: [{ proposalId, proposedShipDate: body.proposedShipDate, reason: body.reason }] }),
+        );
+        await replyWithOrder(res, 202, id, { proposalId: reply.proposalId, previousShipDate: reply.previousShipDate });
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/ship-date/response',
+      tag: 'orders',
+      summary: "The customer's answer to a proposed ship date (R3.3)",
+      access: ['integrator'],
+      body: ShipDateResponseBody,
+      responses: { 200: 'the order, `shipDate` and `answer`', 409: 'no ship date is proposed' },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        const reply = await commands.update(id, (h) => h.executeUpdate(respondToShipDate, { args: [body] }));
+        await replyWithOrder(res, 200, id, { shipDate: reply.shipDate, answer: reply.answer });
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/delivery-confirmation',
+      tag: 'orders',
+      summary: 'The customer confirms address, contact and a delivery window before delivery (R5.1)',
+      access: ['integrator'],
+      body: DeliveryConfirmationBody,
+      responses: {
+        200: 'the order, `rescheduled`, and `incidentId` when the address was not confirmed',
+        409: 'the order is not awaiting delivery',
+      },
+      async handler({ res, params, body }) {
+        const id = await resolveId(params);
+        const reply = await commands.update(id, (h) => h.executeUpdate(confirmDelivery, { args: [body] }));
+        await replyWithOrder(res, 200, id, { ...reply });
       },
     }),
   ];
