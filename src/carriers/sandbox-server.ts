@@ -289,7 +289,8 @@ function createApp(options: CarrierSandboxOptions, log: (message: string) => voi
       const steps = journeyFromPickup(state.ctx, fate);
       const events = state.pickedUp
         ? placeSteps(afterProgress(steps, state), now, state.ctx.timeScale, now + 1)
-        : placeSteps(steps, body.fate === 'on_time' ? now : Math.max(now, state.plannedPickupAt ?? now), state.ctx.timeScale, now + 1);
+        : // A fate set by hand is what the caller wants to see: the parcel is collected now.
+          placeSteps(steps, now, state.ctx.timeScale, now + 1);
       return { answer: fate, events, shipment: { fate } };
     }),
   );

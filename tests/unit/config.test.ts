@@ -42,7 +42,21 @@ describe('loadConfig', () => {
       feedbackWindowMs: 7 * 86_400_000,
       trackingPollIntervalMs: 12 * 3_600_000,
       trackingStallAfterMs: 10 * 86_400_000,
+      incidentResponseWindowMs: 3 * 86_400_000,
+      presumeLostAfterMs: 14 * 86_400_000,
+      shipDateResponseWindowMs: 2 * 86_400_000,
+      deliveryConfirmationWindowMs: 86_400_000,
+      returnWaitMs: 30 * 86_400_000,
+      delayCompensation: { kind: 'percent', basisPoints: 1000 },
     });
+  });
+
+  it('reads the delay compensation policy, and names the variable when it is not one', () => {
+    expect(loadConfig({ ORDERFLOW_DELAY_COMPENSATION: 'fixed:500' }).orderSettings.delayCompensation).toEqual({ kind: 'fixed', amount: 500 });
+    expect(loadConfig({ ORDERFLOW_DELAY_COMPENSATION: 'none' }).orderSettings.delayCompensation).toEqual({ kind: 'none' });
+    expect(loadConfig({ ORDERFLOW_DELAY_COMPENSATION: '12.5%' }).orderSettings.delayCompensation).toEqual({ kind: 'percent', basisPoints: 1250 });
+    expect(() => loadConfig({ ORDERFLOW_DELAY_COMPENSATION: '150%' })).toThrow(/ORDERFLOW_DELAY_COMPENSATION: "150%" is not a compensation policy/);
+    expect(() => loadConfig({ ORDERFLOW_DELAY_COMPENSATION: 'half' })).toThrow(/ORDERFLOW_DELAY_COMPENSATION/);
   });
 
   it('scales every waiting window by ORDERFLOW_TIME_SCALE', () => {

@@ -15,13 +15,13 @@ describe('order statuses', () => {
     expect(ORDER_STAGES).toEqual(['verify', 'reserve', 'plan', 'dispatch', 'track', 'sign_off', 'feedback', 'settle']);
   });
 
-  it('has the statuses of the architecture, each once', () => {
+  it('has the statuses of the architecture (and refunded, issue 7), each once', () => {
     expect(new Set(ORDER_STATUSES).size).toBe(ORDER_STATUSES.length);
     expect([...ORDER_STATUSES].sort()).toEqual(
       [
         'received', 'verifying', 'needs_correction', 'awaiting_stock_decision', 'backordered', 'reserved', 'planned',
         'dispatched', 'in_transit', 'out_for_delivery', 'delivery_exception', 'delivered', 'signed_off',
-        'awaiting_feedback', 'settling', 'completed', 'cancelled',
+        'awaiting_feedback', 'settling', 'completed', 'cancelled', 'refunded',
       ].sort(),
     );
   });
@@ -37,8 +37,8 @@ describe('order statuses', () => {
     expect(stageIndex).toEqual([...stageIndex].sort((a, b) => a - b));
   });
 
-  it('ends with completed or cancelled, and nothing else', () => {
-    expect([...FINAL_STATUSES].sort()).toEqual(['cancelled', 'completed']);
+  it('ends with completed, cancelled or refunded, and nothing else', () => {
+    expect([...FINAL_STATUSES].sort()).toEqual(['cancelled', 'completed', 'refunded']);
   });
 
   it('sorts every channel into online, offline or third party', () => {
