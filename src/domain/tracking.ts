@@ -9,7 +9,10 @@ export const JOURNEY: readonly TrackingStatus[] = ['label_created', 'in_transit'
 
 export function journeyRank(status: TrackingStatus): number {
   // An exception does not move the parcel along; it is handled beside the journey.
-  return status === 'exception' || status === 'returned' ? -1 : JOURNEY.indexOf(status);
+  // Back with the sender is no step of the journey at all (below an exception, so the
+  // furthest of any events is one status whatever order they come in).
+  if (status === 'returned') return -2;
+  return status === 'exception' ? -1 : JOURNEY.indexOf(status);
 }
 
 /** The further of two statuses along the journey. */
