@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, ne } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Tx } from '../src/db/client';
 import { notifications, orderItems, reservations, shipments } from '../src/db/schema';
 import { minorDigits, multiply, sum } from '../src/domain/money';
@@ -24,7 +24,8 @@ export async function shipmentsOfOrder(tx: Tx, orderId: string, ids: readonly st
 
 /**
  * The goods a shipment carries: its fulfilment's reservation rows at its warehouse (one
- * per order line), not the released ones (a replacement given back never ships).
+ * per order line), whatever became of them (held, shipped, or released when the
+ * shipment was voided before pickup).
  */
 export async function goodsOf(tx: Tx, orderId: string, shipment: Pick<ShipmentRow, 'fulfilment' | 'warehouseCode'>): Promise<ReservationRow[]> {
   return tx
@@ -35,7 +36,6 @@ export async function goodsOf(tx: Tx, orderId: string, shipment: Pick<ShipmentRo
         eq(reservations.orderId, orderId),
         eq(reservations.fulfilment, shipment.fulfilment),
         eq(reservations.warehouseCode, shipment.warehouseCode),
-        ne(reservations.status, 'released'),
       ),
     )
     .orderBy(asc(reservations.line));

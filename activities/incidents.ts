@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
 import type { BookingRequest } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
-import { incidents, ledgerEntries, shipments } from '../src/db/schema';
+import { incidents, ledgerEntries, orderItems, shipments } from '../src/db/schema';
+import { multiply } from '../src/domain/money';
 import type { DelayCompensationPolicy, IncidentStatus, ResolutionChoice } from '../src/domain/delivery-exception';
 import { delayCompensation, laneOf, passesPromise } from '../src/domain/delivery-exception';
 import { isoDate } from '../src/domain/calendar';
@@ -36,11 +37,18 @@ const REFUND_DEBIT: Record<SettlementMethod, string> = {
   instalments: 'customer_refunds',
 };
 
-/** What a shipment's decision records once its goods were refunded: never refunded twice. */
+/**
+ * What a shipment's decision records once its goods were refunded (no column for it in
+ * the schema): the incident, the amount and the amount per order line. A shipment is
+ * refunded once, and a line never beyond what was paid for it.
+ */
 interface RefundMark {
   incidentId: string;
   amount: number;
+  lines: Record<string, number>;
 }
+
+const refundOf = (s: ShipmentRow) => (s.decision as { refund?: RefundMark }).refund;
 
 function incidentMissing(incidentId: string) {
   return ApplicationFailure.create({
@@ -267,15 +275,30 @@ export function createIncidentActivities(db: Db) {
         const posted = await postedAmount(tx, journalId);
         if (posted !== undefined) return { amount: posted, currency: order.currency };
 
-        const concerned = (await shipmentsOfOrder(tx, order.id, input.shipmentIds)).filter(
-          (s) => !(s.decision as { refund?: RefundMark }).refund,
-        );
-        const left = Math.max(0, order.totalAmount - (await refundedSoFar(tx, order.id)));
-        const perShipment: { shipment: ShipmentRow; amount: number }[] = [];
-        for (const s of concerned) perShipment.push({ shipment: s, amount: await paidFor(tx, order.id, await goodsOf(tx, order.id, s)) });
+        const concerned = (await shipmentsOfOrder(tx, order.id, input.shipmentIds)).filter((s) => !refundOf(s));
+        // What each order line was paid, less what was paid back for it already (through
+        // any shipment: the original's and a replacement's goods are the same line).
+        const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id));
+        const left = new Map(items.map((i) => [i.line, multiply(i.unitPrice, i.quantity)]));
+        for (const s of await tx.select().from(shipments).where(eq(shipments.orderId, order.id))) {
+          for (const [line, paid] of Object.entries(refundOf(s)?.lines ?? {})) left.set(Number(line), (left.get(Number(line)) ?? 0) - paid);
+        }
+        const price = new Map(items.map((i) => [i.line, i.unitPrice]));
+        const perShipment: { shipment: ShipmentRow; mark: RefundMark }[] = [];
+        for (const s of concerned) {
+          const mark: RefundMark = { incidentId: input.incidentId, amount: 0, lines: {} };
+          for (const g of await goodsOf(tx, order.id, s)) {
+            const give = Math.max(0, Math.min(multiply(price.get(g.line) ?? 0, g.quantity), left.get(g.line) ?? 0));
+            left.set(g.line, (left.get(g.line) ?? 0) - give);
+            mark.lines[String(g.line)] = (mark.lines[String(g.line)] ?? 0) + give;
+            mark.amount += give;
+          }
+          perShipment.push({ shipment: s, mark });
+        }
+        // Never more than the order's total less what was refunded before.
         const amount = Math.min(
-          left,
-          perShipment.reduce((n, p) => n + p.amount, 0),
+          Math.max(0, order.totalAmount - (await refundedSoFar(tx, order.id))),
+          perShipment.reduce((n, p) => n + p.mark.amount, 0),
         );
         if (amount === 0) return { amount: 0, currency: order.currency };
 
@@ -294,8 +317,7 @@ export function createIncidentActivities(db: Db) {
           'refund',
           input.incidentId,
         );
-        for (const { shipment, amount: part } of perShipment) {
-          const mark: RefundMark = { incidentId: input.incidentId, amount: part };
+        for (const { shipment, mark } of perShipment) {
           await tx
             .update(shipments)
             .set({ decision: { ...shipment.decision, refund: mark }, updatedAt: new Date() })

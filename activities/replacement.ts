@@ -120,7 +120,8 @@ export function createReplacementActivities(db: Db) {
       const toShip: ReservationRow[] = [];
       const moves: StockMove[] = [];
       for (const s of await shipmentsOfOrder(tx, order.id, input.shipmentIds)) {
-        const goods = await goodsOf(tx, order.id, s);
+        // Goods given back (a shipment voided before pickup) never left: nothing to move.
+        const goods = (await goodsOf(tx, order.id, s)).filter((g) => g.status !== 'released');
         toShip.push(...(await shipUnshipped(tx, goods)));
         for (const g of goods) {
           moves.push({

@@ -18,6 +18,7 @@ import {
   shipDateProposals,
   shipments,
   stockMovements,
+  trackingEvents,
   type StockMovementKind,
 } from '../../src/db/schema';
 import { seedDemoCatalogue } from '../../src/db/seed';
@@ -221,6 +222,9 @@ describe('handover', () => {
     expect(await level('CHAIR-OAK', 'MUC-1')).toEqual({ onHand: chair0.onHand - 1, reserved: chair0.reserved });
     expect(await movementsOf(order.orderId, 'ship')).toHaveLength(2);
 
+    const stored = await db.select().from(trackingEvents).where(and(eq(trackingEvents.orderId, order.orderId), eq(trackingEvents.status, 'exception')));
+    expect(stored.map((e) => e.description)).toEqual(['exception (damaged)']);
+
     const rows = await shipmentsOf(order.orderId);
     expect(rows.map((r) => [r.status, r.handedOverAt])).toEqual([
       ['delivered', hours(10)],
@@ -333,6 +337,35 @@ describe('refundShipments', () => {
       ['revenue', 'credit', 20880 - 18900],
     ]);
     await expectBalancedJournals(order.orderId);
+  });
+
+  it('never pays a line back twice, through the original or its replacement', async () => {
+    const order = await inTransitOrder();
+    const ids = order.planned.map((p) => p.shipmentId);
+    const lost = incident(ids);
+    await acts.openIncident({ orderId: order.orderId, incident: lost, transitions: [] });
+    expect(await acts.refundShipments({ orderId: order.orderId, incidentId: lost.id, shipmentIds: ids, reason: 'lost' })).toEqual({
+      amount: 2 * 1290 + 1850,
+      currency: 'EUR',
+    });
+    const again = incident(ids, { kind: 'damaged' });
+    const { consignments } = await acts.reserveReplacement({ orderId: order.orderId, incidentId: again.id, fulfilment: 1, shipmentIds: ids });
+    const { shipments: replacement } = await acts.planReplacement({
+      orderId: order.orderId,
+      incidentId: again.id,
+      fulfilment: 1,
+      consignments: consignments.map((c) => ({ ...c, quotes: GOOD_QUOTES })),
+      transitions: [],
+    });
+    const replacementIds = replacement.map((s) => s.shipmentId);
+    expect(await acts.refundShipments({ orderId: order.orderId, incidentId: again.id, shipmentIds: replacementIds, reason: 'damaged' })).toEqual({
+      amount: 0,
+      currency: 'EUR',
+    });
+    expect((await entriesOf(order.orderId)).filter((e) => e.kind === 'refund')).toHaveLength(2);
+    await acts.releaseReplacement({ orderId: order.orderId, fulfilment: 1 });
+    await expectBalancedJournals(order.orderId);
+    await expectStockEqualsLedger();
   });
 
   it('an order refunded in full settles with no revenue', async () => {
