@@ -641,6 +641,43 @@ describe('replacement', () => {
   });
 });
 
+// ---- overlapping retries -------------------------------------------------------------
+
+describe('an activity and its retry running at the same time', () => {
+  it('still write everything once', async () => {
+    const order = await inTransitOrder();
+    const ids = order.planned.map((p) => p.shipmentId);
+    const record = incident(ids);
+    const twice = <T>(call: () => Promise<T>) => Promise.all([call(), call()]);
+
+    await twice(() => acts.openIncident({ orderId: order.orderId, incident: record, transitions: [t(7, 'delivery_exception')] }));
+    const [c1, c2] = await twice(() => acts.fileCarrierClaim({ orderId: order.orderId, incidentId: record.id, shipmentIds: ids }));
+    expect(c2).toEqual(c1);
+    const [r1, r2] = await twice(() => acts.refundShipments({ orderId: order.orderId, incidentId: record.id, shipmentIds: ids, reason: 'lost' }));
+    expect(r2).toEqual(r1);
+    await twice(() => acts.writeOffShipments({ orderId: order.orderId, incidentId: record.id, shipmentIds: ids, reason: 'lost' }));
+    const [p1, p2] = await twice(() => acts.reserveReplacement({ orderId: order.orderId, incidentId: record.id, fulfilment: 1, shipmentIds: ids }));
+    expect(p2).toEqual(p1);
+    const delay = incident(ids, { kind: 'delay', options: [] });
+    await twice(() =>
+      acts.recordDelay({ orderId: order.orderId, incidentId: delay.id, shipmentIds: ids, newEta: '2099-12-31', policy: { kind: 'fixed', amount: 300 } }),
+    );
+
+    expect(await db.select().from(incidents).where(eq(incidents.orderId, order.orderId))).toHaveLength(1);
+    expect((await entriesOf(order.orderId)).map((e) => [e.kind, e.side, e.amount])).toEqual([
+      ['refund', 'debit', 4430],
+      ['refund', 'credit', 4430],
+      ['compensation', 'debit', 300],
+      ['compensation', 'credit', 300],
+    ]);
+    expect(await movementsOf(order.orderId, 'write_off')).toHaveLength(2);
+    expect((await reservationsOf(order.orderId)).filter((r) => r.fulfilment === 1)).toHaveLength(2);
+    expect((await noticesOf(order.orderId)).filter((n) => n.template === 'delivery_delayed')).toHaveLength(1);
+    await expectBalancedJournals(order.orderId);
+    await expectStockEqualsLedger();
+  });
+});
+
 // ---- ARRANGEMENTS --------------------------------------------------------------------
 
 describe('correctDeliveryAddress', () => {
