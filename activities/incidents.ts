@@ -29,8 +29,6 @@ import { refundedSoFar } from './settlement';
 //                 credit customer_credits (owed to the customer, spent or paid out later)
 // Settlement (activities/settlement.ts) posts the order's total less its refunds.
 
-const INCIDENT_RANK: Record<IncidentStatus, number> = { open: 0, awaiting_customer: 1, resolved: 2 };
-
 const REFUND_DEBIT: Record<SettlementMethod, string> = {
   prepaid: 'customer_prepayments',
   cash_on_delivery: 'customer_refunds',
@@ -142,9 +140,11 @@ export function createIncidentActivities(db: Db) {
     },
 
     /**
-     * Moves an incident forward (open → awaiting_customer → resolved), with any status
-     * change of the order. Never backwards: a resolved incident stays resolved, and a
-     * repeated or late update is a no-op answering what is stored.
+     * Changes an incident's status (open, awaiting_customer, resolved with its
+     * resolution), with any status change of the order. A resolved incident is never
+     * reopened and keeps its resolved_at: a later update may only amend its resolution
+     * (an expedite noted after a delay was resolved), and a repeated one writes the
+     * values already stored. Answers the stored resolved_at.
      */
     async updateIncident(input: {
       orderId: string;
@@ -158,9 +158,11 @@ export function createIncidentActivities(db: Db) {
         const order = await lockOrder(tx, input.orderId);
         const stored = await lockIncident(tx, order.id, input.incidentId);
         let resolvedAt = stored.resolvedAt;
-        const forward = INCIDENT_RANK[input.status] > INCIDENT_RANK[stored.status];
-        const sameOpenStatus = input.status === stored.status && stored.status !== 'resolved';
-        if (forward || sameOpenStatus) {
+        if (stored.status === 'resolved') {
+          if (input.status === 'resolved' && input.resolution) {
+            await tx.update(incidents).set({ resolution: input.resolution, updatedAt: new Date() }).where(eq(incidents.id, stored.id));
+          }
+        } else {
           if (input.status === 'resolved') resolvedAt = new Date();
           await tx
             .update(incidents)

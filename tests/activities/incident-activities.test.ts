@@ -245,7 +245,7 @@ describe('handover', () => {
 // ---- INCIDENTS -----------------------------------------------------------------------
 
 describe('openIncident and updateIncident', () => {
-  it('write the incident once, with carrier and lane, and only ever move it forward', async () => {
+  it('write the incident once, with carrier and lane, and never reopen a resolved one', async () => {
     const order = await inTransitOrder();
     const shipment = order.planned[0]!;
     const record = incident([shipment.shipmentId], { detail: 'parcel lost in the hub' });
@@ -274,6 +274,8 @@ describe('openIncident and updateIncident', () => {
 
     const waiting = { orderId: order.orderId, incidentId: record.id, status: 'awaiting_customer' as const, options: ['refund' as const], transitions: [] };
     expect(await acts.updateIncident(waiting)).toEqual({});
+    expect(await acts.updateIncident(waiting)).toEqual({});
+    expect((await db.select().from(incidents).where(eq(incidents.id, record.id)))[0]).toMatchObject({ status: 'awaiting_customer', options: ['refund'] });
     const resolve = {
       orderId: order.orderId,
       incidentId: record.id,
@@ -286,12 +288,30 @@ describe('openIncident and updateIncident', () => {
     expect(await acts.updateIncident(resolve)).toEqual(resolved);
     // A late update never reopens it.
     expect(await acts.updateIncident(waiting)).toEqual(resolved);
-    expect(await acts.updateIncident({ ...resolve, resolution: { action: 'dismissed' } })).toEqual(resolved);
-
-    const [row] = await db.select().from(incidents).where(eq(incidents.id, record.id));
+    expect(await acts.updateIncident({ ...waiting, status: 'open', options: [] })).toEqual(resolved);
+    let [row] = await db.select().from(incidents).where(eq(incidents.id, record.id));
     expect(row).toMatchObject({ status: 'resolved', options: ['refund'], resolution: { action: 'refund', amount: 1850 } });
     expect(row!.resolvedAt!.toISOString()).toBe(resolved.resolvedAt);
+
+    // What happened after may be noted on its resolution (an expedite); it stays resolved when it was.
+    const expedited = { action: 'refund' as const, amount: 1850, expedited: { newEta: '2030-01-05' } };
+    expect(await acts.updateIncident({ ...resolve, resolution: expedited, transitions: [] })).toEqual(resolved);
+    [row] = await db.select().from(incidents).where(eq(incidents.id, record.id));
+    expect(row).toMatchObject({ status: 'resolved', resolution: expedited });
+    expect(row!.resolvedAt!.toISOString()).toBe(resolved.resolvedAt);
     expect(await orderRow(order.orderId)).toMatchObject({ status: 'in_transit', stateVersion: 8 });
+  });
+
+  it('an incident opened resolved (merged into another) keeps the resolution written after', async () => {
+    const order = await inTransitOrder();
+    const record = incident([order.planned[0]!.shipmentId], { status: 'resolved', options: [] });
+    await acts.openIncident({ orderId: order.orderId, incident: record, transitions: [] });
+    const update = { orderId: order.orderId, incidentId: record.id, status: 'resolved' as const, resolution: { action: 'merged' as const, into: 'x' }, transitions: [] };
+    const first = await acts.updateIncident(update);
+    expect(await acts.updateIncident(update)).toEqual(first);
+    const [row] = await db.select().from(incidents).where(eq(incidents.id, record.id));
+    expect(row).toMatchObject({ status: 'resolved', resolution: { action: 'merged', into: 'x' } });
+    expect(row!.resolvedAt!.toISOString()).toBe(first.resolvedAt);
   });
 
   it('updateIncident of an incident that is not there is a non-retryable failure', async () => {
