@@ -1,10 +1,13 @@
 import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { createCarrierActivities as carrierCalls } from './carriers';
+import { createDeliveryArrangementActivities } from './delivery-arrangements';
 import { createFeedbackActivities } from './feedback';
+import { createIncidentActivities } from './incidents';
 import { createInventoryActivities } from './inventory';
 import { createStatusActivities } from './order-status';
 import { createSettlementActivities } from './settlement';
+import { createReplacementActivities } from './replacement';
 import { createShippingActivities } from './shipping';
 import { createSignOffActivities } from './sign-off';
 import { createTrackingActivities } from './tracking';
@@ -23,6 +26,9 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createSignOffActivities(db),
     ...createFeedbackActivities(db),
     ...createSettlementActivities(db),
+    ...createIncidentActivities(db),
+    ...createReplacementActivities(db),
+    ...createDeliveryArrangementActivities(db),
   } satisfies OrderActivities;
 }
 

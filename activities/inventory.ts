@@ -7,7 +7,7 @@ import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
 import type { Consignment } from '../src/domain/shipment';
-import { movesOfReservation, release, reserve, StockShortage } from '../src/inventory/stock-ledger';
+import { movesOfReservation, release, reservationKey, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 
@@ -24,17 +24,39 @@ export interface ReserveStockResult {
   reasons: string[];
 }
 
-const MAX_RACE_RETRIES = 8;
+export const MAX_RACE_RETRIES = 8;
 
-async function heldReservations(tx: Tx | Db, orderId: string) {
+/** The reservation rows of one fulfilment of the order (0: its own goods; n: the n-th replacement). */
+export async function reservationsOf(tx: Tx | Db, orderId: string, fulfilment = 0) {
   return tx
     .select()
     .from(reservations)
-    .where(eq(reservations.orderId, orderId))
+    .where(and(eq(reservations.orderId, orderId), eq(reservations.fulfilment, fulfilment)))
     .orderBy(reservations.line, reservations.warehouseCode);
 }
 
-async function consignmentsFor(tx: Tx, order: OrderRow, allocations: readonly Allocation[]): Promise<Consignment[]> {
+/** Marks reservation rows released or shipped (by their whole key, fulfilment included). */
+export async function setReservationStatus(
+  tx: Tx,
+  rows: readonly { orderId: string; fulfilment: number; line: number; warehouseCode: string }[],
+  status: 'released' | 'shipped',
+): Promise<void> {
+  for (const r of rows) {
+    await tx
+      .update(reservations)
+      .set({ status, updatedAt: new Date() })
+      .where(
+        and(
+          eq(reservations.orderId, r.orderId),
+          eq(reservations.fulfilment, r.fulfilment),
+          eq(reservations.line, r.line),
+          eq(reservations.warehouseCode, r.warehouseCode),
+        ),
+      );
+  }
+}
+
+export async function consignmentsFor(tx: Tx, order: OrderRow, allocations: readonly Allocation[]): Promise<Consignment[]> {
   const codes = [...new Set(allocations.map((a) => a.warehouseCode))].sort();
   const sites = new Map((await tx.select().from(warehouses).where(inArray(warehouses.code, codes))).map((w) => [w.code, w]));
   const skus = [...new Set(allocations.map((a) => a.sku))];
@@ -76,7 +98,7 @@ export function createInventoryActivities(db: Db) {
   async function tryReserve(orderId: string, transitions: Transition[]): Promise<ReserveStockResult> {
     return db.transaction(async (tx) => {
       const order = await lockOrder(tx, orderId);
-      const rows = await heldReservations(tx, orderId);
+      const rows = await reservationsOf(tx, orderId, 0);
       if (rows.some((r) => r.status === 'released') || order.status === 'cancelled') {
         // Only a cancellation gives stock back. An attempt that timed out before it and
         // reaches the database after it must not take the stock again for a dead order.
@@ -123,7 +145,7 @@ export function createInventoryActivities(db: Db) {
           quantity: a.quantity,
           orderId,
           reference: order.number,
-          key: `reserve:${orderId}:${a.line}:${a.warehouseCode}`,
+          key: reservationKey('reserve', { orderId, ...a }),
         })),
       );
       return { allocations: plan.allocations, consignments, reasons: plan.reasons };
@@ -152,13 +174,13 @@ export function createInventoryActivities(db: Db) {
     async releaseStock(input: { orderId: string; transitions?: Transition[] }): Promise<{ released: number }> {
       return db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
-        const held = (await heldReservations(tx, input.orderId)).filter((r) => r.status === 'held');
-        for (const r of held) {
-          await tx
-            .update(reservations)
-            .set({ status: 'released', updatedAt: new Date() })
-            .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
-        }
+        // Every fulfilment's: a cancelled order keeps no replacement either.
+        const held = await tx
+          .select()
+          .from(reservations)
+          .where(and(eq(reservations.orderId, input.orderId), eq(reservations.status, 'held')))
+          .orderBy(reservations.fulfilment, reservations.line, reservations.warehouseCode);
+        await setReservationStatus(tx, held, 'released');
         await applyTransitions(tx, order, input.transitions ?? []);
         // The shared stock level rows last, so their lock is held only until the commit.
         await release(tx, movesOfReservation('release', held, order.number));
@@ -168,7 +190,7 @@ export function createInventoryActivities(db: Db) {
   };
 }
 
-class InsufficientStock extends Error {
+export class InsufficientStock extends Error {
   constructor(readonly shortages: Shortage[]) {
     super(`not enough stock: ${shortages.map((s) => `${s.sku} needs ${s.requested}, ${s.available} available`).join('; ')}`);
   }

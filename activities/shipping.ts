@@ -9,14 +9,14 @@ import { buildPackingList, checkPackingList } from '../src/domain/packing-list';
 import { planShipDate } from '../src/domain/ship-date';
 import { chooseShippingMethod } from '../src/domain/shipping-method';
 import { isoDate } from '../src/domain/calendar';
-import { movesOfReservation, ship } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
-import { applyTransitions, lockOrder, type Transition } from './order-status';
+import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 
 // PLAN and DISPATCH (R3.1–R3.9): one shipment per consignment, its date, method and
 // carrier chosen with reasons, its packing list built and checked against the order;
-// then, once the carrier has booked it, the stock leaves the shelves.
+// then the carrier's booking is recorded. The stock leaves the shelves at handover (the
+// shipment's first journey event after its label: activities/tracking.ts).
 
 export type { PlannedShipment };
 
@@ -26,7 +26,7 @@ export interface PlanShipmentsInput {
   transitions: Transition[];
 }
 
-function toPlanned(row: typeof shipments.$inferSelect): PlannedShipment {
+export function toPlanned(row: typeof shipments.$inferSelect): PlannedShipment {
   const decision = row.decision as { bookingRequest: BookingRequest };
   return {
     shipmentId: row.id,
@@ -41,12 +41,135 @@ function toPlanned(row: typeof shipments.$inferSelect): PlannedShipment {
   };
 }
 
+type ShipmentRow = typeof shipments.$inferSelect;
+type Product = typeof products.$inferSelect;
+type HeldLine = { warehouseCode: string; sku: string; line: number; quantity: number };
+
+/**
+ * One consignment's shipment: its date, method and carrier chosen with reasons, its
+ * packing list built and checked against what the order holds at that warehouse. Shared
+ * by PLAN and by a replacement's plan.
+ */
+export function shipmentRowFor(args: {
+  order: OrderRow;
+  consignment: Consignment & { quotes: RateQuote[] };
+  shipmentId: string;
+  sequence: number;
+  catalogue: ReadonlyMap<string, Product>;
+  held: readonly HeldLine[];
+  now: Date;
+  fulfilment?: number;
+  replacesIncidentId?: string;
+}): ShipmentRow {
+  const { order, consignment, shipmentId, catalogue, now } = args;
+  const { shipDate, reason: dateReason } = planShipDate(now, order.priority as Priority);
+  const choice = chooseShippingMethod(consignment.quotes, {
+    shipDate,
+    deliverBy: order.requestedDeliveryBy ? isoDate(order.requestedDeliveryBy) : undefined,
+    priority: order.priority as Priority,
+  });
+  if (!choice.ok) {
+    throw businessFailure(BusinessFailure.NoCarrierAvailable, choice.reasons.join('; '), {
+      warehouseCode: consignment.warehouseCode,
+      reasons: choice.reasons,
+    });
+  }
+  const packingList = buildPackingList({
+    shipmentId,
+    orderNumber: order.number,
+    warehouseCode: consignment.warehouseCode,
+    lines: consignment.lines.map((l) => {
+      const product = catalogue.get(l.sku)!;
+      return { ...l, name: product.name, spec: product.spec, weightGrams: product.weightGrams, handling: product.handling };
+    }),
+  });
+  // R3.8: what we pack must be what the order holds at this warehouse.
+  const check = checkPackingList(
+    packingList,
+    args.held.filter((r) => r.warehouseCode === consignment.warehouseCode),
+  );
+  if (!check.ok) {
+    throw businessFailure(BusinessFailure.PackingListMismatch, 'packing list does not match the reserved goods', {
+      discrepancies: check.discrepancies,
+    });
+  }
+  packingList.checkedAgainstOrder = true;
+
+  const address = order.customer.address;
+  const bookingRequest: BookingRequest = {
+    carrier: choice.chosen.carrier,
+    service: choice.chosen.service,
+    reference: shipmentId,
+    origin: consignment.rateRequest.origin,
+    destination: {
+      ...consignment.rateRequest.destination,
+      name: order.customer.name,
+      line1: address.line1,
+      line2: address.line2,
+      city: address.city,
+      phone: order.customer.phone,
+    },
+    parcels: consignment.rateRequest.parcels,
+  };
+  return {
+    id: shipmentId,
+    orderId: order.id,
+    sequence: args.sequence,
+    warehouseCode: consignment.warehouseCode,
+    carrier: choice.chosen.carrier,
+    method: choice.chosen.method,
+    service: choice.chosen.service,
+    status: 'planned',
+    shipDate,
+    estimatedDeliveryDate: choice.estimatedDelivery,
+    // R4.9: what the customer is told now is what a later delay is measured against.
+    promisedDeliveryDate: choice.estimatedDelivery,
+    fulfilment: args.fulfilment ?? 0,
+    replacesIncidentId: args.replacesIncidentId ?? null,
+    closedAs: null,
+    handedOverAt: null,
+    costAmount: choice.chosen.amount,
+    costCurrency: choice.chosen.currency,
+    packingList,
+    decision: {
+      reasons: [dateReason, ...choice.reasons],
+      meetsDeadline: choice.meetsDeadline,
+      alternatives: choice.alternatives.map((a) => ({
+        carrier: a.quote.carrier,
+        service: a.quote.service,
+        amount: a.quote.amount,
+        transitDays: a.quote.transitDays,
+        rejectedBecause: a.reason,
+      })),
+      bookingRequest,
+    },
+    bookingKey: `booking:${shipmentId}`,
+    trackingNumber: null,
+    labelUrl: null,
+    bookedAt: null,
+    deliveredAt: null,
+    lastTrackingAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** What the customer is told at planning: the first shipment's date, carrier and ETA. */
+export function planDetail(planned: readonly PlannedShipment[]): Record<string, unknown> {
+  const first = planned[0];
+  return first ? { shipDate: first.shipDate, carrier: first.carrier, method: first.method, estimatedDelivery: first.estimatedDelivery } : {};
+}
+
 export function createShippingActivities(db: Db) {
   return {
     async planShipments(input: PlanShipmentsInput): Promise<{ shipments: PlannedShipment[] }> {
       return db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
-        const existing = await tx.select().from(shipments).where(eq(shipments.orderId, order.id)).orderBy(shipments.sequence);
+        const existing = await tx
+          .select()
+          .from(shipments)
+          .where(and(eq(shipments.orderId, order.id), eq(shipments.fulfilment, 0)))
+          .orderBy(shipments.sequence);
         if (existing.length > 0) {
           await applyTransitions(tx, order, input.transitions);
           return { shipments: existing.map(toPlanned) };
@@ -55,97 +178,20 @@ export function createShippingActivities(db: Db) {
         const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id));
         const skus = [...new Set(items.map((i) => i.sku))];
         const catalogue = new Map((await tx.select().from(products).where(inArray(products.sku, skus))).map((p) => [p.sku, p]));
-        const held = await tx.select().from(reservations).where(and(eq(reservations.orderId, order.id), eq(reservations.status, 'held')));
+        const held = await tx
+          .select()
+          .from(reservations)
+          .where(and(eq(reservations.orderId, order.id), eq(reservations.fulfilment, 0), eq(reservations.status, 'held')));
         const now = new Date();
         const planned: PlannedShipment[] = [];
 
         for (const [index, consignment] of input.consignments.entries()) {
-          const { shipDate, reason: dateReason } = planShipDate(now, order.priority as Priority);
-          const choice = chooseShippingMethod(consignment.quotes, {
-            shipDate,
-            deliverBy: order.requestedDeliveryBy ? isoDate(order.requestedDeliveryBy) : undefined,
-            priority: order.priority as Priority,
-          });
-          if (!choice.ok) {
-            throw businessFailure(BusinessFailure.NoCarrierAvailable, choice.reasons.join('; '), {
-              warehouseCode: consignment.warehouseCode,
-              reasons: choice.reasons,
-            });
-          }
-          const shipmentId = randomUUID();
-          const packingList = buildPackingList({
-            shipmentId,
-            orderNumber: order.number,
-            warehouseCode: consignment.warehouseCode,
-            lines: consignment.lines.map((l) => {
-              const product = catalogue.get(l.sku)!;
-              return { ...l, name: product.name, spec: product.spec, weightGrams: product.weightGrams, handling: product.handling };
-            }),
-          });
-          // R3.8: what we pack must be what the order holds at this warehouse.
-          const check = checkPackingList(
-            packingList,
-            held.filter((r) => r.warehouseCode === consignment.warehouseCode),
-          );
-          if (!check.ok) {
-            throw businessFailure(BusinessFailure.PackingListMismatch, 'packing list does not match the reserved goods', {
-              discrepancies: check.discrepancies,
-            });
-          }
-          packingList.checkedAgainstOrder = true;
-
-          const address = order.customer.address;
-          const bookingRequest: BookingRequest = {
-            carrier: choice.chosen.carrier,
-            service: choice.chosen.service,
-            reference: shipmentId,
-            origin: consignment.rateRequest.origin,
-            destination: {
-              ...consignment.rateRequest.destination,
-              name: order.customer.name,
-              line1: address.line1,
-              line2: address.line2,
-              city: address.city,
-              phone: order.customer.phone,
-            },
-            parcels: consignment.rateRequest.parcels,
-          };
-          const row = {
-            id: shipmentId,
-            orderId: order.id,
-            sequence: index + 1,
-            warehouseCode: consignment.warehouseCode,
-            carrier: choice.chosen.carrier,
-            method: choice.chosen.method,
-            service: choice.chosen.service,
-            status: 'planned',
-            shipDate,
-            estimatedDeliveryDate: choice.estimatedDelivery,
-            costAmount: choice.chosen.amount,
-            costCurrency: choice.chosen.currency,
-            packingList,
-            decision: {
-              reasons: [dateReason, ...choice.reasons],
-              meetsDeadline: choice.meetsDeadline,
-              alternatives: choice.alternatives.map((a) => ({
-                carrier: a.quote.carrier,
-                service: a.quote.service,
-                amount: a.quote.amount,
-                transitDays: a.quote.transitDays,
-                rejectedBecause: a.reason,
-              })),
-              bookingRequest,
-            },
-            bookingKey: `booking:${shipmentId}`,
-          };
+          const row = shipmentRowFor({ order, consignment, shipmentId: randomUUID(), sequence: index + 1, catalogue, held, now });
           await tx.insert(shipments).values(row);
-          planned.push(toPlanned({ ...row, trackingNumber: null, labelUrl: null, bookedAt: null, deliveredAt: null, lastTrackingAt: null, createdAt: now, updatedAt: now }));
+          planned.push(toPlanned(row));
         }
 
-        const first = planned[0];
-        const detail = first
-          ? { shipDate: first.shipDate, carrier: first.carrier, method: first.method, estimatedDelivery: first.estimatedDelivery }
-          : {};
+        const detail = planDetail(planned);
         await applyTransitions(
           tx,
           order,
@@ -155,7 +201,7 @@ export function createShippingActivities(db: Db) {
       });
     },
 
-    /** DISPATCH, after the carrier booked every shipment: tracking numbers in, stock out. */
+    /** DISPATCH, after the carrier booked every shipment: tracking numbers and labels in. */
     async recordDispatch(input: {
       orderId: string;
       bookings: (Booking & { shipmentId: string })[];
@@ -175,13 +221,6 @@ export function createShippingActivities(db: Db) {
             })
             .where(and(eq(shipments.id, booking.shipmentId), eq(shipments.orderId, order.id)));
         }
-        const held = await tx.select().from(reservations).where(and(eq(reservations.orderId, order.id), eq(reservations.status, 'held')));
-        for (const r of held) {
-          await tx
-            .update(reservations)
-            .set({ status: 'shipped', updatedAt: new Date() })
-            .where(and(eq(reservations.orderId, r.orderId), eq(reservations.line, r.line), eq(reservations.warehouseCode, r.warehouseCode)));
-        }
         const first = input.bookings[0];
         const detail = first ? { carrier: first.carrier, trackingNumber: first.trackingNumber } : {};
         await applyTransitions(
@@ -189,8 +228,8 @@ export function createShippingActivities(db: Db) {
           order,
           input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
         );
-        // The shared stock level rows last: their lock is held only until the commit.
-        await ship(tx, movesOfReservation('ship', held, order.number));
+        // The stock stays reserved until the carrier has the parcel: it leaves the shelf
+        // at handover, with the shipment's first journey event (recordTracking).
       });
     },
   };

@@ -14,6 +14,18 @@ import { shipments, trackingEvents } from './schema';
 const EARLIEST = Date.UTC(1, 0, 1);
 const LATEST = Date.UTC(10_000, 0, 1) - 1;
 
+/**
+ * The event's description, with the carrier's word for an exception and a delay's new
+ * ETA when it has them (tracking_events has no columns of their own for these).
+ */
+function describe(event: CarrierTrackingEvent): string {
+  const extra = [
+    event.statusDetail && !event.description.includes(event.statusDetail) ? event.statusDetail : undefined,
+    event.newEta ? `new ETA ${event.newEta}` : undefined,
+  ].filter((x): x is string => !!x);
+  return extra.length > 0 ? `${event.description} (${extra.join('; ')})` : event.description;
+}
+
 /** Stores the events that belong to the order's shipments; answers how many were new. */
 export async function storeTrackingEvents(tx: Tx, orderId: string, events: readonly CarrierTrackingEvent[]): Promise<number> {
   if (events.length === 0) return 0;
@@ -36,7 +48,7 @@ export async function storeTrackingEvents(tx: Tx, orderId: string, events: reado
         carrier: storableText(event.carrier),
         carrierEventId: storableText(event.eventId),
         status: event.status,
-        description: storableText(event.description),
+        description: storableText(describe(event)),
         location: storableText(event.location),
         occurredAt,
       })

@@ -117,11 +117,23 @@ async function record(
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Sets stock aside for an order, all of it or StockShortage (the caller rolls back). */
-/** A reservation's lines as the moves that give it back or send it out, one key per line and warehouse. */
+/**
+ * The key of one reservation row's movement. The order's own goods (fulfilment 0) keep
+ * the keys they always had; a replacement's (fulfilment n) say which fulfilment they are,
+ * so a replacement of line 1 from the same warehouse is never mistaken for the original.
+ */
+export function reservationKey(
+  kind: 'reserve' | 'release' | 'ship',
+  r: { orderId: string; line: number; warehouseCode: string; fulfilment?: number | null },
+): string {
+  const f = r.fulfilment ? `f${r.fulfilment}:` : '';
+  return `${kind}:${r.orderId}:${f}${r.line}:${r.warehouseCode}`;
+}
+
+/** A reservation's lines as the moves that give it back or send it out, one key per line and warehouse (and fulfilment). */
 export function movesOfReservation(
   kind: 'release' | 'ship',
-  held: readonly { sku: string; warehouseCode: string; quantity: number; orderId: string; line: number }[],
+  held: readonly { sku: string; warehouseCode: string; quantity: number; orderId: string; line: number; fulfilment?: number | null }[],
   reference: string | null | undefined,
 ): StockMove[] {
   return held.map((r) => ({
@@ -130,10 +142,11 @@ export function movesOfReservation(
     quantity: r.quantity,
     orderId: r.orderId,
     reference: reference ?? null,
-    key: `${kind}:${r.orderId}:${r.line}:${r.warehouseCode}`,
+    key: reservationKey(kind, r),
   }));
 }
 
+/** Sets stock aside for an order, all of it or StockShortage (the caller rolls back). */
 export async function reserve(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
   return record(tx, 'reserve', moves, true);
 }
