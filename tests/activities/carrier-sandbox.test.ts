@@ -540,15 +540,22 @@ describe('the sandbox learns to fail', { timeout: 30_000 }, () => {
   it('turns a parcel back on time, picking it up now, with fresh event ids', async () => {
     const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE, pickupAfterMs: 30 * DAY_MS });
     const booking = await gateway.book(bookingRequest(), randomUUID());
-    expect((await fate(s, booking.trackingNumber, { fate: 'damaged' })).status).toBe(200);
-    // Still waiting for its pickup a month (26 s) out; on_time picks it up now.
+    // Waiting for its pickup a month (26 s) out; on_time picks it up now.
     const answer = await fate(s, booking.trackingNumber, { fate: 'on_time' });
     expect(answer.status).toBe(200);
     const accepted = await journeyOf(s, booking.trackingNumber, ALL_STATUSES);
     const rows = await eventsOf(booking.trackingNumber);
-    expect(rows).toHaveLength(1 + 2 + 3 + 3);
-    expect(accepted.map((d) => d.event.eventId)).toEqual([`${booking.trackingNumber}-01`, ...['07', '08', '09'].map((n) => `${booking.trackingNumber}-${n}`)]);
+    expect(rows).toHaveLength(1 + 3 + 3);
+    expect(accepted.map((d) => d.event.eventId)).toEqual([`${booking.trackingNumber}-01`, ...['05', '06', '07'].map((n) => `${booking.trackingNumber}-${n}`)]);
     await expectSettled(booking.trackingNumber);
+  });
+
+  it('starts a fate set by hand now, not at the planned pickup', async () => {
+    const { sandbox: s, gateway } = await sandbox({ timeScale: TINY_SCALE, pickupAfterMs: 30 * DAY_MS });
+    const booking = await gateway.book(bookingRequest(), randomUUID());
+    expect((await fate(s, booking.trackingNumber, { fate: 'damaged' })).status).toBe(200);
+    const seen = await journeyOf(s, booking.trackingNumber, ['label_created', 'in_transit', 'exception/damaged']);
+    expect(seen.at(-1)!.event).toMatchObject({ status: 'exception', statusDetail: 'damaged' });
   });
 
   it('voids before pickup (twice is fine), and refuses once the parcel is picked up', async () => {

@@ -4,6 +4,7 @@ import { seedDemoCatalogue } from '../../src/db/seed';
 import { feedback, signOffs } from '../../src/db/schema';
 import { FEEDBACK, SIGN_OFF, isSubsequence, sampleOrder, waitForStatus, waitForWorkflowStatus } from '../helpers/orders';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { waitFor } from '../helpers/wait-for';
 
 // SIGN-OFF and FEEDBACK (R5.2–R5.5): the recipient signs a delivered order with a valid
 // credential after checking the goods; the customer rates it within the feedback window;
@@ -58,15 +59,6 @@ describe('sign-off and feedback with long windows', () => {
     expect(shortId.status).toBe(422);
     expect(shortId.body).toMatchObject({ code: 'credential_invalid' });
 
-    const damaged = await signOff({ ...SIGN_OFF(number), packagingIntact: false });
-    expect(damaged.status).toBe(422);
-    expect(damaged.body).toMatchObject({ code: 'goods_not_accepted' });
-    expect(damaged.body.detail).toMatch(/delivery exception/);
-
-    const shortDelivered = await signOff({ ...SIGN_OFF(number), quantitiesMatch: false });
-    expect(shortDelivered.status).toBe(422);
-    expect(shortDelivered.body.detail).toMatch(/quantities/);
-
     const { quantitiesMatch: _omitted, ...incomplete } = SIGN_OFF(number);
     void _omitted;
     const missing = await signOff(incomplete);
@@ -108,6 +100,31 @@ describe('sign-off and feedback with long windows', () => {
     expect(twice.status).toBe(409);
     const timeline = (await stack.api('GET', `/v1/orders/${id}`)).body.timeline.map((t: { status: string }) => t.status);
     expect(timeline.filter((s: string) => s === 'signed_off')).toHaveLength(1);
+  });
+
+  it('damaged or short goods at the door open a delivery exception instead of a sign-off (R5.2), and are refunded', async () => {
+    const { id, number } = await newOrder(stack);
+    await waitForStatus(stack, id, 'delivered');
+    await waitForWorkflowStatus(stack, id, 'delivered');
+    const reported = await stack.api('POST', `/v1/orders/${id}/sign-off`, { body: { ...SIGN_OFF(number), packagingIntact: false, quantitiesMatch: false } });
+    expect(reported.status).toBe(202);
+    expect(reported.body.incidentId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(reported.body.status).toBe('delivery_exception');
+
+    const incident = await waitFor(
+      async () => (await stack.api('GET', `/v1/orders/${id}`)).body.incidents?.find((i: { id: string; status: string }) => i.id === reported.body.incidentId && i.status === 'awaiting_customer'),
+      { message: 'the damaged-goods incident to ask the customer' },
+    );
+    expect(incident).toMatchObject({ kind: 'damaged', reportedBy: 'customer', options: ['replacement', 'refund'] });
+    // Once reported, the goods cannot be signed for.
+    expect((await stack.api('POST', `/v1/orders/${id}/sign-off`, { body: SIGN_OFF(number) })).status).toBe(409);
+
+    const chosen = await stack.api('POST', `/v1/orders/${id}/incidents/${incident.id}/resolution`, { body: { choice: 'refund' } });
+    expect(chosen.status).toBe(200);
+    const done = await waitForStatus(stack, id, 'refunded');
+    expect(done.signOff).toBeNull();
+    expect(done.money.refunded).toBe(done.money.paid);
+    expect(await stack.db.select().from(signOffs).where(eq(signOffs.orderId, id))).toEqual([]);
   });
 
   it('takes valid feedback once, then completes the order', async () => {

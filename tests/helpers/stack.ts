@@ -53,6 +53,9 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     ORDERFLOW_FEEDBACK_WINDOW: '1000d',
     ORDERFLOW_CORRECTION_WINDOW: '1000d',
     ORDERFLOW_STOCK_DECISION_WINDOW: '1000d',
+    ORDERFLOW_INCIDENT_RESPONSE_WINDOW: '1000d',
+    ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: '1000d',
+    ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: '1000d',
     ...env,
   });
   const bundle = inject('workflowBundlePath');
