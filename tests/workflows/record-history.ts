@@ -26,6 +26,7 @@ import { startOrderflow, type RunningOrderflow } from '../../src/service';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { locateTemporalCli } from '../../src/temporal/locator';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { orderWorkflowId } from '../../workflows/order/messages';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 export const HISTORIES_DIR = path.join(__dirname, 'histories');
@@ -160,15 +161,54 @@ async function signAndRate(scenario: string, api: Api, id: string): Promise<void
   await waitForStatus(api, id, 'completed');
 }
 
+/** One parcel of tea: one shipment from one warehouse, whose fate the scenario sets. */
+const ONE_PARCEL = [{ sku: 'TEA-OOLONG-100', quantity: 1, unitPrice: 1290 }];
+
+async function view(api: Api, id: string): Promise<any> {
+  const res = await api.call('GET', `/v1/orders/${id}`);
+  if (res.status !== 200) throw new Error(`GET /v1/orders/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Created and dispatched (the workflow in TRACK): its one shipment, tracking number and all. */
+async function dispatchedParcel(api: Api, backstage: Backstage, body: unknown) {
+  const created = await create(api, body);
+  const dispatched = await waitForStatus(api, created.id, 'dispatched');
+  await backstage.workflowStatus(created.id, 'dispatched');
+  const shipment = dispatched.shipments[0];
+  if (dispatched.shipments.length !== 1 || !shipment?.trackingNumber) throw new Error(`expected one booked shipment, got ${JSON.stringify(dispatched.shipments)}`);
+  return { ...created, shipment: shipment as { id: string; trackingNumber: string } };
+}
+
+async function incidentOf(api: Api, id: string, kind: string, status: string): Promise<any> {
+  return poll(`order ${id} to have a ${kind} incident ${status}`, async () =>
+    (await view(api, id)).incidents?.find((i: { kind: string; status: string }) => i.kind === kind && i.status === status),
+  );
+}
+
 // ---- scenarios -----------------------------------------------------------------------
+
+type StackKind = 'long' | 'short' | 'exceptions';
+
+/** What a scenario may touch besides the API: the carrier sandbox and the order's workflow. */
+interface Backstage {
+  /** The sandbox's fate trigger (`POST /sandbox/shipments/:tn/fate`): what happens to that parcel. */
+  fate(trackingNumber: string, body: Record<string, unknown>): Promise<void>;
+  /** Waits until the workflow itself (its `view` query), not only the database, shows `status`. */
+  workflowStatus(orderId: string, status: string): Promise<void>;
+}
 
 interface Scenario {
   name: string;
-  /** Which orderflow runs it: `long` windows wait for people, `short` ones close on their own. */
-  stack: 'long' | 'short';
+  /**
+   * Which orderflow runs it: `long` windows wait for people, `short` ones close on their
+   * own, `exceptions` has the sandbox collect parcels a month after booking (so the
+   * scenario decides each parcel's fate) and waits long for the customer's answers.
+   */
+  stack: StackKind;
   what: string;
   /** Drives one order to its end; returns its workflow id. */
-  run(api: Api): Promise<string>;
+  run(api: Api, backstage: Backstage): Promise<string>;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -262,6 +302,90 @@ export const SCENARIOS: Scenario[] = [
       return workflowId;
     },
   },
+  {
+    name: 'lost-replaced',
+    stack: 'exceptions',
+    what: 'the carrier loses the parcel; the customer chooses a replacement, which is delivered, signed, rated, settled',
+    async run(api, backstage) {
+      const { id, workflowId, shipment } = await dispatchedParcel(api, backstage, order(ONE_PARCEL));
+      await backstage.fate(shipment.trackingNumber, { fate: 'lost' });
+      const incident = await incidentOf(api, id, 'lost', 'awaiting_customer');
+      await sendWhenTaken(this.name, api, `/v1/orders/${id}/incidents/${incident.id}/resolution`, { choice: 'replacement' });
+      const replacement = await poll(`the replacement of order ${id} to be booked`, async () =>
+        (await view(api, id)).shipments.find((s: { replaces?: string; trackingNumber?: string }) => s.replaces === incident.id && s.trackingNumber),
+      );
+      await backstage.fate(replacement.trackingNumber, { fate: 'on_time' });
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
+    name: 'damaged-refunded',
+    stack: 'exceptions',
+    what: 'the carrier damages the parcel; the customer chooses a refund; the order ends refunded',
+    async run(api, backstage) {
+      const { id, workflowId, shipment } = await dispatchedParcel(api, backstage, order(ONE_PARCEL));
+      await backstage.fate(shipment.trackingNumber, { fate: 'damaged' });
+      const incident = await incidentOf(api, id, 'damaged', 'awaiting_customer');
+      await sendWhenTaken(this.name, api, `/v1/orders/${id}/incidents/${incident.id}/resolution`, { choice: 'refund' });
+      await waitForStatus(api, id, 'refunded');
+      return workflowId;
+    },
+  },
+  {
+    name: 'refused-returned',
+    stack: 'exceptions',
+    what: 'the customer refuses the parcel; it goes back, is restocked, the order is refunded',
+    async run(api, backstage) {
+      const { id, workflowId, shipment } = await dispatchedParcel(api, backstage, order(ONE_PARCEL));
+      await backstage.fate(shipment.trackingNumber, { fate: 'refused' });
+      const done = await waitForStatus(api, id, 'refunded');
+      if (done.shipments[0]?.closedAs !== 'returned') throw new Error(`expected the parcel returned, got ${JSON.stringify(done.shipments)}`);
+      return workflowId;
+    },
+  },
+  {
+    name: 'address-corrected',
+    stack: 'exceptions',
+    what: 'the carrier cannot deliver to the address; corrected during delivery, re-routed, delivered, signed, rated',
+    async run(api, backstage) {
+      const { id, workflowId, shipment } = await dispatchedParcel(api, backstage, order(ONE_PARCEL));
+      await backstage.fate(shipment.trackingNumber, { fate: 'address_problem' });
+      await incidentOf(api, id, 'address_problem', 'open');
+      await backstage.workflowStatus(id, 'delivery_exception');
+      const corrected = await sendWhenTaken(this.name, api, `/v1/orders/${id}/corrections`, {
+        customer: { ...customer, address: { ...customer.address, line1: 'Friedrichstraße 43' } },
+      });
+      if (corrected.verification?.passed !== true) throw new Error(`the corrected address did not pass: ${JSON.stringify(corrected.verification)}`);
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
+    name: 'delay-compensated',
+    stack: 'exceptions',
+    what: 'the parcel is five days late, past the promise: the customer is told and compensated; signed, rated, settled',
+    async run(api, backstage) {
+      const { id, workflowId, shipment } = await dispatchedParcel(api, backstage, order(ONE_PARCEL));
+      await backstage.fate(shipment.trackingNumber, { fate: 'delayed', days: 5 });
+      const delay = await incidentOf(api, id, 'delay', 'resolved');
+      if (delay.resolution?.action !== 'compensated') throw new Error(`expected compensation, got ${JSON.stringify(delay.resolution)}`);
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
+    name: 'cancel-voided',
+    stack: 'exceptions',
+    what: 'dispatched, cancelled before the carrier collects it: the booking is voided, the order cancelled',
+    async run(api, backstage) {
+      const { id, workflowId } = await dispatchedParcel(api, backstage, order(ONE_PARCEL));
+      await sendWhenTaken(this.name, api, `/v1/orders/${id}/cancel`, { reason: 'found it cheaper' });
+      const done = await waitForStatus(api, id, 'cancelled');
+      if (done.shipments[0]?.closedAs !== 'voided') throw new Error(`expected the booking voided, got ${JSON.stringify(done.shipments)}`);
+      return workflowId;
+    },
+  },
 ];
 
 // ---- the stack -----------------------------------------------------------------------
@@ -279,10 +403,41 @@ const WINDOWS = {
   long: { ORDERFLOW_SIGN_OFF_WINDOW: '1000d', ORDERFLOW_FEEDBACK_WINDOW: '1000d' },
   // A day each: under a second at this time scale.
   short: { ORDERFLOW_SIGN_OFF_WINDOW: '1d', ORDERFLOW_FEEDBACK_WINDOW: '1d' },
-};
+  // As tests/e2e/delivery-exceptions.test.ts: parcels are collected a month after booking
+  // (26 s here), so nothing happens to one before its scenario sets its fate, and every
+  // question to the customer waits for the scenario's answer.
+  exceptions: {
+    ORDERFLOW_SIGN_OFF_WINDOW: '1000d',
+    ORDERFLOW_FEEDBACK_WINDOW: '1000d',
+    CARRIER_SANDBOX_PICKUP_AFTER: '30d',
+    ORDERFLOW_INCIDENT_RESPONSE_WINDOW: '1000d',
+    ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: '1000d',
+    ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: '1000d',
+    ORDERFLOW_RETURN_WAIT: '1000d',
+  },
+} satisfies Record<StackKind, Record<string, string>>;
+
+function backstageOf(running: RunningOrderflow): Backstage {
+  return {
+    async fate(trackingNumber, body) {
+      const res = await fetch(`${running.sandboxUrl}/sandbox/shipments/${encodeURIComponent(trackingNumber)}/fate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 200) throw new Error(`the fate ${JSON.stringify(body)} of ${trackingNumber} answered ${res.status}: ${await res.text()}`);
+    },
+    async workflowStatus(orderId, status) {
+      const handle = running.client.workflow.getHandle(orderWorkflowId(orderId));
+      await poll(`the workflow of order ${orderId} to reach ${status}`, async () =>
+        (await handle.query<{ status: string }>('view')).status === status ? true : undefined,
+      );
+    },
+  };
+}
 
 async function withOrderflow<T>(
-  kind: 'long' | 'short',
+  kind: StackKind,
   deps: { db: Database; temporal: DevServer; dataDir: string },
   work: (running: RunningOrderflow, api: Api) => Promise<T>,
 ): Promise<T> {
@@ -331,14 +486,14 @@ async function main(only: string[]): Promise<void> {
     stops.push(() => temporal.stop());
 
     fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-    for (const kind of ['long', 'short'] as const) {
+    for (const kind of ['long', 'short', 'exceptions'] as const) {
       const mine = chosen.filter((s) => s.stack === kind);
       if (mine.length === 0) continue;
       await withOrderflow(kind, { db, temporal, dataDir }, async (running, api) => {
         // One after another: each history then shows one order's life, undisturbed.
         for (const scenario of mine) {
           const t0 = Date.now();
-          const workflowId = await scenario.run(api);
+          const workflowId = await scenario.run(api, backstageOf(running));
           const handle = running.client.workflow.getHandle(workflowId);
           await handle.result();
           const history = await handle.fetchHistory();
