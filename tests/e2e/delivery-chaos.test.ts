@@ -1,6 +1,7 @@
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxShipments } from '../../src/db/sandbox-schema';
+import { seedDemoCatalogue } from '../../src/db/seed';
 import { inventoryLevels, ledgerEntries, shipments, stockMovements } from '../../src/db/schema';
 import { createProduct, receiveStock, sampleOrder, uniqueSku } from '../helpers/orders';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -27,6 +28,7 @@ beforeAll(async () => {
     ORDERFLOW_SIGN_OFF_WINDOW: '1d',
     ORDERFLOW_FEEDBACK_WINDOW: '1d',
   });
+  await seedDemoCatalogue(stack.db);
   sku = uniqueSku('CHAOS');
   await createProduct(stack, sku, { unitPrice: 1500 });
   await receiveStock(stack, WAREHOUSE, sku, 500);

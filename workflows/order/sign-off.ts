@@ -68,7 +68,11 @@ export function signOffMessages(order: OrderRun): void {
         // and the order runs the damaged-goods playbook (replacement or refund).
         const incidentId = uuid4();
         (state.exceptionInbox ??= []).push({ incidentId, kind: 'damaged', reportedBy: 'customer', detail: check.message.replace(/^cannot sign off: /, '').replace(/; report a delivery exception instead$/, '') });
-        await condition(() => incidentsOf(state).some((i) => i.id === incidentId) || order.isFinal);
+        // Answered once the incident is written and the order shows it.
+        await condition(() => {
+          const incident = incidentsOf(state).find((i) => i.id === incidentId);
+          return order.isFinal || (incident !== undefined && (incident.status === 'resolved' || state.status === 'delivery_exception'));
+        });
         return { status: state.status, incidentId };
       }
       if (!check.ok) throw invalid(check.message, { code: check.code });
