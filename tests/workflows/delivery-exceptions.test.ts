@@ -141,6 +141,18 @@ describe('the other playbooks', () => {
     expectTimelineForward(view);
   });
 
+  it('delay: an operator expedites the parcel; the new date is on the incident and the parcel arrives', async () => {
+    const order = await harness.startOrder({ settings: { signOffWindowMs: SHORT_MS, feedbackWindowMs: SHORT_MS } });
+    order.world.journeys.set(1, [{ status: 'in_transit' }, { status: 'exception', statusDetail: 'weather delay', newEta: '2026-12-12' }]);
+    const delayed = await order.waitForView((v) => incident(v, 'delay')?.status === 'resolved', 'the delay to be handled');
+    const id = incident(delayed, 'delay')!.id;
+    const reply = await order.handle.executeUpdate(messages.expedite, { args: [{ incidentId: id }] });
+    expect(reply).toEqual({ newEta: '2026-12-03' });
+    expect((await order.result()).status).toBe('completed');
+    expect(incident(await order.view(), 'delay')!.resolution).toMatchObject({ expedited: { newEta: '2026-12-03' } });
+    expect(order.world.callsOf('expediteShipment')).toHaveLength(1);
+  });
+
   it('refused: the parcel comes back, is restocked and refunded', async () => {
     const order = await harness.startOrder({ settings: { returnWaitMs: LONG_MS } });
     order.world.journeys.set(1, [

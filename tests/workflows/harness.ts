@@ -356,7 +356,7 @@ export class FakeWorld {
         const index = bookings.findIndex((c) => (c.result as any).trackingNumber === input.trackingNumber);
         const reference = (bookings[index]?.result as any)?.reference ?? 'unknown';
         const rerouted = this.calls.some(
-          (c) => (c.name === 'rerouteShipment' || c.name === 'scheduleDelivery') && c.input.trackingNumber === input.trackingNumber,
+          (c) => ['rerouteShipment', 'scheduleDelivery', 'expediteShipment'].includes(c.name) && c.input.trackingNumber === input.trackingNumber,
         );
         const planned = this.journeys.get(index + 1) ?? DEFAULT_JOURNEY;
         const steps = rerouted ? [...planned, ...DEFAULT_JOURNEY.slice(1)] : planned;
