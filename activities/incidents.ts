@@ -8,10 +8,10 @@ import type { DelayCompensationPolicy, IncidentStatus, ResolutionChoice } from '
 import { delayCompensation, laneOf, passesPromise } from '../src/domain/delivery-exception';
 import { isoDate } from '../src/domain/calendar';
 import type { SettlementMethod } from '../src/domain/order-status';
-import { isBalanced, type Journal } from '../src/domain/settlement';
 import type { IncidentRecord, IncidentResolution } from '../workflows/order/activities';
 import { goodsOf, moneyText, noticeCustomer, paidFor, shipmentsOfOrder, type ShipmentRow } from './delivery-goods';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
+import { postJournal } from './ledger';
 import { refundedSoFar } from './settlement';
 
 // DELIVERY EXCEPTIONS (R3.10, R4.8, R4.9): the incident from report to resolution, the
@@ -71,27 +71,6 @@ async function postedAmount(tx: Tx, journalId: string): Promise<number | undefin
   const rows = await tx.select().from(ledgerEntries).where(eq(ledgerEntries.journalId, journalId));
   if (rows.length === 0) return undefined;
   return rows.filter((r) => r.side === 'debit').reduce((n, r) => n + r.amount, 0);
-}
-
-async function post(tx: Tx, order: OrderRow, journal: Journal, kind: 'refund' | 'compensation', incidentId: string) {
-  if (!isBalanced(journal)) throw new Error(`journal ${journal.journalId} does not balance`);
-  if (journal.lines.length === 0) return;
-  await tx
-    .insert(ledgerEntries)
-    .values(
-      journal.lines.map((line) => ({
-        journalId: journal.journalId,
-        orderId: order.id,
-        account: line.account,
-        side: line.side,
-        amount: line.amount,
-        currency: journal.currency,
-        memo: journal.memo,
-        kind,
-        incidentId,
-      })),
-    )
-    .onConflictDoNothing();
 }
 
 function laneOfShipment(shipment: ShipmentRow | undefined): string | null {
@@ -214,9 +193,9 @@ export function createIncidentActivities(db: Db) {
         if (amount === undefined) {
           amount = late.length > 0 ? delayCompensation(input.policy, await valueOf(tx, order, late)) : 0;
           if (amount > 0) {
-            await post(
+            await postJournal(
               tx,
-              order,
+              order.id,
               {
                 journalId,
                 memo: `Order ${order.number}: delivery delayed to ${input.newEta}, past the promised ${promised ?? 'date'}`,
@@ -304,9 +283,9 @@ export function createIncidentActivities(db: Db) {
         );
         if (amount === 0) return { amount: 0, currency: order.currency };
 
-        await post(
+        await postJournal(
           tx,
-          order,
+          order.id,
           {
             journalId,
             memo: `Order ${order.number}: refund (${input.reason})`.slice(0, 500),

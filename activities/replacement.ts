@@ -1,9 +1,9 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { and, eq, inArray, isNull, max } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { v5 as uuidv5 } from 'uuid';
 import type { RateQuote } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
-import { inventoryLevels, orderItems, products, reservations, shipments, warehouses } from '../src/db/schema';
+import { inventoryLevels, reservations, shipments, warehouses } from '../src/db/schema';
 import { planAllocation } from '../src/domain/allocation';
 import { BusinessFailure } from '../src/domain/failures';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
@@ -22,8 +22,8 @@ import type { ShipmentClosure } from '../workflows/order/activities';
 import { goodsOf, shipmentsOfOrder, type ReservationRow } from './delivery-goods';
 import { businessFailure } from './failures';
 import { consignmentsFor, InsufficientStock, MAX_RACE_RETRIES, reservationsOf, setReservationStatus } from './inventory';
-import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
-import { planDetail, shipmentRowFor, toPlanned } from './shipping';
+import { lockOrder, type OrderRow, type Transition } from './order-status';
+import { planFulfilment } from './shipping';
 
 // GOODS AFTER AN INCIDENT (R3.10, R4.8): a replacement reserved (as fulfilment n, from
 // any warehouse), planned and shipped like the order's own goods, or given back; goods
@@ -176,51 +176,13 @@ export function createReplacementActivities(db: Db) {
       consignments: (Consignment & { quotes: RateQuote[] })[];
       transitions: Transition[];
     }): Promise<{ shipments: PlannedShipment[] }> {
-      return db.transaction(async (tx) => {
-        const order = await lockOrder(tx, input.orderId);
-        const existing = await tx
-          .select()
-          .from(shipments)
-          .where(and(eq(shipments.orderId, order.id), eq(shipments.fulfilment, input.fulfilment)))
-          .orderBy(shipments.sequence);
-        if (existing.length > 0) {
-          await applyTransitions(tx, order, input.transitions);
-          return { shipments: existing.map(toPlanned) };
-        }
-
-        const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id));
-        const skus = [...new Set(items.map((i) => i.sku))];
-        const catalogue = new Map((await tx.select().from(products).where(inArray(products.sku, skus))).map((p) => [p.sku, p]));
-        const held = await tx
-          .select()
-          .from(reservations)
-          .where(and(eq(reservations.orderId, order.id), eq(reservations.fulfilment, input.fulfilment), eq(reservations.status, 'held')));
-        const [last] = await tx.select({ sequence: max(shipments.sequence) }).from(shipments).where(eq(shipments.orderId, order.id));
-        const now = new Date();
-        const planned: PlannedShipment[] = [];
-        for (const [index, consignment] of input.consignments.entries()) {
-          const row = shipmentRowFor({
-            order,
-            consignment,
-            shipmentId: replacementShipmentId(input.incidentId, consignment.warehouseCode),
-            sequence: (last?.sequence ?? 0) + index + 1,
-            catalogue,
-            held,
-            now,
-            fulfilment: input.fulfilment,
-            replacesIncidentId: input.incidentId,
-          });
-          await tx.insert(shipments).values(row).onConflictDoNothing({ target: shipments.id });
-          planned.push(toPlanned(row));
-        }
-        const detail = planDetail(planned);
-        await applyTransitions(
-          tx,
-          order,
-          input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
-        );
-        return { shipments: planned };
-      });
+      return db.transaction((tx) =>
+        planFulfilment(tx, {
+          ...input,
+          shipmentId: (consignment) => replacementShipmentId(input.incidentId, consignment.warehouseCode),
+          replacesIncidentId: input.incidentId,
+        }),
+      );
     },
 
     /** Gives back a replacement's reservation that will not ship (its incident ended in a refund). */

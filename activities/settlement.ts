@@ -2,7 +2,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { ledgerEntries } from '../src/db/schema';
 import type { SettlementMethod } from '../src/domain/order-status';
-import { isBalanced, settlementJournal } from '../src/domain/settlement';
+import { settlementJournal } from '../src/domain/settlement';
+import { postJournal } from './ledger';
 import { applyTransitions, lockOrder, type Transition } from './order-status';
 
 // SETTLE (R6.1): the order's journal goes into the ledger exactly once (unique per
@@ -32,24 +33,7 @@ export function createSettlementActivities(db: Db) {
           currency: order.currency,
           settlementMethod: order.settlementMethod as SettlementMethod,
         });
-        if (!isBalanced(journal)) throw new Error(`journal ${journal.journalId} does not balance`);
-        if (journal.lines.length > 0) {
-          await tx
-            .insert(ledgerEntries)
-            .values(
-              journal.lines.map((line) => ({
-                journalId: journal.journalId,
-                orderId: order.id,
-                account: line.account,
-                side: line.side,
-                amount: line.amount,
-                currency: journal.currency,
-                memo: journal.memo,
-                kind: 'settlement' as const,
-              })),
-            )
-            .onConflictDoNothing();
-        }
+        await postJournal(tx, order.id, journal, 'settlement');
         await applyTransitions(tx, order, input.transitions);
         return { journalId: journal.journalId };
       });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, max, sql } from 'drizzle-orm';
 import type { Booking, BookingRequest, RateQuote } from '../src/carriers/carrier-gateway';
-import type { Db } from '../src/db/client';
+import type { Db, Tx } from '../src/db/client';
 import { orderItems, products, reservations, shipments } from '../src/db/schema';
 import { BusinessFailure } from '../src/domain/failures';
 import type { Priority } from '../src/domain/order-status';
@@ -160,45 +160,68 @@ export function planDetail(planned: readonly PlannedShipment[]): Record<string, 
   return first ? { shipDate: first.shipDate, carrier: first.carrier, method: first.method, estimatedDelivery: first.estimatedDelivery } : {};
 }
 
+/**
+ * Plans the shipments of one fulfilment — 0, the order's own goods; n, the replacement
+ * for an incident — from its held reservations, once: a second call answers the first's.
+ */
+export async function planFulfilment(
+  tx: Tx,
+  input: PlanShipmentsInput & {
+    fulfilment: number;
+    /** A shipment id of its own per consignment (a replacement's is derived from its incident). */
+    shipmentId?: (consignment: Consignment) => string;
+    replacesIncidentId?: string;
+  },
+): Promise<{ shipments: PlannedShipment[] }> {
+  const order = await lockOrder(tx, input.orderId);
+  const existing = await tx
+    .select()
+    .from(shipments)
+    .where(and(eq(shipments.orderId, order.id), eq(shipments.fulfilment, input.fulfilment)))
+    .orderBy(shipments.sequence);
+  if (existing.length > 0) {
+    await applyTransitions(tx, order, input.transitions);
+    return { shipments: existing.map(toPlanned) };
+  }
+
+  const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id));
+  const skus = [...new Set(items.map((i) => i.sku))];
+  const catalogue = new Map((await tx.select().from(products).where(inArray(products.sku, skus))).map((p) => [p.sku, p]));
+  const held = await tx
+    .select()
+    .from(reservations)
+    .where(and(eq(reservations.orderId, order.id), eq(reservations.fulfilment, input.fulfilment), eq(reservations.status, 'held')));
+  const [last] = await tx.select({ sequence: max(shipments.sequence) }).from(shipments).where(eq(shipments.orderId, order.id));
+  const now = new Date();
+  const planned: PlannedShipment[] = [];
+  for (const [index, consignment] of input.consignments.entries()) {
+    const row = shipmentRowFor({
+      order,
+      consignment,
+      shipmentId: input.shipmentId?.(consignment) ?? randomUUID(),
+      sequence: (last?.sequence ?? 0) + index + 1,
+      catalogue,
+      held,
+      now,
+      fulfilment: input.fulfilment,
+      replacesIncidentId: input.replacesIncidentId,
+    });
+    await tx.insert(shipments).values(row).onConflictDoNothing({ target: shipments.id });
+    planned.push(toPlanned(row));
+  }
+  const detail = planDetail(planned);
+  await applyTransitions(
+    tx,
+    order,
+    input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
+  );
+  return { shipments: planned };
+}
+
 export function createShippingActivities(db: Db) {
   return {
     async planShipments(input: PlanShipmentsInput): Promise<{ shipments: PlannedShipment[] }> {
-      return db.transaction(async (tx) => {
-        const order = await lockOrder(tx, input.orderId);
-        const existing = await tx
-          .select()
-          .from(shipments)
-          .where(and(eq(shipments.orderId, order.id), eq(shipments.fulfilment, 0)))
-          .orderBy(shipments.sequence);
-        if (existing.length > 0) {
-          await applyTransitions(tx, order, input.transitions);
-          return { shipments: existing.map(toPlanned) };
-        }
-
-        const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id));
-        const skus = [...new Set(items.map((i) => i.sku))];
-        const catalogue = new Map((await tx.select().from(products).where(inArray(products.sku, skus))).map((p) => [p.sku, p]));
-        const held = await tx
-          .select()
-          .from(reservations)
-          .where(and(eq(reservations.orderId, order.id), eq(reservations.fulfilment, 0), eq(reservations.status, 'held')));
-        const now = new Date();
-        const planned: PlannedShipment[] = [];
-
-        for (const [index, consignment] of input.consignments.entries()) {
-          const row = shipmentRowFor({ order, consignment, shipmentId: randomUUID(), sequence: index + 1, catalogue, held, now });
-          await tx.insert(shipments).values(row);
-          planned.push(toPlanned(row));
-        }
-
-        const detail = planDetail(planned);
-        await applyTransitions(
-          tx,
-          order,
-          input.transitions.map((t) => ({ ...t, detail: { ...detail, ...t.detail } })),
-        );
-        return { shipments: planned };
-      });
+      return db.transaction((tx) => planFulfilment(tx, { ...input, fulfilment: 0 }));
     },
 
     /** DISPATCH, after the carrier booked every shipment: tracking numbers and labels in. */

@@ -68,6 +68,7 @@ export async function track(order: OrderRun): Promise<void> {
     presumeLost(order, newsOf, lastNewsAt);
     if (hasWork(order)) await handleWork(order);
   }
+  await closeLapsedQuestions(order);
   // From now on a late event is recorded as it comes (see trackMessages); any that
   // came in with the last batch is recorded now. Nothing a carrier told us is dropped.
   state.trackingDone = true;
@@ -131,10 +132,19 @@ function presumeLost(order: OrderRun, newsOf: Map<string, number>, since: number
   }
 }
 
-/** Questions whose window has closed with no answer: the order goes on as it was. */
+/**
+ * Questions no longer worth asking: their window has closed with no answer, or events
+ * overtook them (a new ship date once the carrier has the goods, a delivery window once
+ * everything is delivered). The order goes on as it was.
+ */
 function closingQuestions(order: OrderRun) {
+  const { state } = order;
   const now = Date.now();
-  return order.state.openQuestions.filter((q) => (q.kind === 'ship_date' || q.kind === 'delivery_confirmation') && q.until && Date.parse(q.until) <= now);
+  const overtaken = (kind: string) =>
+    kind === 'ship_date' ? state.shipments.some(handedOver) : activeShipments(state).every((s) => s.status === 'delivered');
+  return state.openQuestions.filter(
+    (q) => (q.kind === 'ship_date' || q.kind === 'delivery_confirmation') && ((q.until && Date.parse(q.until) <= now) || overtaken(q.kind)),
+  );
 }
 
 async function closeLapsedQuestions(order: OrderRun): Promise<void> {
