@@ -149,6 +149,26 @@ describe('a lost parcel', () => {
   });
 });
 
+describe('a report through the API', () => {
+  it('opens the incident under the id the 202 answered, and runs its playbook', async () => {
+    const o = await placeOrder();
+    const first = (await dispatched(o)).shipments[0];
+    const reported = await stack.api('POST', `/v1/orders/${o.id}/delivery-exceptions`, {
+      key: TEST_KEYS.operator,
+      body: { shipmentId: first.id, kind: 'lost', reportedBy: 'operator', detail: 'the depot cannot find it' },
+    });
+    expect(reported.status).toBe(202);
+    const incident = await incidentAwaiting(o.id);
+    expect(incident).toMatchObject({ id: reported.body.incidentId, kind: 'lost', reportedBy: 'operator', shipmentIds: [first.id] });
+    expect((await stack.api('POST', `/v1/orders/${o.id}/incidents/${incident.id}/resolution`, { body: { choice: 'refund' } })).status).toBe(200);
+    const done = await waitForStatus(stack, o.id, 'refunded');
+    expect(done.money.refunded).toBe(PRICE);
+    const summary = await stack.api('GET', '/v1/incidents/summary?groupBy=kind', { key: TEST_KEYS.operator });
+    expect(summary.status).toBe(200);
+    expect(summary.body.groups.find((g: { key: string }) => g.key === 'lost')?.resolved).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('damaged goods', () => {
   it('are refunded: the order ends refunded, the refund equals what the affected lines cost', async () => {
     const o = await placeOrder(2);

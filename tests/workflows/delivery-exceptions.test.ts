@@ -100,6 +100,33 @@ describe('a lost parcel', () => {
   });
 });
 
+describe('reports by signal', () => {
+  it('deliveryException: an operator\'s report opens the incident under the id it was sent with; a second report of the same trouble is merged', async () => {
+    const order = await harness.startOrder({ settings: { trackingPollIntervalMs: LONG_MS, incidentResponseWindowMs: LONG_MS } });
+    await order.waitForStatus('dispatched');
+    await order.handle.signal(messages.deliveryException, { incidentId: 'inc-1', kind: 'lost', reportedBy: 'operator', detail: 'the depot cannot find it' });
+    const asked = await order.waitForView(awaitingChoice, 'the customer to be asked');
+    expect(asked.status).toBe('delivery_exception');
+    expect(asked.incidents![0]).toMatchObject({ id: 'inc-1', kind: 'lost', reportedBy: 'operator', options: ['replacement', 'refund'] });
+
+    await order.handle.signal(messages.deliveryException, { incidentId: 'inc-2', kind: 'damaged', reportedBy: 'customer' });
+    const merged = await order.waitForView((v) => incident(v, 'damaged')?.status === 'resolved', 'the second report to be merged');
+    expect(incident(merged, 'damaged')!.resolution).toEqual({ action: 'merged', into: 'inc-1' });
+    expect(order.world.callsOf('fileCarrierClaim')).toHaveLength(1);
+  });
+
+  it('delay: a planner\'s new ETA is told to the customer and the journey goes on', async () => {
+    const order = await harness.startOrder({ settings: { trackingPollIntervalMs: LONG_MS } });
+    await order.waitForStatus('dispatched');
+    await order.handle.signal(messages.delay, { newEta: '2026-12-05', reportedBy: 'operator', detail: 'hub backlog' });
+    const handled = await order.waitForView((v) => incident(v, 'delay')?.status === 'resolved', 'the delay to be handled');
+    expect(incident(handled, 'delay')!.resolution).toMatchObject({ action: 'customer_notified', newEta: '2026-12-05' });
+    expect(handled.status).toBe('dispatched');
+    expect(statuses(handled).slice(-2)).toEqual(['delivery_exception', 'dispatched']);
+    expect(order.world.callsOf('recordDelay')[0]!.input).toMatchObject({ newEta: '2026-12-05', shipmentIds: [handled.shipments[0]!.shipmentId] });
+  });
+});
+
 describe('damaged goods', () => {
   it('found at the door open an incident instead of a sign-off; a refund ends the order refunded and nobody signs', async () => {
     const order = await harness.startOrder({ settings: { incidentResponseWindowMs: LONG_MS, signOffWindowMs: LONG_MS } });
