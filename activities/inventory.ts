@@ -94,6 +94,20 @@ export async function consignmentsFor(tx: Tx, order: OrderRow, allocations: read
   });
 }
 
+/** Where the lines can come from now (nearest warehouses with the stock), or InsufficientStock. */
+export async function allocate(tx: Tx, order: OrderRow, lines: readonly { line: number; sku: string; quantity: number }[]) {
+  const skus = [...new Set(lines.map((l) => l.sku))];
+  const stock = (await tx.select().from(inventoryLevels).where(inArray(inventoryLevels.sku, skus))).map((l) => ({
+    sku: l.sku,
+    warehouseCode: l.warehouseCode,
+    available: l.onHand - l.reserved,
+  }));
+  const sites = await tx.select().from(warehouses);
+  const plan = planAllocation([...lines], stock, sites, order.customer.address);
+  if (!plan.ok) throw new InsufficientStock(plan.shortages);
+  return plan;
+}
+
 export function createInventoryActivities(db: Db) {
   async function tryReserve(orderId: string, transitions: Transition[]): Promise<ReserveStockResult> {
     return db.transaction(async (tx) => {
@@ -120,15 +134,7 @@ export function createInventoryActivities(db: Db) {
       const lines = (await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(orderItems.line)).map(
         ({ line, sku, quantity }) => ({ line, sku, quantity }),
       );
-      const skus = [...new Set(lines.map((l) => l.sku))];
-      const stock = (await tx.select().from(inventoryLevels).where(inArray(inventoryLevels.sku, skus))).map((l) => ({
-        sku: l.sku,
-        warehouseCode: l.warehouseCode,
-        available: l.onHand - l.reserved,
-      }));
-      const sites = await tx.select().from(warehouses);
-      const plan = planAllocation(lines, stock, sites, order.customer.address);
-      if (!plan.ok) throw new InsufficientStock(plan.shortages);
+      const plan = await allocate(tx, order, lines);
 
       const consignments = await consignmentsFor(tx, order, plan.allocations);
       await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));

@@ -1,10 +1,9 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { v5 as uuidv5 } from 'uuid';
 import type { RateQuote } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
-import { inventoryLevels, reservations, shipments, warehouses } from '../src/db/schema';
-import { planAllocation } from '../src/domain/allocation';
+import { reservations, shipments } from '../src/db/schema';
 import { BusinessFailure } from '../src/domain/failures';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import {
@@ -21,7 +20,7 @@ import {
 import type { ShipmentClosure } from '../workflows/order/activities';
 import { goodsOf, shipmentsOfOrder, type ReservationRow } from './delivery-goods';
 import { businessFailure } from './failures';
-import { consignmentsFor, InsufficientStock, MAX_RACE_RETRIES, reservationsOf, setReservationStatus } from './inventory';
+import { allocate, consignmentsFor, InsufficientStock, MAX_RACE_RETRIES, reservationsOf, setReservationStatus } from './inventory';
 import { lockOrder, type OrderRow, type Transition } from './order-status';
 import { planFulfilment } from './shipping';
 
@@ -81,15 +80,7 @@ export function createReplacementActivities(db: Db) {
       const lines = [...wanted.values()].sort((a, b) => a.line - b.line);
       if (lines.length === 0) return { consignments: [] };
 
-      const skus = [...new Set(lines.map((l) => l.sku))];
-      const stock = (await tx.select().from(inventoryLevels).where(inArray(inventoryLevels.sku, skus))).map((l) => ({
-        sku: l.sku,
-        warehouseCode: l.warehouseCode,
-        available: l.onHand - l.reserved,
-      }));
-      const sites = await tx.select().from(warehouses);
-      const plan = planAllocation(lines, stock, sites, order.customer.address);
-      if (!plan.ok) throw new InsufficientStock(plan.shortages);
+      const plan = await allocate(tx, order, lines);
 
       const consignments = await consignmentsFor(tx, order, plan.allocations);
       await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId: order.id, fulfilment: input.fulfilment, ...a })));
