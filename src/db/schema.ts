@@ -135,6 +135,8 @@ export const orders = pgTable(
     priority: text('priority').notNull(),
     currency: text('currency').notNull(),
     subtotalAmount: money('subtotal_amount').notNull(),
+    /** What the customer is charged for shipping; total = subtotal + shipping. */
+    shippingAmount: money('shipping_amount').notNull().default(0),
     totalAmount: money('total_amount').notNull(),
     settlementMethod: text('settlement_method').notNull(),
     requestedDeliveryBy: timestamp('requested_delivery_by', { withTimezone: true }),
@@ -328,7 +330,23 @@ export const notifications = pgTable(
   ],
 );
 
-export type LedgerEntryKind = 'settlement' | 'refund' | 'compensation';
+/**
+ * What a journal records (R6.1). `settlement` is the order's sale (revenue) posted at
+ * SETTLE; the rest are named money movements. Every kind is one balanced journal.
+ */
+export const LEDGER_ENTRY_KINDS = [
+  'settlement',
+  'payment',
+  'cod_collected',
+  'cod_remitted',
+  'refund',
+  'compensation',
+  'carrier_charge',
+  'adjustment',
+  'write_off',
+] as const;
+export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
+export type CounterpartyKind = 'customer' | 'partner' | 'carrier';
 
 /** Double-entry journal: every journal's debits equal its credits. */
 export const ledgerEntries = pgTable(
@@ -345,11 +363,25 @@ export const ledgerEntries = pgTable(
     /** settlement (the order's revenue), refund, compensation (R4.9). */
     kind: text('kind').$type<LedgerEntryKind>().notNull().default('settlement'),
     incidentId: uuid('incident_id'),
+    /** R6.3: the same amount in the agreement's settlement currency, at the rate in force. */
+    settlementAmount: money('settlement_amount').notNull(),
+    settlementCurrency: text('settlement_currency').notNull(),
+    /** The rate used, as an exact decimal string ("1" when no conversion). */
+    fxRate: text('fx_rate').notNull().default('1'),
+    fxRateId: bigint('fx_rate_id', { mode: 'number' }),
+    /** Whom the entry is settled with (R6.10 reports per counterparty). */
+    counterpartyKind: text('counterparty_kind').$type<CounterpartyKind>().notNull().default('customer'),
+    counterpartyId: text('counterparty_id').notNull().default(''),
+    agreementId: uuid('agreement_id'),
+    /** Adjustments and write-offs decided in a settlement run. */
+    settlementId: text('settlement_id'),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('ledger_entries_once').on(t.journalId, t.account, t.side),
     index('ledger_entries_order').on(t.orderId),
+    index('ledger_entries_counterparty').on(t.counterpartyKind, t.counterpartyId, t.createdAt),
+    check('ledger_entries_settlement_amount_non_negative', sql`${t.settlementAmount} >= 0`),
     check('ledger_entries_amount_positive', sql`${t.amount} > 0`),
     check('ledger_entries_side', sql`${t.side} in ('debit', 'credit')`),
   ],
@@ -507,3 +539,166 @@ export const notificationRelations = relations(notifications, ({ one }) => ({
 export const incidentRelations = relations(incidents, ({ one }) => ({
   order: one(orders, { fields: [incidents.orderId], references: [orders.id] }),
 }));
+
+// ---- Finance (R6): agreements, rates, payments, settlement runs and reconciliation ----
+
+export type SettlementCycle = 'monthly' | 'quarterly' | 'half_yearly';
+
+/** R6.1–R6.3: how and when we settle with one counterparty, and in which currency. */
+export const agreements = pgTable(
+  'agreements',
+  {
+    id: uuid('id').primaryKey(),
+    counterpartyKind: text('counterparty_kind').$type<CounterpartyKind>().notNull(),
+    counterpartyId: text('counterparty_id').notNull(),
+    method: text('method').notNull(),
+    cycle: text('cycle').$type<SettlementCycle>().notNull(),
+    /** "1".."28" or "last". */
+    settlementDay: text('settlement_day').notNull(),
+    settlementCurrency: text('settlement_currency').notNull(),
+    timeZone: text('time_zone').notNull(),
+    /** Auto-adjust differences up to this many minor units of the settlement currency. */
+    toleranceAmount: money('tolerance_amount').notNull().default(0),
+    scheduleId: text('schedule_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('agreements_counterparty').on(t.counterpartyKind, t.counterpartyId),
+    check('agreements_currency_iso', sql`${t.settlementCurrency} ~ '^[A-Z]{3}$'`),
+    check('agreements_tolerance_non_negative', sql`${t.toleranceAmount} >= 0`),
+  ],
+);
+
+/** R6.3: exchange rates as exact decimals; the rate in force is the latest as_of at or before the entry. */
+export const fxRates = pgTable(
+  'fx_rates',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    base: text('base').notNull(),
+    quote: text('quote').notNull(),
+    /** Exact decimal string: 1 base = rate quote. */
+    rate: text('rate').notNull(),
+    source: text('source').notNull(),
+    asOf: timestamp('as_of', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('fx_rates_pair_as_of').on(t.base, t.quote, t.asOf)],
+);
+
+/** Money received: from a customer (prepaid, instalments) or remitted by a carrier (COD). */
+export const payments = pgTable(
+  'payments',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    method: text('method').notNull(),
+    /** The payer's own reference: a second POST with it is the same payment. */
+    reference: text('reference').notNull(),
+    payerKind: text('payer_kind').$type<CounterpartyKind>().notNull(),
+    payerId: text('payer_id').notNull(),
+    instalmentNumber: smallint('instalment_number'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('payments_reference').on(t.reference),
+    index('payments_order').on(t.orderId),
+    check('payments_amount_positive', sql`${t.amount} > 0`),
+  ],
+);
+
+/** An instalment plan's schedule: due dates are durable timers in the order's workflow. */
+export const instalments = pgTable(
+  'instalments',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    number: smallint('number').notNull(),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    /** due, paid, overdue */
+    status: text('status').notNull().default('due'),
+    dunningNotices: smallint('dunning_notices').notNull().default(0),
+    paidAt: timestamp('paid_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.number] })],
+);
+
+/** One settlement run per agreement and period (R6.6): id = its workflow id. */
+export const settlements = pgTable(
+  'settlements',
+  {
+    id: text('id').primaryKey(),
+    agreementId: uuid('agreement_id')
+      .notNull()
+      .references(() => agreements.id),
+    period: text('period').notNull(),
+    periodStart: timestamp('period_start', { withTimezone: true }).notNull(),
+    periodEnd: timestamp('period_end', { withTimezone: true }).notNull(),
+    /** running, awaiting_decisions, settled */
+    status: text('status').notNull(),
+    /** Figures of the run: lines matched, discrepancies by kind, totals. */
+    summary: jsonb('summary').$type<Record<string, unknown>>().notNull().default({}),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    settledAt: timestamp('settled_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('settlements_agreement_period').on(t.agreementId, t.period)],
+);
+
+/** A counterparty's statement (R6.4, R6.5), normalised into the common line format. */
+export const statements = pgTable(
+  'statements',
+  {
+    id: uuid('id').primaryKey(),
+    agreementId: uuid('agreement_id')
+      .notNull()
+      .references(() => agreements.id),
+    period: text('period').notNull(),
+    /** sha-256 of the normalised lines: the same statement posted twice is one statement. */
+    digest: text('digest').notNull(),
+    format: text('format').notNull(),
+    lines: jsonb('lines').$type<unknown[]>().notNull(),
+    submittedBy: text('submitted_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('statements_once').on(t.agreementId, t.period, t.digest)],
+);
+
+/** R6.7–R6.9: one difference between our lines and theirs, and what finance decided. */
+export const discrepancies = pgTable(
+  'discrepancies',
+  {
+    id: uuid('id').primaryKey(),
+    settlementId: text('settlement_id')
+      .notNull()
+      .references(() => settlements.id),
+    /** missing_theirs, missing_ours, amount_differs, currency_differs, duplicate */
+    kind: text('kind').notNull(),
+    reference: text('reference').notNull(),
+    orderId: uuid('order_id'),
+    ours: jsonb('ours').$type<unknown>(),
+    theirs: jsonb('theirs').$type<unknown>(),
+    /** Ours minus theirs, in settlement currency minor units. */
+    difference: money('difference').notNull().default(0),
+    currency: text('currency').notNull(),
+    likelyCause: text('likely_cause').notNull(),
+    /** open, auto_adjusted, resolved */
+    status: text('status').notNull().default('open'),
+    resolution: jsonb('resolution').$type<{ action: string; amount?: number; note: string; decidedBy: string; decidedAt: string } | null>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('discrepancies_once').on(t.settlementId, t.kind, t.reference),
+    index('discrepancies_settlement').on(t.settlementId, t.status),
+  ],
+);

@@ -525,10 +525,10 @@ describe('delivery exception, incident and improvement API', () => {
 
       const journal = (suffix: string) => `test-${order.id}-${suffix}`;
       await stack.db.insert(ledgerEntries).values([
-        { journalId: journal('refund'), orderId: order.id, account: 'revenue', side: 'debit', amount: 1000, currency: 'EUR', memo: 'refund', kind: 'refund', incidentId: older.id },
-        { journalId: journal('refund'), orderId: order.id, account: 'customer', side: 'credit', amount: 1000, currency: 'EUR', memo: 'refund', kind: 'refund', incidentId: older.id },
-        { journalId: journal('comp'), orderId: order.id, account: 'delay_compensation', side: 'debit', amount: 250, currency: 'EUR', memo: 'late', kind: 'compensation', incidentId: newer.id },
-        { journalId: journal('comp'), orderId: order.id, account: 'customer', side: 'credit', amount: 250, currency: 'EUR', memo: 'late', kind: 'compensation', incidentId: newer.id },
+        { journalId: journal('refund'), orderId: order.id, account: 'revenue', side: 'debit', amount: 1000, currency: 'EUR', settlementAmount: 1000, settlementCurrency: 'EUR', memo: 'refund', kind: 'refund', incidentId: older.id },
+        { journalId: journal('refund'), orderId: order.id, account: 'customer', side: 'credit', amount: 1000, currency: 'EUR', settlementAmount: 1000, settlementCurrency: 'EUR', memo: 'refund', kind: 'refund', incidentId: older.id },
+        { journalId: journal('comp'), orderId: order.id, account: 'delay_compensation', side: 'debit', amount: 250, currency: 'EUR', settlementAmount: 250, settlementCurrency: 'EUR', memo: 'late', kind: 'compensation', incidentId: newer.id },
+        { journalId: journal('comp'), orderId: order.id, account: 'customer', side: 'credit', amount: 250, currency: 'EUR', settlementAmount: 250, settlementCurrency: 'EUR', memo: 'late', kind: 'compensation', incidentId: newer.id },
       ]);
       const proposalId = randomUUID();
       await stack.db.insert(shipDateProposals).values({ id: proposalId, orderId: order.id, proposedShipDate: '2026-01-08', previousShipDate: '2026-01-06', reason: 'late stock' });
