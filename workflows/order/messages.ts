@@ -11,6 +11,7 @@ import type {
 import type { Feedback } from '../../src/domain/feedback';
 import type { OrderDraft } from '../../src/domain/order';
 import type { OrderSettings } from '../../src/domain/order-settings';
+import type { PaymentNotice } from '../../src/domain/payments';
 import type { OrderStage, OrderStatus } from '../../src/domain/order-status';
 import type { SignOffProof } from '../../src/domain/sign-off';
 import type { VerificationResult } from '../../src/domain/verification';
@@ -130,6 +131,9 @@ export const deliveryException = defineSignal<[DeliveryExceptionReport]>('delive
 export const delay = defineSignal<[DelayNotice]>('delay');
 
 /** Stock arrived (replenishment, receipts): a back-ordered order tries to reserve again. */
+/** A payment for this order was recorded (POST /v1/payments): prepaid, instalment or COD remittance. */
+export const paymentReceived = defineSignal<[PaymentNotice]>('paymentReceived');
+
 export const stockAvailable = defineSignal<[{ skus?: string[] }]>('stockAvailable');
 
 export type { OperatorAction };
