@@ -21,6 +21,9 @@ import type { ExceptionKind, IncidentStatus, Reporter, ResolutionChoice } from '
 import type { NotificationChannel } from '../domain/notices';
 import type { Customer } from '../domain/order';
 import type { PackagingKind, PackingList } from '../domain/packing-list';
+import type { SettlementCycle } from '../domain/settlement-cycle';
+
+export type { SettlementCycle };
 
 // The system of record. Money is integer minor units beside an ISO 4217 code; times are
 // UTC timestamptz. Tables named in the business's words; the ledger-like ones
@@ -542,7 +545,6 @@ export const incidentRelations = relations(incidents, ({ one }) => ({
 
 // ---- Finance (R6): agreements, rates, payments, settlement runs and reconciliation ----
 
-export type SettlementCycle = 'monthly' | 'quarterly' | 'half_yearly';
 
 /** R6.1–R6.3: how and when we settle with one counterparty, and in which currency. */
 export const agreements = pgTable(
