@@ -1,7 +1,7 @@
 import type { Tx } from '../src/db/client';
 import { ledgerEntries, type LedgerEntryKind } from '../src/db/schema';
 import { convertParts, formatRate } from '../src/domain/fx';
-import { isBalanced, type Journal } from '../src/domain/settlement';
+import { isBalanced, type Journal, type JournalLine } from '../src/domain/settlement';
 import { orderCounterparty, settlementTerms, type Counterparty } from '../src/finance/settlement-terms';
 
 // The one way a journal reaches the ledger: balanced or not at all, and at most once
@@ -28,21 +28,25 @@ export async function postJournal(
 ): Promise<void> {
   const opts: PostingOptions = typeof options === 'string' ? { incidentId: options } : options;
   if (!isBalanced(journal)) throw new Error(`journal ${journal.journalId} does not balance`);
-  if (journal.lines.length === 0) return;
+  // One entry per account and side is all the ledger keeps (its unique key): lines that
+  // share them are added together, or all but one would be dropped and the journal
+  // would not balance.
+  const lines = mergedLines(journal.lines);
+  if (lines.length === 0) return;
   const counterparty = opts.counterparty ?? (orderId ? await orderCounterparty(tx, orderId) : undefined);
   if (!counterparty) throw new Error(`journal ${journal.journalId} names no counterparty`);
   const at = opts.at ?? new Date();
   const terms = await settlementTerms(tx, counterparty, journal.currency, at);
   const converted = new Map<number, number>();
   for (const side of ['debit', 'credit'] as const) {
-    const indexes = journal.lines.flatMap((l, i) => (l.side === side ? [i] : []));
-    const parts = convertParts(indexes.map((i) => journal.lines[i]!.amount), journal.currency, terms.settlementCurrency, terms.rate);
+    const indexes = lines.flatMap((l, i) => (l.side === side ? [i] : []));
+    const parts = convertParts(indexes.map((i) => lines[i]!.amount), journal.currency, terms.settlementCurrency, terms.rate);
     indexes.forEach((i, k) => converted.set(i, parts[k]!));
   }
   await tx
     .insert(ledgerEntries)
     .values(
-      journal.lines.map((line, i) => ({
+      lines.map((line, i) => ({
         journalId: journal.journalId,
         orderId,
         account: line.account,
@@ -64,4 +68,14 @@ export async function postJournal(
       })),
     )
     .onConflictDoNothing();
+}
+
+function mergedLines(lines: readonly JournalLine[]): JournalLine[] {
+  const merged = new Map<string, JournalLine>();
+  for (const line of lines) {
+    const key = `${line.side}\u0000${line.account}`;
+    const seen = merged.get(key);
+    merged.set(key, seen ? { ...seen, amount: seen.amount + line.amount } : { ...line });
+  }
+  return [...merged.values()];
 }

@@ -160,6 +160,30 @@ describe('postJournal', () => {
     expect(run).toBeGreaterThan(10);
   });
 
+  it('adds lines on the same account and side together: the ledger keeps one entry per account and side', async () => {
+    const customer: Counterparty = { kind: 'customer', id: unique('lines') };
+    const journalId = unique('j');
+    await post(
+      {
+        journalId,
+        memo: 'two items',
+        currency: 'EUR',
+        lines: [
+          { account: 'customer_prepayments', side: 'debit', amount: 1_500 },
+          { account: 'revenue', side: 'credit', amount: 1_000 },
+          { account: 'revenue', side: 'credit', amount: 500 },
+        ],
+      },
+      customer,
+      T0,
+    );
+    const rows = await entriesOf(journalId);
+    expect(rows.map((r) => [r.account, r.side, r.amount, r.settlementAmount])).toEqual([
+      ['customer_prepayments', 'debit', 1_500, 1_500],
+      ['revenue', 'credit', 1_500, 1_500],
+    ]);
+  });
+
   it('uses the rate in force: the latest as_of at or before the entry', async () => {
     const customer: Counterparty = { kind: 'customer', id: unique('rates') };
     await agreement(customer, 'USD');
