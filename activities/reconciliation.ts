@@ -91,6 +91,13 @@ function balanceChange(row: DiscrepancyRow, amount: number): number {
   return -amount * BALANCE_DIRECTION[lineKindOf(row)];
 }
 
+/** JSON with object keys sorted: jsonb hands keys back in its own order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 export function createReconciliationActivities(db: Db) {
   async function recorded(tx: Db | Tx, settlementId: string) {
     return tx
@@ -150,7 +157,7 @@ export function createReconciliationActivities(db: Db) {
           }
           const superseded = row.status === 'resolved' && row.resolution?.action === 'superseded';
           if (row.status !== 'open' && !superseded) continue;
-          const changed = superseded || JSON.stringify([row.orderId, row.ours, row.theirs, row.difference, row.currency, row.likelyCause]) !== JSON.stringify(Object.values(figures));
+          const changed = superseded || canonical([row.orderId, row.ours, row.theirs, row.difference, row.currency, row.likelyCause]) !== canonical(Object.values(figures));
           if (changed) {
             await tx
               .update(discrepancies)
