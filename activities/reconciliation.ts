@@ -213,10 +213,13 @@ export function createReconciliationActivities(db: Db) {
         if (row.status !== 'open') return { status: 'resolved' as const };
 
         const { action, note, decidedBy } = input.resolution;
-        const amount = input.resolution.amount ?? row.difference;
-        if (!Number.isSafeInteger(amount)) {
-          throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${amount} is not whole minor units`, nonRetryable: true });
+        const given = input.resolution.amount;
+        if (given !== undefined && !Number.isSafeInteger(given)) {
+          throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${given} is not whole minor units`, nonRetryable: true });
         }
+        // An amount finance gives is how much, not which way: it goes the way of the
+        // difference (ours − theirs; ours higher when there is none, as with a currency).
+        const amount = given === undefined ? row.difference : Math.abs(given) * (row.difference < 0 ? -1 : 1);
         const posting = { counterparty: { kind: agreement.counterpartyKind, id: agreement.counterpartyId }, settlementId: settlement.id };
         const memo = `Settlement ${settlement.id}: ${action} ${row.reference} (${note})`;
         const currency = agreement.settlementCurrency;
@@ -244,7 +247,7 @@ export function createReconciliationActivities(db: Db) {
         // own workflow is not automated yet (the note says what finance expects).
         const resolution: StoredResolution = {
           action,
-          ...(action === 'adjust' || action === 'write_off' ? { amount } : input.resolution.amount !== undefined ? { amount } : {}),
+          ...(action === 'adjust' || action === 'write_off' || given !== undefined ? { amount } : {}),
           note,
           decidedBy,
           decidedAt: new Date().toISOString(),

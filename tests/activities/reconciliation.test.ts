@@ -258,6 +258,21 @@ describe('reconciliation activities', () => {
     ]);
   });
 
+  it("takes finance's amount the way of the difference: their sale higher, adjusted up", async () => {
+    const t = await partnerAgreement(0);
+    const order = await soldOrder(t.partner, 2_000);
+    await storeStatement(db, { agreementId: t.agreementId, period: PERIOD, format: 'csv', submittedBy: 'test', lines: [sale(order.number, 2_400)] });
+    const { discrepancies: [found] } = await acts.reconcileSettlement({ settlementId: t.settlementId });
+    expect(found).toMatchObject({ kind: 'amount_differs', status: 'open' });
+    await acts.applyResolution({ settlementId: t.settlementId, discrepancyId: found!.id, resolution: { action: 'adjust', amount: 350, note: 'agreed 3.50', decidedBy: 'fin' } });
+    const journal = await journalsOf(t.settlementId);
+    expect(journal.map((j) => [j.account, j.side, j.amount])).toEqual([
+      ['reconciliation_adjustments', 'credit', 350],
+      ['counterparty_balance', 'debit', 350],
+    ]);
+    expect((await rowsOf(t.settlementId))[0]!.resolution).toMatchObject({ action: 'adjust', amount: -350 });
+  });
+
   it('refuses an unknown settlement or discrepancy, non-retryably', async () => {
     const failure = await acts.reconcileSettlement({ settlementId: 'settlement-nope' }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ApplicationFailure);
