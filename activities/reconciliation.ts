@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
-import { agreements, discrepancies, settlements, statements } from '../src/db/schema';
+import { agreements, discrepancies, orders, settlements, statements } from '../src/db/schema';
 import { reconcile, type LineDiscrepancy } from '../src/domain/reconciliation';
 import type { DiscrepancyResolution, LineKind, StatementLine } from '../src/domain/reconciliation-lines';
 import type { Journal } from '../src/domain/settlement';
@@ -134,13 +134,18 @@ export function createReconciliationActivities(db: Db) {
         const theirs = statement.lines as StatementLine[];
         const result = reconcile(ours, theirs, { tolerance: agreement.toleranceAmount });
         const now = new Date();
+        // A line only they have still names our order when its reference is an order number.
+        const unplaced = [...new Set(result.discrepancies.filter((d) => !d.orderId).map((d) => d.reference))];
+        const orderByNumber = new Map(
+          unplaced.length ? (await tx.select({ id: orders.id, number: orders.number }).from(orders).where(inArray(orders.number, unplaced))).map((o) => [o.number, o.id]) : [],
+        );
 
         const existing = new Map((await recorded(tx, settlement.id)).map((r) => [`${r.kind} ${r.reference}`, r]));
         const current = new Set<string>();
         for (const d of result.discrepancies) {
           current.add(`${d.kind} ${d.key}`);
           const figures = {
-            orderId: d.orderId ?? null,
+            orderId: d.orderId ?? orderByNumber.get(d.reference) ?? null,
             ours: d.ours ?? null,
             theirs: d.theirs ?? null,
             difference: d.difference,

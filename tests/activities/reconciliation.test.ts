@@ -147,6 +147,7 @@ describe('reconciliation activities', () => {
         sale(e!.number, 5_000), // billed twice
         sale(f!.number, 5_980), // 0.20 off: within the tolerance of 0.50
         sale('OF-0000001', 700), // not ours
+        { reference: a!.number, kind: 'refund', amount: 100, currency: 'EUR', date: '2026-11-12' }, // a refund we never made
         { reference: `BANK-${s.agreementId.slice(0, 6)}`, kind: 'payment', amount: 1_000, currency: 'EUR', date: '2026-11-11' },
       ],
     });
@@ -161,9 +162,12 @@ describe('reconciliation activities', () => {
         ['duplicate', `${e!.number}/sale`, -5_000, 'open'],
         ['amount_differs', `${f!.number}/sale`, 20, 'auto_adjusted'],
         ['missing_ours', 'OF-0000001/sale', -700, 'open'],
+        ['missing_ours', `${a!.number}/refund`, -100, 'open'],
       ].sort((x, y) => (`${x[1]}` < `${y[1]}` ? -1 : `${x[1]}` > `${y[1]}` ? 1 : 0)),
     );
     expect(outcome.discrepancies).toEqual(rows.map((r) => ({ id: r.id, kind: r.kind, status: r.status })));
+    expect(rows.find((r) => r.reference === `${a!.number}/refund`)!.orderId).toBe(a!.id);
+    expect(rows.find((r) => r.reference === 'OF-0000001/sale')!.orderId).toBeNull();
     const adjusted = rows.find((r) => r.status === 'auto_adjusted')!;
     expect(adjusted.orderId).toBe(f!.id);
     expect(adjusted.resolution).toMatchObject({ action: 'adjust', amount: 20, decidedBy: 'reconciliation' });
@@ -264,6 +268,7 @@ describe('reconciliation activities', () => {
     await storeStatement(db, { agreementId: t.agreementId, period: PERIOD, format: 'csv', submittedBy: 'test', lines: [sale(order.number, 2_400)] });
     const { discrepancies: [found] } = await acts.reconcileSettlement({ settlementId: t.settlementId });
     expect(found).toMatchObject({ kind: 'amount_differs', status: 'open' });
+    expect((await rowsOf(t.settlementId))[0]!.orderId).toBe(order.id);
     await acts.applyResolution({ settlementId: t.settlementId, discrepancyId: found!.id, resolution: { action: 'adjust', amount: 350, note: 'agreed 3.50', decidedBy: 'fin' } });
     const journal = await journalsOf(t.settlementId);
     expect(journal.map((j) => [j.account, j.side, j.amount])).toEqual([
