@@ -18,6 +18,7 @@ import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
 import { orderRoutes } from './routes/orders';
 import { reportRoutes } from './routes/reports';
+import { statementRoutes } from './routes/statements';
 
 export interface ApiDeps {
   db: Db;
@@ -56,6 +57,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...reportRoutes({ db: deps.db }),
+    ...statementRoutes({ db: deps.db, client: deps.client }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
