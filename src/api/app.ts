@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
 import { orderRoutes } from './routes/orders';
+import { paymentRoutes } from './routes/payments';
 
 export interface ApiDeps {
   db: Db;
@@ -54,6 +55,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
+    ...paymentRoutes({ db: deps.db, client: deps.client, log }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
