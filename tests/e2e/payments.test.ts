@@ -206,6 +206,30 @@ describe('payments', () => {
     );
     expectBalanced(journal);
   });
+
+  it('pages the list of payments without skipping or repeating one, and declares the routes in the contract', async () => {
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { data: { id: string }[]; nextCursor: string | null } } = await stack.api(
+        'GET',
+        `/v1/payments?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        { key: TEST_KEYS.finance },
+      );
+      expect(page.status).toBe(200);
+      all.push(...page.body.data.map((p) => p.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const rows = await stack.db.select({ id: payments.id }).from(payments);
+    expect(all).toHaveLength(rows.length);
+    expect(new Set(all)).toEqual(new Set(rows.map((r) => r.id)));
+    expect(fields(await stack.api('GET', '/v1/payments?cursor=nonsense'))).toEqual(['query.cursor']);
+
+    const doc = (await stack.api('GET', '/openapi.json', { key: null })).body;
+    expect(doc.paths['/v1/payments'].post['x-roles']).toEqual(['integrator', 'finance', 'carrier', 'admin']);
+    expect(doc.paths['/v1/payments'].get).toBeDefined();
+    expect(doc.paths['/v1/payments/{id}'].get).toBeDefined();
+  });
 });
 
 /** Every journal balances in its own currency and in the settlement currency. */
