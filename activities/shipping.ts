@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, max, sql } from 'drizzle-orm';
 import type { Booking, BookingRequest, RateQuote } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
-import { orderItems, products, reservations, shipments } from '../src/db/schema';
+import { ledgerEntries, orderItems, orders, products, reservations, shipments } from '../src/db/schema';
 import { BusinessFailure } from '../src/domain/failures';
 import type { Priority } from '../src/domain/order-status';
 import { buildPackingList, checkPackingList } from '../src/domain/packing-list';
 import { planShipDate } from '../src/domain/ship-date';
 import { chooseShippingMethod } from '../src/domain/shipping-method';
 import { isoDate } from '../src/domain/calendar';
+import { convert } from '../src/domain/fx';
+import { hasPayments } from '../src/finance/payments';
+import { rateInForce } from '../src/finance/settlement-terms';
 import { businessFailure } from './failures';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
@@ -218,10 +221,43 @@ export async function planFulfilment(
   return { shipments: planned };
 }
 
+/**
+ * R6.1: what the customer pays for shipping is what the chosen carriers quoted for the
+ * order's own shipments (in the order's currency, at the rate in force), and the total
+ * becomes goods plus shipping. Only while nothing was paid or settled: a price a payment
+ * was made against does not change under it. Replacements are not charged.
+ */
+export async function chargeShipping(tx: Tx, orderId: string): Promise<void> {
+  const order = await lockOrder(tx, orderId);
+  if (await hasPayments(tx, order.id)) return;
+  const [settled] = await tx
+    .select({ id: ledgerEntries.id })
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.orderId, order.id), eq(ledgerEntries.kind, 'settlement')))
+    .limit(1);
+  if (settled) return;
+  const own = await tx.select().from(shipments).where(and(eq(shipments.orderId, order.id), eq(shipments.fulfilment, 0)));
+  const now = new Date();
+  let shipping = 0;
+  for (const s of own) {
+    const { rate } = await rateInForce(tx, s.costCurrency, order.currency, now);
+    shipping += convert(s.costAmount, s.costCurrency, order.currency, rate);
+  }
+  if (shipping === order.shippingAmount && order.totalAmount === order.subtotalAmount + shipping) return;
+  await tx
+    .update(orders)
+    .set({ shippingAmount: shipping, totalAmount: order.subtotalAmount + shipping, updatedAt: now })
+    .where(eq(orders.id, order.id));
+}
+
 export function createShippingActivities(db: Db) {
   return {
     async planShipments(input: PlanShipmentsInput): Promise<{ shipments: PlannedShipment[] }> {
-      return db.transaction((tx) => planFulfilment(tx, { ...input, fulfilment: 0 }));
+      return db.transaction(async (tx) => {
+        const planned = await planFulfilment(tx, { ...input, fulfilment: 0 });
+        await chargeShipping(tx, input.orderId);
+        return planned;
+      });
     },
 
     /** DISPATCH, after the carrier booked every shipment: tracking numbers and labels in. */

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     ORDERFLOW_TIME_SCALE: process.env.BENCH_TIME_SCALE ?? '0.000001',
     ORDERFLOW_SIGN_OFF_WINDOW: '100000d',
     ORDERFLOW_FEEDBACK_WINDOW: '100000d',
+    ORDERFLOW_REQUIRE_PREPAYMENT: 'on',
+    ORDERFLOW_PREPAYMENT_WINDOW: '100000d',
     // At this time scale ten days pass in a second: an overloaded moment must not read as a lost parcel.
     ORDERFLOW_TRACKING_STALL_AFTER: '100000d',
     TEMPORAL_TASK_QUEUE_PREFIX: 'bench-',
@@ -175,6 +177,16 @@ async function benchOrders(api: Api, client: Client): Promise<Figures> {
       if (created.status !== 201) throw new Error(`create ${i}: ${created.status} ${JSON.stringify(created.body)}`);
       const id: string = created.body.id;
       ids.push(id);
+      // Prepaid (R6.1): the order waits for its money once PLAN has priced the shipping.
+      const due = await waitFor(id, 'awaiting_payment');
+      const paid = await api('POST', '/v1/payments', {
+        orderId: id,
+        amount: due.totals.total,
+        currency: due.totals.currency,
+        method: 'card',
+        reference: `bench-payment-${i}`,
+      });
+      if (paid.status !== 201) throw new Error(`payment ${i}: ${paid.status} ${JSON.stringify(paid.body)}`);
       const delivered = await waitFor(id, 'delivered');
       await sendUntilTaken(`/v1/orders/${id}/sign-off`, {
         recipientName: 'Bench Customer',

@@ -122,6 +122,8 @@ const EnvSchema = z.object({
   ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: duration('2d'),
   ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: duration('1d'),
   ORDERFLOW_RETURN_WAIT: duration('30d'),
+  ORDERFLOW_REQUIRE_PREPAYMENT: z.enum(['on', 'off']).default('on'),
+  ORDERFLOW_PREPAYMENT_WINDOW: duration('3d'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -201,6 +203,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deliveryConfirmationWindowMs: scaleDuration(e.ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW, scale),
     returnWaitMs: scaleDuration(e.ORDERFLOW_RETURN_WAIT, scale),
     delayCompensation: e.ORDERFLOW_DELAY_COMPENSATION,
+    requirePrepayment: e.ORDERFLOW_REQUIRE_PREPAYMENT === 'on',
+    prepaymentWindowMs: scaleDuration(e.ORDERFLOW_PREPAYMENT_WINDOW, scale),
   };
   return {
     http: { port: e.PORT, host: e.HOST, publicUrl: e.ORDERFLOW_PUBLIC_URL },

@@ -19,6 +19,7 @@ import { inventoryRoutes } from './routes/inventory';
 import { orderRoutes } from './routes/orders';
 import { reportRoutes } from './routes/reports';
 import { statementRoutes } from './routes/statements';
+import { paymentRoutes } from './routes/payments';
 
 export interface ApiDeps {
   db: Db;
@@ -58,6 +59,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...reportRoutes({ db: deps.db }),
     ...statementRoutes({ db: deps.db, client: deps.client }),
+    ...paymentRoutes({ db: deps.db, client: deps.client, log }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(

@@ -125,7 +125,7 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
       unitPrice: i.unitPrice,
       lineTotal: i.lineTotal,
     })),
-    totals: { subtotal: o.subtotalAmount, total: o.totalAmount, currency: o.currency },
+    totals: { subtotal: o.subtotalAmount, shipping: o.shippingAmount, total: o.totalAmount, currency: o.currency },
     settlement: { method: o.settlementMethod },
     requestedDeliveryBy: o.requestedDeliveryBy?.toISOString() ?? null,
     verification: o.verification ? { passed: o.verification.ok, reasons: o.verification.reasons } : null,

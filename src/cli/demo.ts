@@ -87,6 +87,7 @@ interface Order {
   stage: string;
   verification?: { passed: boolean; reasons: { message: string }[] } | null;
   shipments?: { carrier: string; trackingNumber: string | null }[];
+  totals?: { total: number; currency: string };
 }
 
 async function main(): Promise<void> {
@@ -119,6 +120,17 @@ async function main(): Promise<void> {
           items: [{ sku: 'LAMP-DESK-LED', quantity: 1, unitPrice: 6400 }],
         });
         console.log(`           ${o.number}  corrected the price → ${corrected.verification?.passed ? 'verified' : 'still failing'}`);
+      } else if (body.status === 'awaiting_payment' && body.totals) {
+        // A prepaid order ships once paid (R6.1): the customer pays by card, once per reference.
+        const paid = await call<{ id: string }>('POST', '/v1/payments', {
+          orderId: o.id,
+          amount: body.totals.total,
+          currency: body.totals.currency,
+          method: 'card',
+          reference: `demo-${o.number}`,
+        });
+        if (paid.status >= 300) throw new Error(`payment failed (${paid.status}): ${JSON.stringify(paid.body)}`);
+        console.log(`           ${o.number}  paid ${body.totals.total} ${body.totals.currency} (minor units) by card`);
       } else if (body.status === 'delivered') {
         await call('POST', `/v1/orders/${o.id}/sign-off`, {
           recipientName: 'Demo Recipient',

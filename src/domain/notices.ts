@@ -37,6 +37,10 @@ const TEXT: Record<OrderStatus, (n: string, d: Record<string, unknown>) => Notic
     subject: `Order ${n} ships on ${String(d.shipDate ?? 'its planned date')}`,
     body: `Order ${n} will leave our warehouse on ${String(d.shipDate ?? 'its planned date')} with ${String(d.carrier ?? 'our carrier')}; expected delivery ${String(d.estimatedDelivery ?? 'soon')}.`,
   }),
+  awaiting_payment: (n, d) => ({
+    subject: `Order ${n} is waiting for your payment`,
+    body: `Order ${n} ships once we receive your payment${typeof d.due === 'number' && typeof d.currency === 'string' ? ` of ${d.due} ${d.currency} (minor units)` : ''}.`,
+  }),
   dispatched: (n, d) => ({
     subject: `Order ${n} has shipped`,
     body: `Order ${n} is with ${String(d.carrier ?? 'the carrier')}, tracking number ${String(d.trackingNumber ?? '')}.`.trim(),

@@ -28,4 +28,9 @@ export interface OrderSettings {
   returnWaitMs?: number;
   /** R4.9: what a delay past the promised date earns the customer. */
   delayCompensation?: DelayCompensationPolicy;
+  // Added with payments (R6.1): absent in orders started before, which dispatch unpaid.
+  /** A prepaid order waits before DISPATCH until its payments cover its total. */
+  requirePrepayment?: boolean;
+  /** How long a prepaid order waits for its payment before it is cancelled. */
+  prepaymentWindowMs?: number;
 }

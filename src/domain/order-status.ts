@@ -21,6 +21,8 @@ export const ORDER_STATUSES = [
   'backordered',
   'reserved',
   'planned',
+  // R6.1: a prepaid order waits before DISPATCH until what was paid covers its total.
+  'awaiting_payment',
   'dispatched',
   'in_transit',
   'out_for_delivery',
@@ -44,6 +46,7 @@ export const STAGE_OF_STATUS: Record<OrderStatus, OrderStage> = {
   backordered: 'reserve',
   reserved: 'reserve',
   planned: 'plan',
+  awaiting_payment: 'dispatch',
   dispatched: 'dispatch',
   in_transit: 'track',
   out_for_delivery: 'track',

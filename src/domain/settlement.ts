@@ -25,24 +25,61 @@ const DEBIT_ACCOUNT: Record<SettlementMethod, string> = {
   instalments: 'instalment_receivable',
 };
 
+/**
+ * The sale: what the customer owes for the order (its total less refunds) leaves the
+ * account of the settlement method and becomes revenue — the goods as `revenue`, what we
+ * charged for shipping as `shipping_revenue`. Refunds are of goods, so shipping comes
+ * first out of what is left, and goods take the rest.
+ */
 export function settlementJournal(order: {
   id: string;
   number: string;
+  /** What is settled: the order's total less what was refunded. */
   totalAmount: number;
+  /** The shipping charged in that total (0, or absent, for none). */
+  shippingAmount?: number;
   currency: string;
   settlementMethod: SettlementMethod;
 }): Journal {
   const journalId = `order-settlement:${order.id}`;
   const memo = `Order ${order.number} settled (${order.settlementMethod})`;
   if (order.totalAmount === 0) return { journalId, memo, currency: order.currency, lines: [] };
+  const shipping = Math.min(Math.max(0, order.shippingAmount ?? 0), order.totalAmount);
+  const goods = order.totalAmount - shipping;
   return {
     journalId,
     memo,
     currency: order.currency,
     lines: [
       { account: DEBIT_ACCOUNT[order.settlementMethod], side: 'debit', amount: order.totalAmount },
-      { account: 'revenue', side: 'credit', amount: order.totalAmount },
+      ...(goods > 0 ? [{ account: 'revenue', side: 'credit' as const, amount: goods }] : []),
+      ...(shipping > 0 ? [{ account: 'shipping_revenue', side: 'credit' as const, amount: shipping }] : []),
     ],
+  };
+}
+
+/**
+ * What a carrier charges us for one shipment, owed to it until its settlement run pays:
+ * an expense against the shipping we charged the customer. One journal per shipment.
+ */
+export function carrierChargeJournal(shipment: {
+  shipmentId: string;
+  orderNumber: string;
+  carrier: string;
+  amount: number;
+  currency: string;
+}): Journal {
+  return {
+    journalId: `carrier-charge:${shipment.shipmentId}`,
+    memo: `Order ${shipment.orderNumber}: ${shipment.carrier} shipping charge`,
+    currency: shipment.currency,
+    lines:
+      shipment.amount > 0
+        ? [
+            { account: 'shipping_expense', side: 'debit', amount: shipment.amount },
+            { account: 'carrier_payable', side: 'credit', amount: shipment.amount },
+          ]
+        : [],
   };
 }
 

@@ -347,14 +347,18 @@ describe('refundShipments', () => {
     ]);
     await expectBalancedJournals(order.orderId);
 
-    // Settlement: the rest of what was paid becomes revenue, exactly once.
+    // Settlement: the rest of what was paid becomes revenue, exactly once; the shipping
+    // charged at PLAN (R6.1) is shipping revenue.
     const settle = { orderId: order.orderId, transitions: [t(7, 'settling'), t(8, 'completed')] };
     await acts.settleOrder(settle);
     await acts.settleOrder(settle);
+    const { shippingAmount } = await orderRow(order.orderId);
+    expect(shippingAmount).toBeGreaterThan(0);
     const settlement = (await entriesOf(order.orderId)).filter((e) => e.kind === 'settlement');
     expect(settlement.map((e) => [e.account, e.side, e.amount])).toEqual([
-      ['customer_prepayments', 'debit', 20880 - 18900],
+      ['customer_prepayments', 'debit', 20880 - 18900 + shippingAmount],
       ['revenue', 'credit', 20880 - 18900],
+      ['shipping_revenue', 'credit', shippingAmount],
     ]);
     await expectBalancedJournals(order.orderId);
   });
@@ -388,7 +392,7 @@ describe('refundShipments', () => {
     await expectStockEqualsLedger();
   });
 
-  it('an order refunded in full settles with no revenue', async () => {
+  it('an order whose goods were refunded in full settles no goods revenue, only the shipping charged', async () => {
     const order = await inTransitOrder();
     const all = order.planned.map((p) => p.shipmentId);
     const record = incident(all);
@@ -399,7 +403,11 @@ describe('refundShipments', () => {
     });
     await acts.settleOrder({ orderId: order.orderId, transitions: [t(7, 'refunded')] });
     const entries = await entriesOf(order.orderId);
-    expect(entries.filter((e) => e.kind === 'settlement')).toEqual([]);
+    const { shippingAmount } = await orderRow(order.orderId);
+    expect(entries.filter((e) => e.kind === 'settlement').map((e) => [e.account, e.side, e.amount])).toEqual([
+      ['customer_prepayments', 'debit', shippingAmount],
+      ['shipping_revenue', 'credit', shippingAmount],
+    ]);
     expect(entries.filter((e) => e.kind === 'refund')).toHaveLength(2);
     await expectBalancedJournals(order.orderId);
   });
@@ -443,9 +451,10 @@ describe('recordDelay', () => {
     expect(notices[0]!.body).toContain(newEta);
     expect(notices[0]!.body).toContain('4.43 EUR');
 
-    // A compensation does not reduce revenue: settlement posts the whole total.
+    // A compensation does not reduce revenue: settlement posts the whole total (goods and shipping).
     await acts.settleOrder({ orderId: order.orderId, transitions: [t(7, 'settling')] });
-    expect((await entriesOf(order.orderId)).filter((e) => e.kind === 'settlement').map((e) => e.amount)).toEqual([value, value]);
+    const { shippingAmount } = await orderRow(order.orderId);
+    expect((await entriesOf(order.orderId)).filter((e) => e.kind === 'settlement').map((e) => e.amount)).toEqual([value + shippingAmount, value, shippingAmount]);
   });
 
   it('measures against the requested delivery date when the order has one', async () => {

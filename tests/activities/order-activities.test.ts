@@ -476,7 +476,8 @@ describe('an activity and its retry running at the same time', () => {
 
     const settle = () => acts.settleOrder({ orderId, transitions: [t(6, 'settling'), t(7, 'completed')] });
     await Promise.all([settle(), settle()]);
-    expect(await db.select().from(ledgerEntries).where(eq(ledgerEntries.orderId, orderId))).toHaveLength(2);
+    // The sale (goods, shipping) and the carrier's charge for the one booked shipment, once each.
+    expect(await db.select().from(ledgerEntries).where(eq(ledgerEntries.orderId, orderId))).toHaveLength(3 + 2);
 
     const counts = statusCounts(await eventsOf(orderId));
     expect(counts).toEqual({ received: 1, verifying: 1, reserved: 1, planned: 1, dispatched: 1, settling: 1, completed: 1 });
@@ -690,15 +691,24 @@ describe('after dispatch', () => {
     const settledAgain = await acts.settleOrder({ orderId, transitions: settleTransitions });
     expect(settledAgain.journalId).toBe(settled.journalId);
 
-    const journal = await db.select().from(ledgerEntries).where(eq(ledgerEntries.orderId, orderId));
-    expect(journal).toHaveLength(2);
-    expect(new Set(journal.map((e) => e.journalId))).toEqual(new Set([settled.journalId]));
+    const entries = await db.select().from(ledgerEntries).where(eq(ledgerEntries.orderId, orderId));
+    const journal = entries.filter((e) => e.journalId === settled.journalId);
+    expect(journal).toHaveLength(3);
     const total = (side: 'debit' | 'credit') => journal.filter((e) => e.side === side).reduce((n, e) => n + e.amount, 0);
     expect(total('debit')).toBe(total('credit'));
-    expect(total('debit')).toBe((await orderRow(orderId)).totalAmount);
-    expect(journal.map((e) => [e.account, e.side]).sort()).toEqual([
-      ['customer_prepayments', 'debit'],
-      ['revenue', 'credit'],
+    const row = await orderRow(orderId);
+    expect(total('debit')).toBe(row.totalAmount);
+    expect(row.totalAmount).toBe(row.subtotalAmount + row.shippingAmount);
+    expect(journal.map((e) => [e.account, e.side, e.amount]).sort()).toEqual([
+      ['customer_prepayments', 'debit', row.totalAmount],
+      ['revenue', 'credit', row.subtotalAmount],
+      ['shipping_revenue', 'credit', row.shippingAmount],
+    ]);
+    // R6.1: what the carrier charged for each booked shipment is owed to it.
+    const charges = entries.filter((e) => e.kind === 'carrier_charge');
+    expect(charges.map((e) => [e.account, e.side, e.counterpartyKind]).sort()).toEqual([
+      ['carrier_payable', 'credit', 'carrier'],
+      ['shipping_expense', 'debit', 'carrier'],
     ]);
 
     const counts = statusCounts(await eventsOf(orderId));

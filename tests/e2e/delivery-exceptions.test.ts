@@ -142,7 +142,8 @@ describe('a lost parcel', () => {
     expect(await stockLevel(stack, o.sku, WAREHOUSE)).toMatchObject({ onHand: 3, reserved: 0 });
     expect((await journal(o.id, 'refund')).rows).toHaveLength(0);
     const settlement = await journal(o.id, 'settlement');
-    expect(settlement.credit).toBe(PRICE);
+    // The goods kept and the shipping charged (R6.1).
+    expect(settlement.credit).toBe(PRICE + done.totals.shipping);
     expect(settlement.debit).toBe(settlement.credit);
     expect(done.timeline.map((t: { status: string }) => t.status)).toContain('delivery_exception');
     expectTimelineForward(done.timeline);
@@ -186,7 +187,8 @@ describe('damaged goods', () => {
     const refund = await journal(o.id, 'refund');
     expect(refund.debit).toBe(2 * PRICE);
     expect(refund.credit).toBe(refund.debit);
-    expect(done.money).toMatchObject({ paid: 2 * PRICE, refunded: 2 * PRICE });
+    // The goods are paid back; the shipping charged is not (R6.1).
+    expect(done.money).toMatchObject({ paid: 2 * PRICE + done.totals.shipping, refunded: 2 * PRICE });
     expect((await journal(o.id, 'settlement')).rows).toHaveLength(0);
     expect(done.signOff).toBeNull();
     expect((await movements(o.sku, 'write_off')).reduce((n, m) => n + (m.quantity ?? 0), 0)).toBe(2);

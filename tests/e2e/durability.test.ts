@@ -90,6 +90,8 @@ describe('npm start, killed with kill -9 mid-order and started again', () => {
       ORDERFLOW_TIME_SCALE: '0.00002',
       ORDERFLOW_SIGN_OFF_WINDOW: '1000d',
       ORDERFLOW_FEEDBACK_WINDOW: '1000d',
+      // Its order dispatches unpaid: restarts are this test's business, not payments.
+      ORDERFLOW_REQUIRE_PREPAYMENT: 'off',
       ...(cli ? { TEMPORAL_CLI_PATH: cli } : {}),
     };
     const apiUrl = `http://127.0.0.1:${port}`;

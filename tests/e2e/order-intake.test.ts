@@ -408,7 +408,9 @@ describe('a failed verification is a 201 with the verdict', () => {
     });
     expectProblem(late, 409);
     const [row] = await rowsWithId(id);
-    expect(row!.totalAmount).toBe(2580);
+    expect(row!.subtotalAmount).toBe(2580);
+    // PLAN adds what we charge for shipping (R6.1).
+    expect(row!.totalAmount).toBe(2580 + row!.shippingAmount);
   });
 
   it('names an unknown SKU, and a correction that is still wrong keeps the order waiting', async () => {

@@ -65,15 +65,22 @@ describe('an order, from create to completed', () => {
       expect.arrayContaining(['received', 'reserved', 'planned', 'dispatched', 'delivered', 'completed']),
     );
 
-    // The money: one balanced journal for the order's total.
+    // The money: one balanced journal for the order's total (goods and the shipping
+    // charged, R6.1), and the carrier's charge for the shipment, owed to it.
     const journal = await stack.db.select().from(ledgerEntries).where(eq(ledgerEntries.orderId, id));
+    const shipping = done.totals.shipping as number;
+    expect(shipping).toBeGreaterThan(0);
+    expect(done.totals).toMatchObject({ subtotal: 4430, total: 4430 + shipping });
     expect(journal.map((e) => [e.account, e.side, e.amount])).toEqual(
       expect.arrayContaining([
-        ['customer_prepayments', 'debit', 4430],
+        ['customer_prepayments', 'debit', 4430 + shipping],
         ['revenue', 'credit', 4430],
+        ['shipping_revenue', 'credit', shipping],
+        ['shipping_expense', 'debit', shipping],
+        ['carrier_payable', 'credit', shipping],
       ]),
     );
-    expect(journal).toHaveLength(2);
+    expect(journal).toHaveLength(5);
 
     // The goods: stock left the shelf, nothing still held for the order.
     const after = await stack.api('GET', '/v1/inventory?sku=TEA-OOLONG-100&warehouse=BER-1');

@@ -56,6 +56,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     ORDERFLOW_INCIDENT_RESPONSE_WINDOW: '1000d',
     ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: '1000d',
     ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: '1000d',
+    // Orders dispatch unpaid unless a test turns the prepaid wait on (tests/e2e/payments.test.ts).
+    ORDERFLOW_REQUIRE_PREPAYMENT: 'off',
     ...env,
   });
   const bundle = inject('workflowBundlePath');

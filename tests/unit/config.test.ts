@@ -48,6 +48,8 @@ describe('loadConfig', () => {
       deliveryConfirmationWindowMs: 86_400_000,
       returnWaitMs: 30 * 86_400_000,
       delayCompensation: { kind: 'percent', basisPoints: 1000 },
+      requirePrepayment: true,
+      prepaymentWindowMs: 3 * 86_400_000,
     });
   });
 

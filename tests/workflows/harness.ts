@@ -439,6 +439,9 @@ export class FakeWorld {
       case 'settleOrder':
         this.write(input.transitions);
         return { journalId: `J-${input.orderId}` };
+      case 'paymentsReceived':
+        // The fake world's orders owe nothing (the prepaid wait is tested end to end).
+        return { total: 0, currency: 'EUR', payments: [] };
       default:
         throw new Error(`the fake world has no activity ${String(name)}`);
     }
@@ -465,6 +468,7 @@ const ORDER_ACTIVITIES = {
   recordSignOff: true,
   recordFeedback: true,
   settleOrder: true,
+  paymentsReceived: true,
   openIncident: true,
   updateIncident: true,
   recordDelay: true,

@@ -398,6 +398,8 @@ const COMMON_ENV = {
   ORDERFLOW_STOCK_DECISION_WINDOW: '1000d',
   // Back-ordered orders wait for the receipt's signal, not for a recheck every 36 ms.
   ORDERFLOW_STOCK_RECHECK_INTERVAL: '1000d',
+  // The scenarios recorded so far pay nothing: their orders dispatch unpaid, as recorded.
+  ORDERFLOW_REQUIRE_PREPAYMENT: 'off',
 };
 const WINDOWS = {
   long: { ORDERFLOW_SIGN_OFF_WINDOW: '1000d', ORDERFLOW_FEEDBACK_WINDOW: '1000d' },

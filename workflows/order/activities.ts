@@ -18,6 +18,13 @@ import type { SignOffProof } from '../../src/domain/sign-off';
 import type { Transition } from '../../src/domain/transition';
 import type { VerificationResult } from '../../src/domain/verification';
 
+/** What a prepaid order has been paid (each payment once, by id) against what it owes. */
+export interface PaymentsReceived {
+  total: number;
+  currency: string;
+  payments: { paymentId: string; amount: number }[];
+}
+
 // The activities an order calls, as a contract: activities/index.ts checks that its
 // implementations satisfy these interfaces, and the workflow never imports activities/.
 // The method names are activity type names, in every recorded history: never rename one.
@@ -58,6 +65,8 @@ export interface OrderActivities {
   recordFeedback(input: { orderId: string; feedback: Feedback; transitions: Transition[] }): Promise<{ submittedAt: string }>;
   /** Posts the order's journal: what was paid, less what was refunded, becomes revenue. */
   settleOrder(input: { orderId: string; transitions: Transition[] }): Promise<{ journalId: string }>;
+  /** R6.1: the payments recorded for the order so far, and the total they must cover. */
+  paymentsReceived(input: { orderId: string }): Promise<PaymentsReceived>;
 
   // ---- delivery exceptions (R3.10, R4.8, R4.9, R5.2) -----------------------------
   // Every write is keyed by the incident (and shipment): a retry writes nothing twice.

@@ -26,7 +26,7 @@ export function resumeStage(state: OrderState): OrderStage {
   if (state.signedOffAt !== undefined || status === 'awaiting_feedback') return 'feedback';
   if (state.trackingDone || status === 'delivered' || status === 'signed_off') return state.trackingDone ? 'sign_off' : 'track';
   if (status === 'dispatched' || status === 'in_transit' || status === 'out_for_delivery' || status === 'delivery_exception') return 'track';
-  if (status === 'planned' && state.shipments.length > 0) return 'dispatch';
+  if ((status === 'planned' || status === 'awaiting_payment') && state.shipments.length > 0) return 'dispatch';
   throw ApplicationFailure.nonRetryable(`an order at ${status} cannot be carried on: it resumes from PLAN on`, 'CannotResume');
 }
 

@@ -113,6 +113,10 @@ export interface OrderState extends StatusLineState<OrderStatus>, OperatorState 
   deliveryConfirmation?: { addressConfirmed: boolean; contactPhone?: string; window: DeliveryWindow; rescheduled?: boolean; pending: boolean };
   /** Why a cancel was refused after all (the carrier already had the parcel). */
   cancelRefused?: string;
+
+  // Payments (R6.1). Optional: absent in states carried over from runs before them.
+  /** Payments heard of (signal or read from the database), each counted once by id. */
+  payments?: { paymentId: string; amount: number }[];
 }
 
 /** The state of an order that has just been placed. */

@@ -7,6 +7,7 @@ import { dispatch } from './dispatch';
 import { collectFeedback, feedbackMessages } from './feedback';
 import { operatorAction, view, type OrderOutcome, type OrderWorkflowInput } from './messages';
 import { plan } from './plan';
+import { awaitPrepayment, prepaymentMessages } from './prepayment';
 import { reserve, reserveMessages } from './reserve';
 import { OrderCancelled, OrderRun } from './run';
 import { settle } from './settle';
@@ -28,7 +29,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       const consignments = await reserve(order);
       await plan(order, consignments);
     }
-    if (pending('dispatch')) await dispatch(order);
+    if (pending('dispatch')) {
+      await awaitPrepayment(order);
+      await dispatch(order);
+    }
     if (pending('track')) await track(order);
     // Goods found damaged at the door send the order back to run that exception; a
     // replacement comes back here to be signed for.
@@ -60,6 +64,7 @@ function answerMessages(order: OrderRun): void {
   trackMessages(order);
   exceptionMessages(order);
   arrangementMessages(order);
+  prepaymentMessages(order);
   // The Temporal UI's Send Signal dialog takes any JSON: the desk checks it.
   setHandler(operatorAction, (payload) => order.desk.receive(payload));
 }
