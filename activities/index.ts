@@ -7,6 +7,7 @@ import { createIncidentActivities } from './incidents';
 import { createInventoryActivities } from './inventory';
 import { createStatusActivities } from './order-status';
 import { createSettlementActivities } from './settlement';
+import { createSettlementRunActivities } from './settlement-runs';
 import { createReplacementActivities } from './replacement';
 import { createShippingActivities } from './shipping';
 import { createSignOffActivities } from './sign-off';
@@ -43,7 +44,10 @@ export function createCarrierActivities(carriers: CarrierGateway) {
  * reports join it as they arrive.
  */
 export function createFinanceActivities(deps: { db: Db }) {
-  return { ...createSettlementActivities(deps.db) };
+  return {
+    ...createSettlementActivities(deps.db),
+    ...createSettlementRunActivities(deps.db),
+  };
 }
 
 export type { CarrierActivities, OrderActivities, CarrierGateway };

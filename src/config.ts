@@ -122,6 +122,8 @@ const EnvSchema = z.object({
   ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: duration('2d'),
   ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: duration('1d'),
   ORDERFLOW_RETURN_WAIT: duration('30d'),
+  // How long a settlement run's open discrepancies wait for finance before NeedsAttention.
+  ORDERFLOW_SETTLEMENT_DECISION_WAIT: duration('5d'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -242,6 +244,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       } satisfies CarrierWebhookSecrets,
       rateLimitPerSecond: e.CARRIER_RATE_LIMIT_PER_SECOND,
     },
+    /** Month-end settlement runs (R6.6–R6.9). */
+    settlement: { decisionWaitMs: scaleDuration(e.ORDERFLOW_SETTLEMENT_DECISION_WAIT, scale) },
     logLevel: e.LOG_LEVEL,
   };
 }
