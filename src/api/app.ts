@@ -11,12 +11,15 @@ import { orderCommands } from './order-commands';
 import { openApiDocument } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
 import { mount, route } from './route';
+import { agreementRoutes } from './routes/agreements';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
 import { orderRoutes } from './routes/orders';
+import { fxRateRoutes } from './routes/fx-rates';
+import { settlementRoutes } from './routes/settlements';
 
 export interface ApiDeps {
   db: Db;
@@ -27,6 +30,8 @@ export interface ApiDeps {
   webhookSecrets: CarrierWebhookSecrets;
   log?: (message: string, error?: unknown) => void;
   answerTimeoutMs?: number;
+  /** Month-end settlement runs; 5 days' wait for decisions unless told. */
+  settlement?: Config['settlement'];
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -54,6 +59,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
+    ...financeRoutes(deps),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
@@ -79,4 +85,16 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   app.use(problemHandler(log));
   return app;
+}
+
+/** R6.2, R6.3, R6.6: agreements and their Schedules, fx rates, settlement runs. */
+function financeRoutes(deps: ApiDeps) {
+  const finance = {
+    db: deps.db,
+    client: deps.client,
+    financeTaskQueue: deps.taskQueues.finance,
+    decisionWaitMs: deps.settlement?.decisionWaitMs ?? 5 * 24 * 3_600_000,
+    answerTimeoutMs: deps.answerTimeoutMs,
+  };
+  return [...agreementRoutes(finance), ...fxRateRoutes(finance), ...settlementRoutes(finance)];
 }

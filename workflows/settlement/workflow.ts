@@ -9,18 +9,13 @@ import {
 } from '@temporalio/workflow';
 import { NeedsAttentionKey } from '../../src/temporal/search-attributes';
 import type { ReconciliationOutcome, SettlementActivities } from './activities';
+import { ResolutionRejection } from './rejections';
 import { resolveDiscrepancy, settlementView, statementReceived, type SettlementView, type SettlementWorkflowInput } from './messages';
 
 // One agreement's settlement for one period (R6.6–R6.9), under the id
 // settlement-{agreementId}-{period}: open the run, reconcile our lines with theirs, and
 // when differences remain wait for finance's decisions (and new statements) — flagged
 // NeedsAttention once the wait is over, still open until every difference is decided.
-
-/** Why the resolveDiscrepancy update refused a decision; the API maps them to 404 and 409. */
-export const ResolutionRejection = {
-  Unknown: 'DiscrepancyUnknown',
-  AlreadyResolved: 'DiscrepancyAlreadyResolved',
-} as const;
 
 const finance = proxyActivities<SettlementActivities>({
   startToCloseTimeout: '1 minute',
