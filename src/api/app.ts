@@ -20,6 +20,7 @@ import { inventoryRoutes } from './routes/inventory';
 import { orderRoutes } from './routes/orders';
 import { fxRateRoutes } from './routes/fx-rates';
 import { settlementRoutes } from './routes/settlements';
+import { statementRoutes } from './routes/statements';
 
 export interface ApiDeps {
   db: Db;
@@ -60,6 +61,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...financeRoutes(deps),
+    ...statementRoutes({ db: deps.db, client: deps.client }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
