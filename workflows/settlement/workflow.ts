@@ -28,6 +28,7 @@ export async function settlementWorkflow(input: SettlementWorkflowInput): Promis
   /** Every discrepancy of the run as last reconciled, with its status. */
   const known = new Map<string, ReconciliationOutcome['discrepancies'][number]>();
   const deciding = new Set<string>();
+  const decided = new Set<string>();
   let statementArrived = false;
   let outcome: ReconciliationOutcome = { matched: 0, discrepancies: [] };
 
@@ -44,6 +45,7 @@ export async function settlementWorkflow(input: SettlementWorkflowInput): Promis
       } finally {
         deciding.delete(discrepancyId);
       }
+      decided.add(discrepancyId);
       known.set(discrepancyId, { ...known.get(discrepancyId)!, status: 'resolved' });
       view.openDiscrepancies = view.openDiscrepancies.filter((id) => id !== discrepancyId);
       return { discrepancyId, status: 'resolved' as const };
@@ -68,8 +70,8 @@ export async function settlementWorkflow(input: SettlementWorkflowInput): Promis
 
   const reconcile = async () => {
     outcome = await finance.reconcileSettlement({ settlementId });
-    // Decisions taken meanwhile stand even if this reconciliation read the row before them.
-    for (const d of outcome.discrepancies) known.set(d.id, known.get(d.id)?.status === 'resolved' ? { ...d, status: 'resolved' } : d);
+    // Decisions taken here stand even if this reconciliation read the row before them.
+    for (const d of outcome.discrepancies) known.set(d.id, decided.has(d.id) ? { ...d, status: 'resolved' } : d);
     view.openDiscrepancies = [...known.values()].filter((d) => d.status === 'open').map((d) => d.id);
   };
   const allDecided = () => view.openDiscrepancies.length === 0 && deciding.size === 0;
