@@ -20,6 +20,9 @@ export interface LaunchedSettlement {
   workflowId: string;
   /** False when the run was already running or had settled: nothing was started. */
   started: boolean;
+  /** The time the period was named from: the Schedule's due time, or (started by hand) the start. */
+  due: string;
+  dueFrom: 'schedule' | 'start';
 }
 
 /** Set by the Schedule on every workflow it starts: the time it was due, not when it ran. */
@@ -31,6 +34,7 @@ export async function settlementLauncher(input: SettlementLauncherInput): Promis
   // decides. Both values come from history, so a replay names the same period.
   const scheduled = info.typedSearchAttributes.get(ScheduledStartTime);
   const due = scheduled instanceof Date ? scheduled : info.startTime;
+  const named = { due: due.toISOString(), dueFrom: scheduled instanceof Date ? ('schedule' as const) : ('start' as const) };
   const period = previousPeriod(periodContaining(input.cycle, due, input.timeZone));
   const workflowId = settlementWorkflowId(input.agreementId, period);
   const args: SettlementWorkflowInput = { agreementId: input.agreementId, period, decisionWaitMs: input.decisionWaitMs };
@@ -43,9 +47,9 @@ export async function settlementLauncher(input: SettlementLauncherInput): Promis
       // Running or settled: leave it be. Only a run that failed or was terminated starts again.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     });
-    return { period, workflowId, started: true };
+    return { period, workflowId, started: true, ...named };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { period, workflowId, started: false };
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { period, workflowId, started: false, ...named };
     throw err;
   }
 }

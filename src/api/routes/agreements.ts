@@ -8,13 +8,13 @@ import { agreementJson, findAgreement, listAgreements, noteSchedule, recordAgree
 import { describeSettlementSchedule, ensureSettlementSchedule, settlementScheduleId, triggerSettlementSchedule } from '../../temporal/settlement-schedules';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
-import { CurrencyCode, MinorUnits } from '../schemas';
+import { MinorUnits } from '../schemas';
 
 // R6.2: agreements, and the Schedule each one gets (src/temporal/settlement-schedules.ts).
 
 const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 /** An ISO 4217 code this runtime knows (and so knows its minor unit). */
-export const KnownCurrency = CurrencyCode.refine((c) => KNOWN_CURRENCIES.has(c), 'not an ISO 4217 currency we know');
+export const KnownCurrency = z.string().refine((c) => /^[A-Z]{3}$/.test(c) && KNOWN_CURRENCIES.has(c), 'an ISO 4217 currency code we know, such as EUR');
 
 const AgreementBody = z.strictObject({
   counterparty: z.strictObject({
