@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
-import { agreements, discrepancies, settlements, statements } from '../src/db/schema';
+import { agreements, discrepancies, orders, settlements, statements } from '../src/db/schema';
 import { reconcile, type LineDiscrepancy } from '../src/domain/reconciliation';
 import type { DiscrepancyResolution, LineKind, StatementLine } from '../src/domain/reconciliation-lines';
 import type { Journal } from '../src/domain/settlement';
@@ -91,6 +91,13 @@ function balanceChange(row: DiscrepancyRow, amount: number): number {
   return -amount * BALANCE_DIRECTION[lineKindOf(row)];
 }
 
+/** JSON with object keys sorted: jsonb hands keys back in its own order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 export function createReconciliationActivities(db: Db) {
   async function recorded(tx: Db | Tx, settlementId: string) {
     return tx
@@ -127,13 +134,18 @@ export function createReconciliationActivities(db: Db) {
         const theirs = statement.lines as StatementLine[];
         const result = reconcile(ours, theirs, { tolerance: agreement.toleranceAmount });
         const now = new Date();
+        // A line only they have still names our order when its reference is an order number.
+        const unplaced = [...new Set(result.discrepancies.filter((d) => !d.orderId).map((d) => d.reference))];
+        const orderByNumber = new Map(
+          unplaced.length ? (await tx.select({ id: orders.id, number: orders.number }).from(orders).where(inArray(orders.number, unplaced))).map((o) => [o.number, o.id]) : [],
+        );
 
         const existing = new Map((await recorded(tx, settlement.id)).map((r) => [`${r.kind} ${r.reference}`, r]));
         const current = new Set<string>();
         for (const d of result.discrepancies) {
           current.add(`${d.kind} ${d.key}`);
           const figures = {
-            orderId: d.orderId ?? null,
+            orderId: d.orderId ?? orderByNumber.get(d.reference) ?? null,
             ours: d.ours ?? null,
             theirs: d.theirs ?? null,
             difference: d.difference,
@@ -150,7 +162,7 @@ export function createReconciliationActivities(db: Db) {
           }
           const superseded = row.status === 'resolved' && row.resolution?.action === 'superseded';
           if (row.status !== 'open' && !superseded) continue;
-          const changed = superseded || JSON.stringify([row.orderId, row.ours, row.theirs, row.difference, row.currency, row.likelyCause]) !== JSON.stringify(Object.values(figures));
+          const changed = superseded || canonical([row.orderId, row.ours, row.theirs, row.difference, row.currency, row.likelyCause]) !== canonical(Object.values(figures));
           if (changed) {
             await tx
               .update(discrepancies)
@@ -206,10 +218,13 @@ export function createReconciliationActivities(db: Db) {
         if (row.status !== 'open') return { status: 'resolved' as const };
 
         const { action, note, decidedBy } = input.resolution;
-        const amount = input.resolution.amount ?? row.difference;
-        if (!Number.isSafeInteger(amount)) {
-          throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${amount} is not whole minor units`, nonRetryable: true });
+        const given = input.resolution.amount;
+        if (given !== undefined && !Number.isSafeInteger(given)) {
+          throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${given} is not whole minor units`, nonRetryable: true });
         }
+        // An amount finance gives is how much, not which way: it goes the way of the
+        // difference (ours − theirs; ours higher when there is none, as with a currency).
+        const amount = given === undefined ? row.difference : Math.abs(given) * (row.difference < 0 ? -1 : 1);
         const posting = { counterparty: { kind: agreement.counterpartyKind, id: agreement.counterpartyId }, settlementId: settlement.id };
         const memo = `Settlement ${settlement.id}: ${action} ${row.reference} (${note})`;
         const currency = agreement.settlementCurrency;
@@ -237,7 +252,7 @@ export function createReconciliationActivities(db: Db) {
         // own workflow is not automated yet (the note says what finance expects).
         const resolution: StoredResolution = {
           action,
-          ...(action === 'adjust' || action === 'write_off' ? { amount } : input.resolution.amount !== undefined ? { amount } : {}),
+          ...(action === 'adjust' || action === 'write_off' || given !== undefined ? { amount } : {}),
           note,
           decidedBy,
           decidedAt: new Date().toISOString(),

@@ -53,14 +53,15 @@ function isCalendarDate(text: string): boolean {
 function normaliseLine(raw: Record<string, unknown>, lineNo: number, faults: LineFault[]): StatementLine | undefined {
   const before = faults.length;
   const fault = (field: string, message: string) => faults.push({ line: lineNo, field, message });
-  const text = (field: string): string | undefined => {
+  // undefined: absent; null: present but not text (already a fault).
+  const text = (field: string): string | null | undefined => {
     const v = raw[field];
-    if (v === undefined || v === null || v === '') return undefined;
+    if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string') {
       fault(field, 'must be a string');
-      return undefined;
+      return null;
     }
-    return v.trim();
+    return v.trim() === '' ? undefined : v.trim();
   };
   const reference = text('reference');
   const kind = text('kind');
@@ -68,21 +69,22 @@ function normaliseLine(raw: Record<string, unknown>, lineNo: number, faults: Lin
   const currency = text('currency');
   const date = text('date');
   const description = text('description');
-  if (!reference) fault('reference', 'required');
-  else if (reference.length > MAX_REFERENCE) fault('reference', `at most ${MAX_REFERENCE} characters`);
-  if (!kind) fault('kind', 'required');
-  else if (!(LINE_KINDS as readonly string[]).includes(kind)) fault('kind', `"${kind}" is not one of ${LINE_KINDS.join(', ')}`);
-  if (!currency) fault('currency', 'required');
-  else if (!/^[A-Z]{3}$/.test(currency)) fault('currency', `"${currency}" is not an ISO 4217 code like EUR`);
+  if (reference === undefined) fault('reference', 'required');
+  else if (reference && reference.length > MAX_REFERENCE) fault('reference', `at most ${MAX_REFERENCE} characters`);
+  if (kind === undefined) fault('kind', 'required');
+  else if (kind && !(LINE_KINDS as readonly string[]).includes(kind)) fault('kind', `"${kind}" is not one of ${LINE_KINDS.join(', ')}`);
+  const currencyOk = !!currency && /^[A-Z]{3}$/.test(currency);
+  if (currency === undefined) fault('currency', 'required');
+  else if (currency && !currencyOk) fault('currency', `"${currency}" is not an ISO 4217 code like EUR`);
   let amount: number | undefined;
-  if (!amountText) fault('amount', 'required');
-  else if (currency && /^[A-Z]{3}$/.test(currency)) {
+  if (amountText === undefined) fault('amount', 'required');
+  else if (amountText && currencyOk) {
     const parsed = parseAmount(amountText, currency);
     if ('error' in parsed) fault('amount', parsed.error);
     else amount = parsed.amount;
   }
-  if (!date) fault('date', 'required');
-  else if (!isCalendarDate(date)) fault('date', `"${date}" is not a date YYYY-MM-DD`);
+  if (date === undefined) fault('date', 'required');
+  else if (date && !isCalendarDate(date)) fault('date', `"${date}" is not a date YYYY-MM-DD`);
   if (description && description.length > MAX_DESCRIPTION) fault('description', `at most ${MAX_DESCRIPTION} characters`);
   if (faults.length > before || amount === undefined) return undefined;
   return { reference: reference!, kind: kind as LineKind, amount, currency: currency!, date: date!, ...(description ? { description } : {}) };
