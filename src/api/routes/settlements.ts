@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
@@ -216,10 +217,15 @@ export function settlementRoutes(deps: { db: Db; client: Client; financeTaskQueu
 }
 
 function resolutionProblem(err: unknown, id: string, did: string): unknown {
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    if (err.cause.type === ResolutionRejection.Unknown) return new HttpProblem(404, 'Not found', err.cause.message);
-    if (err.cause.type === ResolutionRejection.AlreadyResolved) return new HttpProblem(409, 'Conflict', err.cause.message);
-    return new HttpProblem(503, 'Not recorded', err.cause.message, { retryAfterSeconds: 5 });
+  if (err instanceof WorkflowUpdateFailedError) {
+    // Refused by the validator (an ApplicationFailure), or the activity carrying it out failed for good.
+    const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
+    if (cause instanceof ApplicationFailure) {
+      if (cause.type === ResolutionRejection.Unknown || cause.type === 'DiscrepancyMissing') return new HttpProblem(404, 'Not found', cause.message);
+      if (cause.type === ResolutionRejection.AlreadyResolved) return new HttpProblem(409, 'Conflict', cause.message);
+      if (cause.type === 'InvalidResolution') return new HttpProblem(422, 'Not acceptable for this discrepancy', cause.message, { errors: [{ field: 'amount', message: cause.message }] });
+    }
+    return new HttpProblem(503, 'Not recorded', cause?.message ?? err.message, { retryAfterSeconds: 5 });
   }
   if (err instanceof WorkflowNotFoundError || (err instanceof Error && /workflow execution already completed/i.test(err.message))) {
     return new HttpProblem(409, 'Conflict', `settlement ${id} has ended and takes no more decisions (discrepancy ${did})`);
