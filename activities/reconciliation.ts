@@ -3,6 +3,7 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { agreements, discrepancies, orders, settlements, statements } from '../src/db/schema';
+import { formatMoney } from '../src/domain/money';
 import { reconcile, type LineDiscrepancy } from '../src/domain/reconciliation';
 import type { DiscrepancyResolution, LineKind, StatementLine } from '../src/domain/reconciliation-lines';
 import type { Journal } from '../src/domain/settlement';
@@ -190,7 +191,7 @@ export function createReconciliationActivities(db: Db) {
           const resolution: StoredResolution = {
             action: 'adjust',
             amount: row.difference,
-            note: `within the agreement's tolerance of ${agreement.toleranceAmount}`,
+            note: `within the agreement's tolerance of ${formatMoney({ amount: agreement.toleranceAmount, currency: agreement.settlementCurrency })}`,
             decidedBy: RECONCILIATION_ACTOR,
             decidedAt: now.toISOString(),
           };
