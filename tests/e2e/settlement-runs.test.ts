@@ -95,6 +95,12 @@ describe('agreements, fx rates and settlement runs', () => {
     expectProblem(await get('/v1/agreements', TEST_KEYS.operator), 403);
     expectProblem(await get(`/v1/agreements/${randomUUID()}`), 404);
     expectProblem(await get('/v1/agreements/not-an-id'), 404);
+
+    const paths = (await stack.api('GET', '/openapi.json', { key: null })).body.paths;
+    expect(paths['/v1/agreements'].post['x-roles']).toEqual(['finance', 'admin']);
+    for (const p of ['/v1/agreements/{id}', '/v1/fx-rates', '/v1/settlements', '/v1/settlements/{id}']) expect(paths[p]?.get, p).toBeDefined();
+    expect(paths['/v1/settlements/{id}/discrepancies/{did}/resolution'].post.requestBody).toBeDefined();
+    expect(paths['/v1/agreements/{id}/schedule/trigger'].post).toBeDefined();
   });
 
   it("an agreement's Schedule: its calendar in the agreement's time zone, catch-up window and overlap policy", async () => {
