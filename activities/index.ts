@@ -7,6 +7,7 @@ import { createIncidentActivities } from './incidents';
 import { createInventoryActivities } from './inventory';
 import { createStatusActivities } from './order-status';
 import { createSettlementActivities } from './settlement';
+import { createSettlementRunActivities } from './settlement-runs';
 import { createReconciliationActivities } from './reconciliation';
 import { createReplacementActivities } from './replacement';
 import { createShippingActivities } from './shipping';
@@ -14,6 +15,7 @@ import { createSignOffActivities } from './sign-off';
 import { createTrackingActivities } from './tracking';
 import { createVerificationActivities } from './verification';
 import type { CarrierActivities, OrderActivities } from '../workflows/order/activities';
+import type { SettlementActivities } from '../workflows/settlement/activities';
 
 /** Activities of the `orders` task queue: everything that writes our database. */
 export function createOrderActivities(deps: { db: Db }) {
@@ -44,7 +46,11 @@ export function createCarrierActivities(carriers: CarrierGateway) {
  * reports join it as they arrive.
  */
 export function createFinanceActivities(deps: { db: Db }) {
-  return { ...createSettlementActivities(deps.db), ...createReconciliationActivities(deps.db) };
+  return {
+    ...createSettlementActivities(deps.db),
+    ...createSettlementRunActivities(deps.db),
+    ...createReconciliationActivities(deps.db),
+  } satisfies SettlementActivities;
 }
 
 export type { CarrierActivities, OrderActivities, CarrierGateway };

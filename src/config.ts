@@ -124,6 +124,8 @@ const EnvSchema = z.object({
   ORDERFLOW_RETURN_WAIT: duration('30d'),
   ORDERFLOW_REQUIRE_PREPAYMENT: z.enum(['on', 'off']).default('on'),
   ORDERFLOW_PREPAYMENT_WINDOW: duration('3d'),
+  // How long a settlement run's open discrepancies wait for finance before NeedsAttention.
+  ORDERFLOW_SETTLEMENT_DECISION_WAIT: duration('5d'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -246,6 +248,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       } satisfies CarrierWebhookSecrets,
       rateLimitPerSecond: e.CARRIER_RATE_LIMIT_PER_SECOND,
     },
+    /** Month-end settlement runs (R6.6–R6.9). */
+    settlement: { decisionWaitMs: scaleDuration(e.ORDERFLOW_SETTLEMENT_DECISION_WAIT, scale) },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -90,6 +90,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         apiKeys: options.apiKeys,
         taskQueues: config.temporal.taskQueues,
         orderSettings: config.orderSettings,
+        settlement: config.settlement,
         webhookSecrets: config.carriers.webhookSecrets,
         log: (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`),
         answerTimeoutMs: options.answerTimeoutMs,

@@ -11,6 +11,7 @@ import { orderCommands } from './order-commands';
 import { openApiDocument } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
 import { mount, route } from './route';
+import { agreementRoutes } from './routes/agreements';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
@@ -18,6 +19,8 @@ import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
 import { orderRoutes } from './routes/orders';
 import { reportRoutes } from './routes/reports';
+import { fxRateRoutes } from './routes/fx-rates';
+import { settlementRoutes } from './routes/settlements';
 import { statementRoutes } from './routes/statements';
 import { paymentRoutes } from './routes/payments';
 
@@ -30,6 +33,8 @@ export interface ApiDeps {
   webhookSecrets: CarrierWebhookSecrets;
   log?: (message: string, error?: unknown) => void;
   answerTimeoutMs?: number;
+  /** Month-end settlement runs; 5 days' wait for decisions unless told. */
+  settlement?: Config['settlement'];
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -58,6 +63,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...reportRoutes({ db: deps.db }),
+    ...financeRoutes(deps),
     ...statementRoutes({ db: deps.db, client: deps.client }),
     ...paymentRoutes({ db: deps.db, client: deps.client, log }),
   ];
@@ -85,4 +91,16 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   app.use(problemHandler(log));
   return app;
+}
+
+/** R6.2, R6.3, R6.6: agreements and their Schedules, fx rates, settlement runs. */
+function financeRoutes(deps: ApiDeps) {
+  const finance = {
+    db: deps.db,
+    client: deps.client,
+    financeTaskQueue: deps.taskQueues.finance,
+    decisionWaitMs: deps.settlement?.decisionWaitMs ?? 5 * 24 * 3_600_000,
+    answerTimeoutMs: deps.answerTimeoutMs,
+  };
+  return [...agreementRoutes(finance), ...fxRateRoutes(finance), ...settlementRoutes(finance)];
 }
