@@ -31,6 +31,12 @@ const uuid = z.string().regex(UUID, 'a UUID');
 const SettlementBody = z.strictObject({
   agreementId: uuid,
   period: z.string().min(1).max(20),
+  /**
+   * Settle a period that has begun but not ended: for a counterparty whose business in
+   * the period is done (an agreement ending, an audit rehearsal). What is posted for the
+   * period after the run is not in it: the run, like any other, happens once.
+   */
+  closeEarly: z.boolean().optional(),
 });
 
 const SettlementQuery = z.strictObject({
@@ -105,8 +111,11 @@ export function settlementRoutes(deps: { db: Db; client: Client; financeTaskQueu
           throw err;
         }
         if (period.cycle !== agreement.cycle) throw periodProblem(`the agreement settles ${agreement.cycle}: a ${period.cycle} period does not fit`);
-        const { end } = periodBounds(period.label, agreement.timeZone);
-        if (end.getTime() > Date.now()) throw periodProblem(`${period.label} has not ended yet (it ends ${end.toISOString()})`);
+        const { start, end } = periodBounds(period.label, agreement.timeZone);
+        if (start.getTime() > Date.now()) throw periodProblem(`${period.label} has not begun yet (it begins ${start.toISOString()})`);
+        if (end.getTime() > Date.now() && !body.closeEarly) {
+          throw periodProblem(`${period.label} has not ended yet (it ends ${end.toISOString()}); send "closeEarly": true to settle it as it stands`);
+        }
 
         const id = settlementWorkflowId(agreement.id, period.label);
         const input: SettlementWorkflowInput = { agreementId: agreement.id, period: period.label, decisionWaitMs: deps.decisionWaitMs };
