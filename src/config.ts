@@ -122,6 +122,12 @@ const EnvSchema = z.object({
   ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: duration('2d'),
   ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: duration('1d'),
   ORDERFLOW_RETURN_WAIT: duration('30d'),
+  // R6.1 collection after SETTLE (workflows/collection/).
+  ORDERFLOW_COD_REMITTANCE_WINDOW: duration('14d'),
+  ORDERFLOW_COD_REMITTANCE_GRACE: duration('7d'),
+  ORDERFLOW_INSTALMENT_COUNT: z.coerce.number().int().min(1).max(24).default(3),
+  ORDERFLOW_INSTALMENT_INTERVAL: duration('30d'),
+  ORDERFLOW_DUNNING_INTERVAL: duration('7d'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -201,6 +207,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deliveryConfirmationWindowMs: scaleDuration(e.ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW, scale),
     returnWaitMs: scaleDuration(e.ORDERFLOW_RETURN_WAIT, scale),
     delayCompensation: e.ORDERFLOW_DELAY_COMPENSATION,
+    collection: {
+      codRemittanceWindowMs: scaleDuration(e.ORDERFLOW_COD_REMITTANCE_WINDOW, scale),
+      codRemittanceGraceMs: scaleDuration(e.ORDERFLOW_COD_REMITTANCE_GRACE, scale),
+      instalmentCount: e.ORDERFLOW_INSTALMENT_COUNT,
+      instalmentIntervalMs: scaleDuration(e.ORDERFLOW_INSTALMENT_INTERVAL, scale),
+      dunningIntervalMs: scaleDuration(e.ORDERFLOW_DUNNING_INTERVAL, scale),
+    },
   };
   return {
     http: { port: e.PORT, host: e.HOST, publicUrl: e.ORDERFLOW_PUBLIC_URL },

@@ -1,3 +1,4 @@
 // The workflow bundle's entry point: every workflow type orderflow's workers run, one
 // folder each (see workflows/README.md). Adding a workflow adds one line here.
 export { orderWorkflow } from './order/workflow';
+export { collectionWorkflow } from './collection/workflow';

@@ -1,3 +1,4 @@
+import type { CollectionSettings } from './collection';
 import type { DelayCompensationPolicy } from './delivery-exception';
 
 /**
@@ -28,4 +29,6 @@ export interface OrderSettings {
   returnWaitMs?: number;
   /** R4.9: what a delay past the promised date earns the customer. */
   delayCompensation?: DelayCompensationPolicy;
+  /** R6.1: COD remittance and instalment windows after SETTLE; absent: the unscaled defaults. */
+  collection?: CollectionSettings;
 }
