@@ -102,7 +102,7 @@ beforeAll(async () => {
     (Object.keys(new CollectionWorld().activities) as (keyof CollectionActivities)[]).map((name) => [
       name,
       (input: never) => {
-        const world = worlds.get(Context.current().info.workflowExecution.workflowId);
+        const world = worlds.get(Context.current().info.workflowExecution?.workflowId ?? "");
         if (!world) throw new Error('no world for this workflow');
         return (world.activities[name] as (i: never) => Promise<unknown>)(input);
       },
