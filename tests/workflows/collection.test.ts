@@ -197,7 +197,8 @@ describe('cash on delivery', () => {
     // Part of it is not enough; a payment in another currency or by the customer does not count.
     await c.pay(400);
     await c.pay(600, { currency: 'USD' });
-    await c.waitForView((v) => v.payments.length === 2, 'both payments heard');
+    await c.pay(600, { method: 'card', payerKind: 'customer', payerId: 'cust-1' });
+    await c.waitForView((v) => v.payments.length === 3, 'the three payments heard');
     expect((await c.handle.query(view)).needsAttention).toBe(true);
     await c.pay(600);
     expect(await c.result()).toMatchObject({ status: 'collected', received: 1_000 });

@@ -16,9 +16,9 @@ export async function collectAfterSettle(order: {
   settlement: { method: string; instalments?: unknown };
   settings?: CollectionSettings;
 }): Promise<void> {
-  if (!patched(COLLECTION_AFTER_SETTLE)) return;
   const { method, instalments } = order.settlement;
-  if (!isCollected(method)) return;
+  // A prepaid order owes nothing after SETTLE, and its history gets no marker.
+  if (!isCollected(method) || !patched(COLLECTION_AFTER_SETTLE)) return;
   const input: CollectionWorkflowInput = {
     orderId: order.orderId,
     method,
