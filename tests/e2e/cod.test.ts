@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
-import { ledgerEntries, shipments } from '../../src/db/schema';
+import { instalments, ledgerEntries, notifications, shipments } from '../../src/db/schema';
 import type { PaymentNotice } from '../../src/domain/payments';
 import { collectionWorkflowId, paymentReceived, view, type CollectionOutcome, type CollectionView } from '../../workflows/collection/messages';
 import { sampleOrder, waitForStatus } from '../helpers/orders';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
 
-// R6.1 cash on delivery through the HTTP API, the real workers and the carrier sandbox:
+// R6.1 cash on delivery (and instalments) through the HTTP API, the real workers and the carrier sandbox:
 // the booking tells the carrier what to collect, its delivered event says what it
 // collected, the ledger moves the receivable to the carrier, and the collection workflow
 // waits for the carrier's remittance (signalled here as POST /v1/payments will signal it).
@@ -23,6 +23,9 @@ beforeAll(async () => {
     ORDERFLOW_FEEDBACK_WINDOW: '1h',
     ORDERFLOW_COD_REMITTANCE_WINDOW: '1000d',
     ORDERFLOW_COD_REMITTANCE_GRACE: '1000d',
+    // Scaled, an instalment falls due (and is dunned again) about every 0.9 s.
+    ORDERFLOW_INSTALMENT_INTERVAL: '1d',
+    ORDERFLOW_DUNNING_INTERVAL: '1d',
   });
   await seedDemoCatalogue(stack.db);
 });
@@ -81,5 +84,64 @@ describe('cash on delivery', () => {
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the collection did not complete within 10 s')), 10_000).unref()),
     ]);
     expect(outcome).toEqual({ orderId: id, status: 'collected', received: collected });
+  });
+});
+
+describe('instalments', () => {
+  it('an order paid in instalments: the schedule is written, overdue ones are dunned twice and flagged on the order, and payment clears it', async () => {
+    const created = await stack.api('POST', '/v1/orders', { body: sampleOrder({ settlement: { method: 'instalments' } }) });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const order = await waitForStatus(stack, id, 'completed', 45_000);
+    const total: number = order.totals.total;
+
+    // The collection writes the schedule as it starts, just after the order completes.
+    const schedule = await waitFor(
+      async () => {
+        const rows = await stack.db.select().from(instalments).where(eq(instalments.orderId, id)).orderBy(instalments.number);
+        return rows.length > 0 && rows;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, message: `the instalments of ${id}` },
+    );
+    expect(schedule.map((i) => i.number)).toEqual([1, 2, 3]);
+    expect(schedule.reduce((n, i) => n + i.amount, 0)).toBe(total);
+    expect(Math.max(...schedule.map((i) => i.amount)) - Math.min(...schedule.map((i) => i.amount))).toBeLessThanOrEqual(1);
+
+    // Nobody pays: each instalment is dunned twice, then the order is flagged for an operator.
+    const flagged = await waitFor(
+      async () => {
+        const { body } = await stack.api('GET', `/v1/orders/${id}`);
+        return body.needsAttention === true && /unpaid after two dunning notices/.test(body.attentionReason ?? '') ? body : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, message: `order ${id} flagged for unpaid instalments` },
+    );
+    expect(flagged.status).toBe('completed');
+    const dunned = await stack.db.select().from(notifications).where(eq(notifications.orderId, id));
+    expect(dunned.filter((n) => n.template === 'instalment_overdue').length).toBeGreaterThanOrEqual(1);
+    expect(dunned.some((n) => n.template === 'instalment_overdue_second')).toBe(true);
+    const overdue = await stack.db.select().from(instalments).where(and(eq(instalments.orderId, id), eq(instalments.status, 'overdue')));
+    expect(overdue.length).toBeGreaterThanOrEqual(1);
+    expect(overdue.some((i) => i.dunningNotices === 2)).toBe(true);
+
+    // The customer pays it all (as POST /v1/payments will signal it): the flag clears, every instalment is paid.
+    const collection = stack.running.client.workflow.getHandle(collectionWorkflowId(id));
+    await collection.signal(paymentReceived, {
+      paymentId: randomUUID(),
+      reference: `pay-${randomUUID().slice(0, 8)}`,
+      amount: total,
+      currency: 'EUR',
+      method: 'bank_transfer',
+      payerKind: 'customer',
+      payerId: 'cust-1',
+    });
+    const outcome = await Promise.race([
+      collection.result() as Promise<CollectionOutcome>,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the collection did not complete within 10 s')), 10_000).unref()),
+    ]);
+    expect(outcome).toEqual({ orderId: id, status: 'collected', received: total });
+    const after = (await stack.api('GET', `/v1/orders/${id}`)).body;
+    expect(after.needsAttention).toBe(false);
+    const paid = await stack.db.select().from(instalments).where(eq(instalments.orderId, id));
+    expect(paid.every((i) => i.status === 'paid' && i.paidAt !== null)).toBe(true);
   });
 });
