@@ -1,6 +1,7 @@
 import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { createCarrierActivities as carrierCalls } from './carriers';
+import { createCollectionActivities } from './collection';
 import { createDeliveryArrangementActivities } from './delivery-arrangements';
 import { createFeedbackActivities } from './feedback';
 import { createIncidentActivities } from './incidents';
@@ -16,6 +17,7 @@ import { createTrackingActivities } from './tracking';
 import { createVerificationActivities } from './verification';
 import type { CarrierActivities, OrderActivities } from '../workflows/order/activities';
 import type { SettlementActivities } from '../workflows/settlement/activities';
+import type { CollectionActivities } from '../workflows/collection/activities';
 
 /** Activities of the `orders` task queue: everything that writes our database. */
 export function createOrderActivities(deps: { db: Db }) {
@@ -32,7 +34,9 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createIncidentActivities(db),
     ...createReplacementActivities(db),
     ...createDeliveryArrangementActivities(db),
-  } satisfies OrderActivities;
+    // The collection workflow's (R6.1), on the orders queue too.
+    ...createCollectionActivities(db),
+  } satisfies OrderActivities & CollectionActivities;
 }
 
 /** Activities of the `carriers` task queue: calls to carriers' APIs, rate-limited. */

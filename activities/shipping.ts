@@ -113,6 +113,7 @@ export function shipmentRowFor(args: {
       phone: order.customer.phone,
     },
     parcels: consignment.rateRequest.parcels,
+    ...cashOnDelivery(order, args.sequence, args.fulfilment ?? 0),
   };
   return {
     id: shipmentId,
@@ -155,6 +156,16 @@ export function shipmentRowFor(args: {
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/**
+ * R6.1: a cash-on-delivery order's first shipment of its own goods carries the whole
+ * amount to collect (a replacement is not paid for twice): the carrier collects it at
+ * the door and says so on its delivered event (activities/collection.ts journals it).
+ */
+function cashOnDelivery(order: OrderRow, sequence: number, fulfilment: number): Pick<BookingRequest, 'cashOnDelivery'> {
+  if (order.settlementMethod !== 'cash_on_delivery' || fulfilment !== 0 || sequence !== 1 || order.totalAmount <= 0) return {};
+  return { cashOnDelivery: { amount: order.totalAmount, currency: order.currency } };
 }
 
 /** What the customer is told at planning: the first shipment's date, carrier and ETA. */

@@ -4,6 +4,7 @@ import type { Db, Tx } from '../src/db/client';
 import { reservations, shipments } from '../src/db/schema';
 import { storeTrackingEvents } from '../src/db/tracking-store';
 import { movesOfReservation, ship } from '../src/inventory/stock-ledger';
+import { postCodCollected } from './collection';
 import { setReservationStatus } from './inventory';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 
@@ -49,6 +50,22 @@ function shipmentOf(event: CarrierTrackingEvent, mine: readonly ShipmentRow[]): 
   return mine.find((s) => s.carrier === event.carrier && (s.id === event.reference.toLowerCase() || s.trackingNumber === event.trackingNumber));
 }
 
+/**
+ * R6.1: cash a carrier reports collecting on delivery is journalled with the event
+ * (activities/collection.ts). In a savepoint: a ledger that cannot take it (no rate in
+ * force for the carrier's settlement currency) must not hold up the order's tracking;
+ * the collection workflow then expects the order's total.
+ */
+async function journalCodCollected(tx: Tx, order: OrderRow, events: readonly CarrierTrackingEvent[]): Promise<void> {
+  if (!events.some((e) => e.status === 'delivered' && e.codCollected)) return;
+  const mine = await tx.select().from(shipments).where(eq(shipments.orderId, order.id));
+  try {
+    await tx.transaction((savepoint) => postCodCollected(savepoint, order, events, mine));
+  } catch (err) {
+    console.warn(`[collection] order ${order.number}: cash collected on delivery not journalled: ${String(err)}`);
+  }
+}
+
 export function createTrackingActivities(db: Db) {
   return {
     async recordTracking(input: {
@@ -59,6 +76,7 @@ export function createTrackingActivities(db: Db) {
       return db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
         const recorded = await storeTrackingEvents(tx, order.id, input.events);
+        await journalCodCollected(tx, order, input.events);
 
         // Handover: the earliest journey event of each shipment not yet handed over.
         const journey = input.events.filter((e) => e.status !== 'label_created');

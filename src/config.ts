@@ -126,6 +126,12 @@ const EnvSchema = z.object({
   ORDERFLOW_PREPAYMENT_WINDOW: duration('3d'),
   // How long a settlement run's open discrepancies wait for finance before NeedsAttention.
   ORDERFLOW_SETTLEMENT_DECISION_WAIT: duration('5d'),
+  // R6.1 collection after SETTLE (workflows/collection/).
+  ORDERFLOW_COD_REMITTANCE_WINDOW: duration('14d'),
+  ORDERFLOW_COD_REMITTANCE_GRACE: duration('7d'),
+  ORDERFLOW_INSTALMENT_COUNT: z.coerce.number().int().min(1).max(24).default(3),
+  ORDERFLOW_INSTALMENT_INTERVAL: duration('30d'),
+  ORDERFLOW_DUNNING_INTERVAL: duration('7d'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -207,6 +213,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     delayCompensation: e.ORDERFLOW_DELAY_COMPENSATION,
     requirePrepayment: e.ORDERFLOW_REQUIRE_PREPAYMENT === 'on',
     prepaymentWindowMs: scaleDuration(e.ORDERFLOW_PREPAYMENT_WINDOW, scale),
+    collection: {
+      codRemittanceWindowMs: scaleDuration(e.ORDERFLOW_COD_REMITTANCE_WINDOW, scale),
+      codRemittanceGraceMs: scaleDuration(e.ORDERFLOW_COD_REMITTANCE_GRACE, scale),
+      instalmentCount: e.ORDERFLOW_INSTALMENT_COUNT,
+      instalmentIntervalMs: scaleDuration(e.ORDERFLOW_INSTALMENT_INTERVAL, scale),
+      dunningIntervalMs: scaleDuration(e.ORDERFLOW_DUNNING_INTERVAL, scale),
+    },
   };
   return {
     http: { port: e.PORT, host: e.HOST, publicUrl: e.ORDERFLOW_PUBLIC_URL },

@@ -51,6 +51,12 @@ export const RateQuote = z.object({
 }) satisfies z.ZodType<contract.RateQuote>;
 export type RateQuote = contract.RateQuote;
 
+/** R6.1: cash collected (or to collect) at the door, in minor units. */
+export const CarrierMoney = z.object({
+  amount: z.number().int().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+}) satisfies z.ZodType<contract.CarrierMoney>;
+
 export const BookingRequest = z.object({
   carrier: z.string().min(1),
   service: z.string().min(1),
@@ -65,6 +71,7 @@ export const BookingRequest = z.object({
     phone: z.string().optional(),
   }),
   parcels: z.array(Parcel).min(1),
+  cashOnDelivery: CarrierMoney.optional(),
 }) satisfies z.ZodType<contract.BookingRequest>;
 export type BookingRequest = contract.BookingRequest;
 
@@ -90,6 +97,7 @@ export const CarrierTrackingEvent = z.object({
   statusDetail: z.string().min(1).optional(),
   /** A delay's new delivery date, YYYY-MM-DD. */
   newEta: z.iso.date().optional(),
+  codCollected: CarrierMoney.optional(),
   occurredAt: z.iso.datetime({ offset: true }),
   location: z.string(),
   description: z.string(),

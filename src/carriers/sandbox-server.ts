@@ -345,7 +345,14 @@ function toBooking(shipment: ShipmentRow, baseUrl: string): Booking {
   });
 }
 
-function toTrackingEvent(event: EventRow, shipment: Pick<ShipmentRow, 'carrier' | 'reference'>): CarrierTrackingEvent {
+/** R6.1: what the booking asked the driver to collect, reported on the delivered event. */
+function codOf(event: EventRow, shipment: Pick<ShipmentRow, 'request'>): { codCollected?: unknown } {
+  if (event.status !== 'delivered') return {};
+  const cod = (shipment.request as { cashOnDelivery?: unknown } | null)?.cashOnDelivery;
+  return cod ? { codCollected: cod } : {};
+}
+
+function toTrackingEvent(event: EventRow, shipment: Pick<ShipmentRow, 'carrier' | 'reference' | 'request'>): CarrierTrackingEvent {
   return CarrierTrackingEvent.parse({
     eventId: event.eventId,
     carrier: shipment.carrier,
@@ -354,6 +361,7 @@ function toTrackingEvent(event: EventRow, shipment: Pick<ShipmentRow, 'carrier' 
     status: event.status,
     ...(event.statusDetail ? { statusDetail: event.statusDetail } : {}),
     ...(event.newEta ? { newEta: event.newEta } : {}),
+    ...codOf(event, shipment),
     occurredAt: event.occursAt.toISOString(),
     location: event.location,
     description: event.description,
@@ -681,7 +689,7 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
   };
 
   /** Claims due events, at most one per shipment and only its earliest undelivered one, so each parcel's events go out in order. */
-  async function claimDue(): Promise<{ event: EventRow; shipment: Pick<ShipmentRow, 'carrier' | 'reference'> }[]> {
+  async function claimDue(): Promise<{ event: EventRow; shipment: Pick<ShipmentRow, 'carrier' | 'reference' | 'request'> }[]> {
     const now = new Date();
     const earlier = alias(sandboxEvents, 'earlier');
     const due = db
@@ -720,7 +728,12 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
       .returning();
     if (claimed.length === 0) return [];
     const shipments = await db
-      .select({ trackingNumber: sandboxShipments.trackingNumber, carrier: sandboxShipments.carrier, reference: sandboxShipments.reference })
+      .select({
+        trackingNumber: sandboxShipments.trackingNumber,
+        carrier: sandboxShipments.carrier,
+        reference: sandboxShipments.reference,
+        request: sandboxShipments.request,
+      })
       .from(sandboxShipments)
       .where(inArray(sandboxShipments.trackingNumber, [...new Set(claimed.map((event) => event.trackingNumber))]));
     const byNumber = new Map(shipments.map((shipment) => [shipment.trackingNumber, shipment]));
@@ -732,7 +745,7 @@ function createDispatcher(options: CarrierSandboxOptions, log: (message: string)
       });
   }
 
-  async function send(event: EventRow, shipment: Pick<ShipmentRow, 'carrier' | 'reference'>): Promise<boolean> {
+  async function send(event: EventRow, shipment: Pick<ShipmentRow, 'carrier' | 'reference' | 'request'>): Promise<boolean> {
     const target = targetFor(shipment.carrier);
     let failure: string;
     try {

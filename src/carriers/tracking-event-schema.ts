@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { exceptionKindOf, isReturnToSender } from '../domain/delivery-exception';
 import { storableText, textFault } from '../domain/safe-text';
-import { TRACKING_STATUSES, type CarrierTrackingEvent, type TrackingStatus } from './carrier-gateway';
+import { CarrierMoney, TRACKING_STATUSES, type CarrierTrackingEvent, type TrackingStatus } from './carrier-gateway';
 
 // A carrier's tracking event as it comes over the wire (webhook body or poll answer),
 // parsed so that whatever passes can be stored: an event Postgres would refuse must be
@@ -84,13 +84,21 @@ function eventSchema(freeText: z.ZodType<string>) {
       // The carrier's own word: an explicit one wins over the one its status implied.
       statusDetail: identifier.transform(wordOf).optional(),
       newEta: newEta.optional(),
+      // R6.1: the cash a carrier collected at the door (on `delivered`, cash on delivery).
+      codCollected: CarrierMoney.optional(),
       occurredAt,
       location: freeText,
       description: freeText,
     })
-    .transform(({ status: { status: normalised, statusDetail: implied }, statusDetail, newEta: eta, ...rest }): CarrierTrackingEvent => {
+    .transform(({ status: { status: normalised, statusDetail: implied }, statusDetail, newEta: eta, codCollected, ...rest }): CarrierTrackingEvent => {
       const detail = statusDetail ?? implied;
-      return { ...rest, status: normalised, ...(detail ? { statusDetail: detail } : {}), ...(eta ? { newEta: eta } : {}) };
+      return {
+        ...rest,
+        status: normalised,
+        ...(detail ? { statusDetail: detail } : {}),
+        ...(eta ? { newEta: eta } : {}),
+        ...(codCollected ? { codCollected } : {}),
+      };
     }) satisfies z.ZodType<CarrierTrackingEvent, unknown>;
 }
 

@@ -52,6 +52,9 @@ export type RateQuote = {
   reputation: number;
 };
 
+/** An amount of money: minor units of `currency`. */
+export type CarrierMoney = { amount: number; currency: string };
+
 export type BookingRequest = {
   carrier: string;
   service: string;
@@ -60,6 +63,8 @@ export type BookingRequest = {
   origin: Place;
   destination: Place & { name: string; line1: string; line2?: string; city: string; phone?: string };
   parcels: Parcel[];
+  /** R6.1: cash on delivery: what the carrier collects from the recipient at the door. */
+  cashOnDelivery?: CarrierMoney;
 };
 
 export type Booking = {
@@ -83,6 +88,8 @@ export type CarrierTrackingEvent = {
   statusDetail?: string;
   /** A delay's new delivery date, YYYY-MM-DD. */
   newEta?: string;
+  /** R6.1: on a `delivered` event, the cash the carrier collected at the door (COD). */
+  codCollected?: CarrierMoney;
   occurredAt: string;
   location: string;
   description: string;

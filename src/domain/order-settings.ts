@@ -1,3 +1,4 @@
+import type { CollectionSettings } from './collection';
 import type { DelayCompensationPolicy } from './delivery-exception';
 
 /**
@@ -33,4 +34,6 @@ export interface OrderSettings {
   requirePrepayment?: boolean;
   /** How long a prepaid order waits for its payment before it is cancelled. */
   prepaymentWindowMs?: number;
+  /** R6.1: COD remittance and instalment windows after SETTLE; absent: the unscaled defaults. */
+  collection?: CollectionSettings;
 }

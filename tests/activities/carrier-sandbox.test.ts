@@ -263,6 +263,16 @@ describe('carrier sandbox over HTTP', { timeout: 20_000 }, () => {
     expect(await shipmentsFor(key)).toHaveLength(1);
   });
 
+  it('collects cash on delivery: the delivered event, pushed or polled, reports what was collected', async () => {
+    const { gateway } = await sandbox({ timeScale: TINY_SCALE });
+    const booking = await gateway.book({ ...bookingRequest(), cashOnDelivery: { amount: 4_430, currency: 'EUR' } }, randomUUID());
+    const accepted = await waitFor(() => receiver.accepted(booking.trackingNumber).length === 4 && receiver.accepted(booking.trackingNumber), {
+      message: 'four webhooks',
+    });
+    expect(accepted.map((d) => d.event.codCollected)).toEqual([undefined, undefined, undefined, { amount: 4_430, currency: 'EUR' }]);
+    expect((await gateway.track('swiftship', booking.trackingNumber)).at(-1)).toMatchObject({ status: 'delivered', codCollected: { amount: 4_430, currency: 'EUR' } });
+  });
+
   it('tracks only the events whose time has come', async () => {
     const { gateway } = await sandbox({ timeScale: 1 });
     const booking = await gateway.book(bookingRequest(), randomUUID());

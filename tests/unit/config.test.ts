@@ -50,7 +50,20 @@ describe('loadConfig', () => {
       delayCompensation: { kind: 'percent', basisPoints: 1000 },
       requirePrepayment: true,
       prepaymentWindowMs: 3 * 86_400_000,
+      collection: {
+        codRemittanceWindowMs: 14 * 86_400_000,
+        codRemittanceGraceMs: 7 * 86_400_000,
+        instalmentCount: 3,
+        instalmentIntervalMs: 30 * 86_400_000,
+        dunningIntervalMs: 7 * 86_400_000,
+      },
     });
+  });
+
+  it('scales the collection windows (R6.1) and reads the instalment count', () => {
+    const { collection } = loadConfig({ ORDERFLOW_TIME_SCALE: '0.001', ORDERFLOW_INSTALMENT_COUNT: '6', ORDERFLOW_COD_REMITTANCE_WINDOW: '10d' }).orderSettings;
+    expect(collection).toMatchObject({ codRemittanceWindowMs: 864_000, instalmentCount: 6, instalmentIntervalMs: 2_592_000 });
+    expect(() => loadConfig({ ORDERFLOW_INSTALMENT_COUNT: '0' })).toThrow(/ORDERFLOW_INSTALMENT_COUNT/);
   });
 
   it('reads the delay compensation policy, and names the variable when it is not one', () => {
