@@ -224,4 +224,19 @@ describe('analytics API', () => {
     expect(fields(await stack.api('GET', `/v1/inventory/analytics/turnover?from=${today}&to=${addDays(today, -1)}`, operator))).toEqual(['query.from']);
     expect(fields(await stack.api('GET', `/v1/inventory/analytics/turnover?to=${addDays(today, 1)}`, operator))).toEqual(['query.to']);
   });
+
+  it('is in the OpenAPI document with its roles and parameters', async () => {
+    const { paths } = (await stack.api('GET', '/openapi.json')).body;
+    for (const [path, method] of [
+      ['/v1/inventory/demand-history', 'post'],
+      ['/v1/inventory/analytics/forecast', 'get'],
+      ['/v1/inventory/analytics/turnover', 'get'],
+    ] as const) {
+      expect(paths[path][method]['x-roles'], path).toEqual(['operator', 'finance', 'admin']);
+    }
+    expect(paths['/v1/inventory/analytics/forecast'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['sku', 'warehouse', 'horizon', 'serviceLevel', 'leadTimeDays', 'reviewDays', 'orderCost', 'holdingRate']),
+    );
+    expect(paths['/v1/inventory/analytics/turnover'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['from', 'to']);
+  });
 });
