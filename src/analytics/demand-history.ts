@@ -69,9 +69,10 @@ export interface DailyDemand {
 }
 
 /**
- * Daily demand of one SKU at one warehouse: from the first day with any demand to the
- * later of the last such day and yesterday (UTC), days without any recorded as 0; at
- * most the last MAX_SERIES_DAYS of it. Empty when nothing was ever uploaded or shipped.
+ * Daily demand of one SKU at one warehouse over complete UTC days: from the first day
+ * with any demand to yesterday, days without any recorded as 0; at most the last
+ * MAX_SERIES_DAYS of it. Today is left out until it is over — half a day's sales would
+ * read as a slump. Empty when nothing was uploaded or shipped before today.
  */
 export async function dailyDemand(db: Db, sku: string, warehouse: string, now = new Date()): Promise<DailyDemand[]> {
   const uploaded = await db
@@ -90,10 +91,9 @@ export async function dailyDemand(db: Db, sku: string, warehouse: string, now = 
   const at = (date: string) => byDay.get(date) ?? byDay.set(date, { uploaded: 0, shipped: 0 }).get(date)!;
   for (const r of uploaded) at(r.date).uploaded += Number(r.quantity);
   for (const r of shipped) at(r.date).shipped += Number(r.quantity);
-  if (byDay.size === 0) return [];
-  const dates = [...byDay.keys()].sort();
-  const yesterday = addDays(isoDate(now), -1);
-  const last = dates[dates.length - 1]! > yesterday ? dates[dates.length - 1]! : yesterday;
+  const last = addDays(isoDate(now), -1);
+  const dates = [...byDay.keys()].filter((d) => d <= last).sort();
+  if (dates.length === 0) return [];
   const series: DailyDemand[] = [];
   const earliest = addDays(last, 1 - MAX_SERIES_DAYS);
   for (let date = dates[0]! > earliest ? dates[0]! : earliest; date <= last; date = addDays(date, 1)) {

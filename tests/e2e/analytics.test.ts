@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dailyDemand } from '../../src/analytics/demand-history';
 import { forecastDemand, reorderAdvice } from '../../src/analytics/forecast';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { demandHistory } from '../../src/db/schema';
@@ -106,17 +107,21 @@ describe('analytics API', () => {
     const res = await stack.api('GET', `/v1/inventory/analytics/forecast?sku=${sku}&warehouse=${WAREHOUSE}&horizon=10`, operator);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const body = res.body;
-    // 42 uploaded days ending yesterday, and today with the 3 units shipped.
-    expect(body.history).toEqual({ from: addDays(today, -42), to: today, days: 43, uploadedUnits: expect.any(Number), shippedUnits: 3 });
-    expect(body.demand).toHaveLength(43);
-    expect(body.demand[42]).toEqual({ date: today, quantity: 3 });
-    expect(body.forecast.map((f: { date: string }) => f.date)).toEqual(Array.from({ length: 10 }, (_, i) => addDays(today, i + 1)));
+    // 42 uploaded days ending yesterday; today is not over, so its shipment is not in yet.
+    const uploadedUnits = Array.from({ length: 42 }, (_, i) => WEEK[i % 7]! + (i % 3)).reduce((a, b) => a + b, 0);
+    expect(body.history).toEqual({ from: addDays(today, -42), to: addDays(today, -1), days: 42, uploadedUnits, shippedUnits: 0 });
+    expect(body.demand).toHaveLength(42);
+    expect(body.forecast.map((f: { date: string }) => f.date)).toEqual(Array.from({ length: 10 }, (_, i) => addDays(today, i)));
+    // Tomorrow, today's shipment is a day of demand like the uploaded ones.
+    const tomorrow = await dailyDemand(stack.db, sku, WAREHOUSE, new Date(Date.now() + 86_400_000));
+    expect(tomorrow).toHaveLength(43);
+    expect(tomorrow[42]).toEqual({ date: today, quantity: 3, uploaded: 0, shipped: 3 });
 
     const y = body.demand.map((d: { quantity: number }) => d.quantity);
     const expected = forecastDemand(y, 10);
     expect(body.model).toMatchObject({ kind: 'ETS(A,N,A)', seasonPeriod: 7, alpha: expected.fit.alpha, gamma: expected.fit.gamma });
     body.forecast.forEach((f: { quantity: number }, i: number) => expect(f.quantity).toBeCloseTo(expected.forecast[i]!, 3));
-    expect(body.accuracy).toMatchObject({ trainingDays: 29, heldOutDays: 14 });
+    expect(body.accuracy).toMatchObject({ trainingDays: 28, heldOutDays: 14 });
     expect(body.accuracy.mae).toBeCloseTo(expected.accuracy.mae, 3);
     expect(body.accuracy.mase).toBeCloseTo(expected.accuracy.mase!, 3);
     expect(body.accuracy.seasonalNaive.mase).toBeCloseTo(expected.accuracy.seasonalNaive.mase!, 3);
