@@ -12,6 +12,7 @@ import { openApiDocument } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
 import { mount, route } from './route';
 import { agreementRoutes } from './routes/agreements';
+import { analyticsRoutes } from './routes/analytics';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
@@ -66,6 +67,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...financeRoutes(deps),
     ...statementRoutes({ db: deps.db, client: deps.client }),
     ...paymentRoutes({ db: deps.db, client: deps.client, log }),
+    ...analyticsRoutes({ db: deps.db }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(

@@ -704,3 +704,29 @@ export const discrepancies = pgTable(
     index('discrepancies_settlement').on(t.settlementId, t.status),
   ],
 );
+
+/**
+ * Past daily sales loaded so that forecasting starts with history (R2.7): one figure per
+ * day, SKU, warehouse and source; a re-upload of the same key replaces the figure.
+ */
+export const demandHistory = pgTable(
+  'demand_history',
+  {
+    date: date('date', { mode: 'string' }).notNull(),
+    sku: text('sku')
+      .notNull()
+      .references(() => products.sku),
+    warehouseCode: text('warehouse_code')
+      .notNull()
+      .references(() => warehouses.code),
+    quantity: integer('quantity').notNull(),
+    source: text('source').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.date, t.sku, t.warehouseCode, t.source] }),
+    index('demand_history_sku_warehouse_date').on(t.sku, t.warehouseCode, t.date),
+    check('demand_history_quantity_non_negative', sql`${t.quantity} >= 0`),
+  ],
+);
