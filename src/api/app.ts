@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import express from 'express';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { CarrierWebhookSecrets } from '../carriers/webhook-signature';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
@@ -13,6 +14,7 @@ import { HttpProblem, problemHandler } from './problem';
 import { mount, route } from './route';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
+import { codecCors, codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
@@ -28,6 +30,10 @@ export interface ApiDeps {
   webhookSecrets: CarrierWebhookSecrets;
   log?: (message: string, error?: unknown) => void;
   answerTimeoutMs?: number;
+  /** The payload codec of this process's Temporal client, served to the Temporal UI. */
+  codec?: PayloadCodec;
+  /** Origins of the Temporal UI allowed to call /codec from a browser. */
+  uiOrigins?: readonly string[];
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -56,6 +62,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...reportRoutes({ db: deps.db }),
+    ...(deps.codec ? codecRoutes({ codec: deps.codec }) : []),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
@@ -73,6 +80,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.codec) app.use('/codec', codecCors(deps.uiOrigins ?? []));
   const router = express.Router();
   mount(router, routes, keyring(deps.apiKeys));
   app.use(router);

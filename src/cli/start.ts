@@ -8,6 +8,7 @@ import { provideDatabase } from '../db/provide';
 import { seedDemoCatalogue } from '../db/seed';
 import { logNotifier } from '../notifications/outbox-dispatcher';
 import { startOrderflow } from '../service';
+import { devCodecKeysFile } from '../temporal/codec-keys';
 import { provideTemporal } from '../temporal/embedded';
 import { asKeyList, devKeysFile, loadOrCreateDevKeys } from './dev-keys';
 import { takeProcessLock } from './process-lock';
@@ -82,6 +83,7 @@ async function main(config: Config): Promise<void> {
     say(`Temporal UI    ${temporal.uiUrl ?? `your Temporal server at ${temporal.target.address}`}`);
     if (running.sandboxUrl) say(`carrier sandbox ${running.sandboxUrl}`);
     say(`database       ${provided.description}`);
+    if (!config.codec.keys) say(`payload keys   ${devCodecKeysFile(config.dataDir)} (dev keys; keep the file: histories need it — or set ORDERFLOW_CODEC_KEYS)`);
     if (keys.file) {
       say(`dev API keys   ${keys.file}`);
       for (const k of keys.list) say(`  ${k.role.padEnd(10)} ${k.key}`);

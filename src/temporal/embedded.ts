@@ -30,7 +30,8 @@ export async function provideTemporal(
   const t = config.temporal;
   if (t.address) {
     const target = { address: t.address, namespace: t.namespace, tls: t.tls, tlsCertPath: t.tlsCertPath, tlsKeyPath: t.tlsKeyPath, apiKey: t.apiKey };
-    const client = await connectClient(target);
+    // Registers search attributes only: no payloads, so no codec.
+    const client = await connectClient(target, null);
     try {
       const added = await ensureSearchAttributes(client.connection as Connection, t.namespace);
       if (added.length > 0) options.log(`registered search attributes ${added.join(', ')} in namespace ${t.namespace}`);
@@ -51,6 +52,8 @@ export async function provideTemporal(
     logFile: path.join(config.dataDir, 'temporal.log'),
     namespace: t.namespace,
     searchAttributes: ORDER_SEARCH_ATTRIBUTES,
+    // The UI asks our API to decrypt what it shows; the server itself stores only ciphertext.
+    uiCodecEndpoint: codecEndpointFor(config),
     log: options.log,
   });
   let stopping = false;
@@ -64,4 +67,12 @@ export async function provideTemporal(
       return server.stop();
     },
   };
+}
+
+/** Where the API will serve /codec, when its address is known before it starts. */
+export function codecEndpointFor(config: Config): string | undefined {
+  if (config.http.publicUrl) return `${config.http.publicUrl.replace(/\/+$/, '')}/codec`;
+  if (config.http.port === 0) return undefined;
+  const host = ['0.0.0.0', '::'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}/codec`;
 }

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config, type Role } from '../../src/config';
 import type { Db } from '../../src/db/client';
 import { startOrderflow, type RunningOrderflow } from '../../src/service';
+import { TEST_CODEC_KEYS } from './codec';
 import { createTestDatabase, type TestDatabase } from './database';
 
 // The real orderflow for a test file: API, workers, carrier sandbox and outbox over a
@@ -56,6 +57,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     ORDERFLOW_INCIDENT_RESPONSE_WINDOW: '1000d',
     ORDERFLOW_SHIP_DATE_RESPONSE_WINDOW: '1000d',
     ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: '1000d',
+    // The fixtures' key: a live history a test keeps can be replayed by another.
+    ORDERFLOW_CODEC_KEYS: TEST_CODEC_KEYS,
     ...env,
   });
   const bundle = inject('workflowBundlePath');
