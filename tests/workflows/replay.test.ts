@@ -151,7 +151,7 @@ describe('an order run now', () => {
       expect(after, `the edit of workflows/${file} must change it (has the code it anchors on moved?)`).not.toBe(before);
       fs.writeFileSync(target, after);
       const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
-      return { workflowBundle: { code } };
+      return { workflowBundle: { code }, dataConverter: dataConverterFor(testCodec()) };
     }
 
     /** Inserts `lines` as the first statements of the exported function `name`. */
