@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
 import { FEEDBACK, SIGN_OFF, sampleOrder, waitForStatus } from '../helpers/orders';
@@ -20,6 +22,7 @@ const PERSON = {
 let stack: TestStack;
 let payloads: Payload[];
 let rawText: string;
+let workflowId: string;
 
 /** Every string in the history, bytes as UTF-8 and as base64: what anyone reading it could see. */
 function readableText(value: unknown, out: string[] = [], skip?: (key: string) => boolean): string[] {
@@ -72,7 +75,8 @@ beforeAll(async () => {
 
   // A client without the codec: what the Temporal server (and anyone reading it) holds.
   const plain = new Client({ connection: stack.running.client.connection, namespace: stack.config.temporal.namespace });
-  const handle = plain.workflow.getHandle(created.body.workflowId);
+  workflowId = created.body.workflowId;
+  const handle = plain.workflow.getHandle(workflowId);
   await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
   expect(history.events?.length).toBeGreaterThan(20);
@@ -105,6 +109,22 @@ describe('personal data in Temporal', () => {
     for (const [what, value] of Object.entries(PERSON)) expect(clear.includes(value), `${what} after decoding`).toBe(true);
     const first = decoded.body.payloads[0] as { metadata: Record<string, string> };
     expect(Buffer.from(first.metadata.encoding!, 'base64').toString()).toBe('json/plain');
+  });
+
+  it('speaks the remote codec protocol as Temporal\'s own tools do: the CLI shows the history decrypted', async () => {
+    const cli = inject('temporalCliPath');
+    if (!cli) return; // TEMPORAL_ADDRESS runs without our CLI; the HTTP tests above still hold.
+    const show = (extra: string[]) =>
+      promisify(execFile)(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', inject('temporalAddress'), '--namespace', inject('temporalNamespace'), '--output', 'json', ...extra], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
+    const decoded = await show(['--codec-endpoint', `${stack.apiUrl}/codec`, '--codec-auth', `Bearer ${TEST_KEYS.operator}`]);
+    // JSON output keeps payload data in base64: read it as a person would.
+    const clearText = (out: string) => [...out.matchAll(/"data": "([A-Za-z0-9+/=]*)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+    expect(clearText(decoded.stdout)).toContain(PERSON.name);
+    expect(clearText(decoded.stdout)).toContain(PERSON.street);
+    const sealed = await show([]);
+    expect(clearText(sealed.stdout)).not.toContain(PERSON.name);
   });
 
   it('encode then decode round-trips, and plain payloads pass decode untouched', async () => {
