@@ -39,6 +39,8 @@ export interface StartOptions {
   answerTimeoutMs?: number;
   /** Default: AES-GCM with ORDERFLOW_CODEC_KEYS, or the data directory's dev keys. */
   codec?: PayloadCodec;
+  /** The token the embedded dev server's UI was given for /codec/ui/<token> (see provideTemporal). */
+  uiCodecToken?: string;
 }
 
 export interface RunningOrderflow {
@@ -103,6 +105,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         answerTimeoutMs: options.answerTimeoutMs,
         codec,
         uiOrigins: config.codec.uiOrigins,
+        uiCodecToken: options.uiCodecToken,
       });
       const server = await listen(app, config.http.port, config.http.host);
       apiUrl = urlOf(server);

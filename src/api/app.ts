@@ -34,6 +34,8 @@ export interface ApiDeps {
   codec?: PayloadCodec;
   /** Origins of the Temporal UI allowed to call /codec from a browser. */
   uiOrigins?: readonly string[];
+  /** The embedded dev server's UI decodes at /codec/ui/<token>/… (it cannot send an API key). */
+  uiCodecToken?: string;
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -62,7 +64,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...reportRoutes({ db: deps.db }),
-    ...(deps.codec ? codecRoutes({ codec: deps.codec }) : []),
+    ...(deps.codec ? codecRoutes({ codec: deps.codec, uiToken: deps.uiCodecToken }) : []),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Runtime } from '@temporalio/worker';
@@ -61,7 +62,9 @@ async function main(config: Config): Promise<void> {
     await database.migrate();
     if (await seedDemoCatalogue(database.db)) say('seeded the demo catalogue: 6 products, 3 warehouses, stock');
 
-    const temporal = await provideTemporal(config, { log: say });
+    // The embedded UI has no login: it decodes payloads by a token of this run (see src/api/routes/codec.ts).
+    const uiCodecToken = config.temporal.address ? undefined : randomBytes(24).toString('base64url');
+    const temporal = await provideTemporal(config, { log: say, uiCodecToken });
     stops.push(() => temporal.stop());
     void temporal.lost.then((how) => {
       say(`the Temporal dev server ${how}; stopping (see ${path.join(config.dataDir, 'temporal.log')})`);
@@ -73,6 +76,7 @@ async function main(config: Config): Promise<void> {
       db: database.db,
       temporal: temporal.target,
       apiKeys: keys.list,
+      uiCodecToken,
       notifier: logNotifier(config.logLevel === 'debug' ? say : () => undefined),
       log: say,
     });

@@ -25,7 +25,14 @@ export interface TemporalForOrderflow {
 
 export async function provideTemporal(
   config: Config,
-  options: { log: (message: string) => void; persist?: boolean; ui?: boolean; port?: number },
+  options: {
+    log: (message: string) => void;
+    persist?: boolean;
+    ui?: boolean;
+    port?: number;
+    /** The embedded UI decodes at <API>/codec/ui/<token> (it has no login to send a key with); give startOrderflow the same. */
+    uiCodecToken?: string;
+  },
 ): Promise<TemporalForOrderflow> {
   const t = config.temporal;
   if (t.address) {
@@ -53,7 +60,7 @@ export async function provideTemporal(
     namespace: t.namespace,
     searchAttributes: ORDER_SEARCH_ATTRIBUTES,
     // The UI asks our API to decrypt what it shows; the server itself stores only ciphertext.
-    uiCodecEndpoint: codecEndpointFor(config),
+    uiCodecEndpoint: codecEndpointFor(config, options.uiCodecToken),
     log: options.log,
   });
   let stopping = false;
@@ -69,10 +76,11 @@ export async function provideTemporal(
   };
 }
 
-/** Where the API will serve /codec, when its address is known before it starts. */
-export function codecEndpointFor(config: Config): string | undefined {
-  if (config.http.publicUrl) return `${config.http.publicUrl.replace(/\/+$/, '')}/codec`;
+/** Where the API will serve /codec (for the UI: /codec/ui/<token>), when its address is known before it starts. */
+export function codecEndpointFor(config: Config, uiToken?: string): string | undefined {
+  const path = uiToken ? `/codec/ui/${encodeURIComponent(uiToken)}` : '/codec';
+  if (config.http.publicUrl) return `${config.http.publicUrl.replace(/\/+$/, '')}${path}`;
   if (config.http.port === 0) return undefined;
   const host = ['0.0.0.0', '::'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}/codec`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}${path}`;
 }

@@ -1,9 +1,15 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config';
 import { seedDemoCatalogue } from '../../src/db/seed';
+import { codecEndpointFor, provideTemporal } from '../../src/temporal/embedded';
 import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
 import { FEEDBACK, SIGN_OFF, sampleOrder, waitForStatus } from '../helpers/orders';
 import { TEST_KEYS, startTestStack, type TestStack } from '../helpers/stack';
@@ -23,6 +29,7 @@ let stack: TestStack;
 let payloads: Payload[];
 let rawText: string;
 let workflowId: string;
+const UI_TOKEN = randomBytes(24).toString('base64url');
 
 /** Every string in the history, bytes as UTF-8 and as base64: what anyone reading it could see. */
 function readableText(value: unknown, out: string[] = [], skip?: (key: string) => boolean): string[] {
@@ -55,7 +62,7 @@ const wire = (p: Payload) => ({
 });
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({}, { uiCodecToken: UI_TOKEN });
   await seedDemoCatalogue(stack.db);
   const order = sampleOrder({
     customer: {
@@ -166,5 +173,29 @@ describe('personal data in Temporal', () => {
     const refused = await stack.api('POST', '/codec/decode', { key: null, headers: { origin: 'http://127.0.0.1:8233' }, body: { payloads: [] } });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8233');
+  });
+
+  it("the embedded dev server's UI is given the codec endpoint of this run, which decodes without a key; a wrong token is refused", async () => {
+    const cli = inject('temporalCliPath');
+    if (!cli) return; // TEMPORAL_ADDRESS runs start no embedded server.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-codec-ui-'));
+    const config = loadConfig({ TEMPORAL_CLI_PATH: cli, TEMPORAL_UI_PORT: '0', ORDERFLOW_PUBLIC_URL: stack.apiUrl, ORDERFLOW_DATA_DIR: dataDir });
+    const temporal = await provideTemporal(config, { log: () => undefined, persist: false, port: 0, uiCodecToken: UI_TOKEN });
+    try {
+      const endpoint = codecEndpointFor(config, UI_TOKEN);
+      expect(endpoint).toBe(`${stack.apiUrl}/codec/ui/${UI_TOKEN}`);
+      // What the UI's own server tells the browser to call.
+      const settings = (await (await fetch(`${temporal.uiUrl!}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+      expect(settings.Codec?.Endpoint).toBe(endpoint);
+    } finally {
+      await temporal.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    const body = { payloads: payloads.map(wire) };
+    const decoded = await stack.api('POST', `/codec/ui/${UI_TOKEN}/decode`, { key: null, body });
+    expect(decoded.status).toBe(200);
+    expect((decoded.body.payloads as { data: string }[]).map((p) => Buffer.from(p.data, 'base64').toString()).join('\n')).toContain(PERSON.name);
+    const wrong = await stack.api('POST', `/codec/ui/${randomBytes(24).toString('base64url')}/decode`, { key: null, body });
+    expect(wrong.status).toBe(401);
   });
 });

@@ -40,7 +40,7 @@ export interface TestStack {
 /** Time runs 100 000 times faster than life: a two-day parcel journey takes about two seconds. */
 export const TEST_TIME_SCALE = '0.00001';
 
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { uiCodecToken?: string } = {}): Promise<TestStack> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-test-'));
   const config = loadConfig({
@@ -68,6 +68,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     temporal: { address: inject('temporalAddress'), namespace: inject('temporalNamespace') },
     apiKeys: Object.entries(TEST_KEYS).map(([role, key]) => ({ role: role as Role, key })),
     workflowCode: bundle ? { workflowBundle: { codePath: bundle } } : undefined,
+    uiCodecToken: options.uiCodecToken,
     log: () => undefined,
   });
   const apiUrl = running.apiUrl!;

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
@@ -9,6 +10,11 @@ import { route } from '../route';
 // returning `{payloads: [{metadata: {key: base64}, data: base64}]}`. Only operators (and
 // admin) may decode; the browser calls cross-origin, so the UI's origin gets CORS and
 // its preflight is answered without a key.
+//
+// The embedded dev server's UI has no login and cannot send an API key, so `npm start`
+// gives it an endpoint holding a token of this process's run instead
+// (/codec/ui/<token>/decode). Whoever can open that UI can already signal and cancel
+// every order through it; decoding adds nothing to that. Never offered for a real Temporal.
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 
@@ -35,20 +41,29 @@ const toWire = (p: Payload) => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-export function codecRoutes(deps: { codec: PayloadCodec }) {
-  const handle = (direction: 'encode' | 'decode') =>
+export function codecRoutes(deps: { codec: PayloadCodec; uiToken?: string }) {
+  const uiToken = deps.uiToken ? createHash('sha256').update(deps.uiToken).digest() : undefined;
+  const handle = (direction: 'encode' | 'decode', via: 'key' | 'ui-token') =>
     route({
       method: 'post',
-      path: `/codec/${direction}`,
+      path: via === 'key' ? `/codec/${direction}` : `/codec/ui/:token/${direction}`,
       tag: 'operations',
       summary:
-        direction === 'decode'
+        (direction === 'decode'
           ? "Decrypt payloads for the Temporal Web UI (Temporal's remote codec protocol)"
-          : "Encrypt payloads for the Temporal Web UI (Temporal's remote codec protocol)",
-      access: ['operator'],
+          : "Encrypt payloads for the Temporal Web UI (Temporal's remote codec protocol)") +
+        (via === 'key' ? '' : "; the embedded dev server's UI, by the token of this run"),
+      access: via === 'key' ? ['operator'] : 'public',
       body: Payloads,
-      responses: { 200: '{payloads}', 401: 'no or unknown API key', 403: 'not an operator', 422: `a payload that does not ${direction}` },
-      async handler({ res, body }) {
+      responses:
+        via === 'key'
+          ? { 200: '{payloads}', 401: 'no or unknown API key', 403: 'not an operator', 422: `a payload that does not ${direction}` }
+          : { 200: '{payloads}', 401: 'not the token of this run', 422: `a payload that does not ${direction}` },
+      async handler({ res, body, params }) {
+        if (via === 'ui-token') {
+          const presented = createHash('sha256').update(params.token ?? '').digest();
+          if (!uiToken || !timingSafeEqual(presented, uiToken)) throw new HttpProblem(401, 'Unauthorized', 'not the codec token of this run of orderflow');
+        }
         let out: Payload[];
         try {
           out = await deps.codec[direction](body.payloads.map(fromWire));
@@ -58,7 +73,11 @@ export function codecRoutes(deps: { codec: PayloadCodec }) {
         res.json({ payloads: out.map(toWire) });
       },
     });
-  return [handle('decode'), handle('encode')];
+  return [
+    handle('decode', 'key'),
+    handle('encode', 'key'),
+    ...(uiToken ? [handle('decode', 'ui-token'), handle('encode', 'ui-token')] : []),
+  ];
 }
 
 /** CORS for the Temporal UI's origins on /codec; a preflight needs no key and gets only CORS. */
