@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,6 +7,7 @@ import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@t
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
+import { codecEndpointFor } from '../../src/temporal/embedded';
 import { devCodecKeysFile, formatCodecKeys, loadOrCreateDevCodecKeys, parseCodecKeys } from '../../src/temporal/codec-keys';
 import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, type CodecKey } from '../../src/temporal/payload-codec';
 
@@ -165,5 +167,32 @@ describe('codec keys', () => {
     const keys = [key('a'), key('b.c_d-1')];
     const parsed = parseCodecKeys(formatCodecKeys(keys));
     expect(parsed.ok && parsed.keys.map((k) => [k.id, Buffer.from(k.key).toString('hex')])).toEqual(keys.map((k) => [k.id, Buffer.from(k.key).toString('hex')]));
+  });
+});
+
+describe('the codec endpoint given to the embedded UI', () => {
+  it('is the API address plus /codec (or /codec/ui/<token>), the public URL when set, none while the port is chosen at start', () => {
+    expect(codecEndpointFor(loadConfig({}))).toBe('http://127.0.0.1:3000/codec');
+    expect(codecEndpointFor(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }), 'tok')).toBe('http://127.0.0.1:8080/codec/ui/tok');
+    expect(codecEndpointFor(loadConfig({ ORDERFLOW_PUBLIC_URL: 'https://orders.example.com/' }))).toBe('https://orders.example.com/codec');
+    expect(codecEndpointFor(loadConfig({ PORT: '0' }))).toBeUndefined();
+  });
+});
+
+describe('the production entry points', () => {
+  it('refuse to start without ORDERFLOW_CODEC_KEYS: each process would make keys of its own', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/api.ts'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: {
+        PATH: process.env.PATH,
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        ORDERFLOW_API_KEYS: 'operator:entry-point-test-key',
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/ORDERFLOW_CODEC_KEYS must be set/);
   });
 });
