@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/client';
@@ -10,6 +11,7 @@ import { provideDatabase } from '../src/db/provide';
 import { seedDemoCatalogue } from '../src/db/seed';
 import { startOrderflow } from '../src/service';
 import { provideTemporal } from '../src/temporal/embedded';
+import { dataConverterFor } from '../src/temporal/payload-codec';
 import { baselineCreated, baselineFeedback, baselineReady, baselineSignOff, type baselineWorkflow } from './baseline-workflow';
 import { mean, percentile, pooled } from './stats';
 
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
 
   try {
     const ours = await benchOrders(api, running.client);
-    const baseline = await benchBaseline(running.client, temporal.target, Math.round(ours.activities));
+    const baseline = await benchBaseline(running.client, running.codec, temporal.target, Math.round(ours.activities));
     report(ours, baseline);
   } finally {
     await running.stop();
@@ -206,13 +208,15 @@ async function benchOrders(api: Api, client: Client): Promise<Figures> {
   return { label: 'orderflow', seconds, ordersPerSecond: N / seconds, createP50: percentile(latencies, 50), createP99: percentile(latencies, 99), ...histories };
 }
 
-async function benchBaseline(client: Client, target: { address: string; namespace: string }, activities: number): Promise<Figures> {
+async function benchBaseline(client: Client, codec: PayloadCodec, target: { address: string; namespace: string }, activities: number): Promise<Figures> {
   const taskQueue = 'bench-baseline';
   const connection = await NativeConnection.connect({ address: target.address });
   const worker = await Worker.create({
     connection,
     namespace: target.namespace,
     taskQueue,
+    // The same payload encryption as orderflow's: the comparison stays like for like.
+    dataConverter: dataConverterFor(codec),
     workflowsPath: path.join(__dirname, 'baseline-workflow.ts'),
     activities: { noop: async () => undefined },
   });

@@ -5,6 +5,7 @@ import { parseDuration, scaleDuration } from './domain/duration';
 import type { OrderSettings } from './domain/order-settings';
 import { parseFateProbabilities } from './carriers/sandbox-fates';
 import type { CarrierWebhookSecrets } from './carriers/webhook-signature';
+import { parseCodecKeys } from './temporal/codec-keys';
 
 // Every setting orderflow reads from the environment, in one place. The keys of the
 // schema are the variable names, so a bad value is reported by the name a user typed.
@@ -48,6 +49,44 @@ const apiKeys = z
       keys.push({ role: role as Role, key });
     }
     return keys;
+  });
+
+/** ORDERFLOW_CODEC_KEYS: `id:base64key,…`, 32-byte keys; the first seals, all open. */
+const codecKeys = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    const parsed = parseCodecKeys(text);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: parsed.message });
+      return z.NEVER;
+    }
+    return parsed.keys;
+  });
+
+/** ORDERFLOW_UI_ORIGIN: origins (scheme://host:port) allowed to call the codec endpoints, comma-separated. */
+const origins = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    const list: string[] = [];
+    for (const [index, entry] of text.split(',').entries()) {
+      let origin: string | undefined;
+      try {
+        const u = new URL(entry.trim());
+        if (u.protocol === 'http:' || u.protocol === 'https:') origin = u.origin;
+      } catch {
+        // reported below
+      }
+      if (!origin) {
+        ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is not an http(s) origin such as http://localhost:8233` });
+        return z.NEVER;
+      }
+      list.push(origin);
+    }
+    return list;
   });
 
 const CARRIER_CODE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -109,6 +148,8 @@ const EnvSchema = z.object({
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[\w.-]*$/).default(''),
   ORDERFLOW_API_KEYS: apiKeys,
+  ORDERFLOW_CODEC_KEYS: codecKeys,
+  ORDERFLOW_UI_ORIGIN: origins,
   ORDERFLOW_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
   ORDERFLOW_CORRECTION_WINDOW: duration('3d'),
   ORDERFLOW_STOCK_DECISION_WINDOW: duration('2d'),
@@ -244,6 +285,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     apiKeys: e.ORDERFLOW_API_KEYS,
+    codec: {
+      /** Undefined: dev keys in the data directory (see src/temporal/codec-keys.ts). */
+      keys: e.ORDERFLOW_CODEC_KEYS,
+      /** Who may call /codec from a browser: the Temporal UI; by default the embedded one. */
+      uiOrigins: e.ORDERFLOW_UI_ORIGIN ?? [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
+    },
     timeScale: scale,
     orderSettings: settings,
     carriers: {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { createApi } from './api/app';
 import { HttpCarrierGateway } from './carriers/sandbox-gateway';
@@ -8,7 +9,9 @@ import { startCarrierSandbox, type CarrierSandbox } from './carriers/sandbox-ser
 import type { Config, Role } from './config';
 import type { Db } from './db/client';
 import { logNotifier, startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
+import { codecKeysFor } from './temporal/codec-keys';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
+import { EncryptionCodec } from './temporal/payload-codec';
 import { TASK_QUEUES, createWorker, runWorkers, taskQueueDefinition, type TaskQueueName, type WorkflowCode } from './temporal/workers';
 
 // Assembles the pieces of orderflow that run in one process — API, carrier sandbox,
@@ -34,12 +37,18 @@ export interface StartOptions {
   log?: (message: string) => void;
   /** How long POST /v1/orders waits for the verification verdict. */
   answerTimeoutMs?: number;
+  /** Default: AES-GCM with ORDERFLOW_CODEC_KEYS, or the data directory's dev keys. */
+  codec?: PayloadCodec;
+  /** The token the embedded dev server's UI was given for /codec/ui/<token> (see provideTemporal). */
+  uiCodecToken?: string;
 }
 
 export interface RunningOrderflow {
   apiUrl?: string;
   sandboxUrl?: string;
   client: Client;
+  /** The payload codec of its client and workers. */
+  codec: PayloadCodec;
   workers: Worker[];
   /** Resolves when every worker has stopped; rejects if one fails. */
   workersDone: Promise<void>;
@@ -79,7 +88,8 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
   };
 
   try {
-    const client = await connectClient(options.temporal);
+    const codec = options.codec ?? new EncryptionCodec(codecKeysFor(config));
+    const client = await connectClient(options.temporal, codec);
     stops.push(() => client.connection.close());
 
     let apiUrl: string | undefined;
@@ -94,6 +104,9 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         webhookSecrets: config.carriers.webhookSecrets,
         log: (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`),
         answerTimeoutMs: options.answerTimeoutMs,
+        codec,
+        uiOrigins: config.codec.uiOrigins,
+        uiCodecToken: options.uiCodecToken,
       });
       const server = await listen(app, config.http.port, config.http.host);
       apiUrl = urlOf(server);
@@ -143,6 +156,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
           connection,
           namespace: options.temporal.namespace,
           deps,
+          codec,
           workflowCode: options.workflowCode,
         });
         workers.push(worker);
@@ -164,6 +178,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
       apiUrl,
       sandboxUrl: sandbox?.url,
       client,
+      codec,
       workers,
       workersDone: running.done,
       stop: stopAll,

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import express from 'express';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { CarrierWebhookSecrets } from '../carriers/webhook-signature';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
@@ -15,6 +16,7 @@ import { agreementRoutes } from './routes/agreements';
 import { analyticsRoutes } from './routes/analytics';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
+import { codecCors, codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
@@ -36,6 +38,12 @@ export interface ApiDeps {
   answerTimeoutMs?: number;
   /** Month-end settlement runs; 5 days' wait for decisions unless told. */
   settlement?: Config['settlement'];
+  /** The payload codec of this process's Temporal client, served to the Temporal UI. */
+  codec?: PayloadCodec;
+  /** Origins of the Temporal UI allowed to call /codec from a browser. */
+  uiOrigins?: readonly string[];
+  /** The embedded dev server's UI decodes at /codec/ui/<token>/… (it cannot send an API key). */
+  uiCodecToken?: string;
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -68,6 +76,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...statementRoutes({ db: deps.db, client: deps.client }),
     ...paymentRoutes({ db: deps.db, client: deps.client, log }),
     ...analyticsRoutes({ db: deps.db }),
+    ...(deps.codec ? codecRoutes({ codec: deps.codec, uiToken: deps.uiCodecToken }) : []),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
@@ -85,6 +94,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.codec) app.use('/codec', codecCors(deps.uiOrigins ?? []));
   const router = express.Router();
   mount(router, routes, keyring(deps.apiKeys));
   app.use(router);

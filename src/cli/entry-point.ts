@@ -27,6 +27,11 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
     console.error('ORDERFLOW_API_KEYS must be set (role:key,role:key,…) for the API entry point.');
     process.exit(2);
   }
+  if (!config.codec.keys) {
+    // Each process would otherwise make keys of its own, and none could read the others' payloads.
+    console.error('ORDERFLOW_CODEC_KEYS must be set (id:base64key,…; `openssl rand -base64 32` makes a key) for the production entry points: every API and worker process needs the same keys.');
+    process.exit(2);
+  }
   Runtime.install({ logger: new TemporalLogger(config.logLevel) });
 
   void (async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Runtime } from '@temporalio/worker';
@@ -8,6 +9,7 @@ import { provideDatabase } from '../db/provide';
 import { seedDemoCatalogue } from '../db/seed';
 import { logNotifier } from '../notifications/outbox-dispatcher';
 import { startOrderflow } from '../service';
+import { devCodecKeysFile } from '../temporal/codec-keys';
 import { provideTemporal } from '../temporal/embedded';
 import { asKeyList, devKeysFile, loadOrCreateDevKeys } from './dev-keys';
 import { takeProcessLock } from './process-lock';
@@ -60,7 +62,9 @@ async function main(config: Config): Promise<void> {
     await database.migrate();
     if (await seedDemoCatalogue(database.db)) say('seeded the demo catalogue: 6 products, 3 warehouses, stock');
 
-    const temporal = await provideTemporal(config, { log: say });
+    // The embedded UI has no login: it decodes payloads by a token of this run (see src/api/routes/codec.ts).
+    const uiCodecToken = config.temporal.address ? undefined : randomBytes(24).toString('base64url');
+    const temporal = await provideTemporal(config, { log: say, uiCodecToken });
     stops.push(() => temporal.stop());
     void temporal.lost.then((how) => {
       say(`the Temporal dev server ${how}; stopping (see ${path.join(config.dataDir, 'temporal.log')})`);
@@ -72,6 +76,7 @@ async function main(config: Config): Promise<void> {
       db: database.db,
       temporal: temporal.target,
       apiKeys: keys.list,
+      uiCodecToken,
       notifier: logNotifier(config.logLevel === 'debug' ? say : () => undefined),
       log: say,
     });
@@ -82,6 +87,7 @@ async function main(config: Config): Promise<void> {
     say(`Temporal UI    ${temporal.uiUrl ?? `your Temporal server at ${temporal.target.address}`}`);
     if (running.sandboxUrl) say(`carrier sandbox ${running.sandboxUrl}`);
     say(`database       ${provided.description}`);
+    if (!config.codec.keys) say(`payload keys   ${devCodecKeysFile(config.dataDir)} (dev keys; keep the file: histories need it — or set ORDERFLOW_CODEC_KEYS)`);
     if (keys.file) {
       say(`dev API keys   ${keys.file}`);
       for (const k of keys.list) say(`  ${k.role.padEnd(10)} ${k.key}`);

@@ -1,10 +1,15 @@
 import fs from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { dataConverterFor } from './payload-codec';
 
 // How every orderflow process reaches Temporal: the API and CLIs through a client, the
 // workers through a native connection. TLS and API keys for Temporal Cloud or a secured
-// cluster come from configuration; the embedded dev server needs neither.
+// cluster come from configuration; the embedded dev server needs neither. A client that
+// carries payloads gets the payload codec (src/temporal/payload-codec.ts); workers get it
+// in createWorker. Only a client that never carries one (registering search attributes)
+// is made with `null`.
 
 export interface TemporalTarget {
   address: string;
@@ -23,7 +28,7 @@ function tlsOptions(target: TemporalTarget) {
   return true as const;
 }
 
-export async function connectClient(target: TemporalTarget): Promise<Client> {
+export async function connectClient(target: TemporalTarget, codec: PayloadCodec | null): Promise<Client> {
   const options: ConnectionOptions = { address: target.address, connectTimeout: '10s' };
   const tls = tlsOptions(target);
   if (tls) options.tls = tls;
@@ -31,7 +36,7 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
   const connection = await Connection.connect(options).catch((err: unknown) => {
     throw unreachable(target, err);
   });
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, ...(codec ? { dataConverter: dataConverterFor(codec) } : {}) });
 }
 
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {

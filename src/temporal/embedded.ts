@@ -25,12 +25,20 @@ export interface TemporalForOrderflow {
 
 export async function provideTemporal(
   config: Config,
-  options: { log: (message: string) => void; persist?: boolean; ui?: boolean; port?: number },
+  options: {
+    log: (message: string) => void;
+    persist?: boolean;
+    ui?: boolean;
+    port?: number;
+    /** The embedded UI decodes at <API>/codec/ui/<token> (it has no login to send a key with); give startOrderflow the same. */
+    uiCodecToken?: string;
+  },
 ): Promise<TemporalForOrderflow> {
   const t = config.temporal;
   if (t.address) {
     const target = { address: t.address, namespace: t.namespace, tls: t.tls, tlsCertPath: t.tlsCertPath, tlsKeyPath: t.tlsKeyPath, apiKey: t.apiKey };
-    const client = await connectClient(target);
+    // Registers search attributes only: no payloads, so no codec.
+    const client = await connectClient(target, null);
     try {
       const added = await ensureSearchAttributes(client.connection as Connection, t.namespace);
       if (added.length > 0) options.log(`registered search attributes ${added.join(', ')} in namespace ${t.namespace}`);
@@ -51,6 +59,8 @@ export async function provideTemporal(
     logFile: path.join(config.dataDir, 'temporal.log'),
     namespace: t.namespace,
     searchAttributes: ORDER_SEARCH_ATTRIBUTES,
+    // The UI asks our API to decrypt what it shows; the server itself stores only ciphertext.
+    uiCodecEndpoint: codecEndpointFor(config, options.uiCodecToken),
     log: options.log,
   });
   let stopping = false;
@@ -64,4 +74,13 @@ export async function provideTemporal(
       return server.stop();
     },
   };
+}
+
+/** Where the API will serve /codec (for the UI: /codec/ui/<token>), when its address is known before it starts. */
+export function codecEndpointFor(config: Config, uiToken?: string): string | undefined {
+  const path = uiToken ? `/codec/ui/${encodeURIComponent(uiToken)}` : '/codec';
+  if (config.http.publicUrl) return `${config.http.publicUrl.replace(/\/+$/, '')}${path}`;
+  if (config.http.port === 0) return undefined;
+  const host = ['0.0.0.0', '::'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}${path}`;
 }

@@ -1,10 +1,12 @@
 import path from 'node:path';
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createCarrierActivities, createFinanceActivities, createOrderActivities } from '../../activities';
 import type { CarrierGateway } from '../carriers/carrier-gateway';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { databaseErrorInterceptor } from './database-errors';
+import { dataConverterFor } from './payload-codec';
 
 // The workers of orderflow's task queues, built the same way by `npm start`, the
 // `workers/` entry points, the tests and the benchmark. A task queue is a line in
@@ -72,6 +74,8 @@ export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   deps: ActivityDeps;
+  /** Seals every payload the worker sends and opens those it receives. */
+  codec: PayloadCodec;
   workflowCode?: WorkflowCode;
   tuning?: Partial<WorkerOptions>;
 }
@@ -83,6 +87,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: config.temporal.taskQueues[definition.name],
+    dataConverter: dataConverterFor(options.codec),
     ...(definition.hostsWorkflows ? (options.workflowCode ?? { workflowsPath: WORKFLOWS_PATH }) : {}),
     activities: definition.activities(options.deps),
     ...(definition.usesDatabase ? { interceptors: { activity: [databaseErrorInterceptor] } } : {}),

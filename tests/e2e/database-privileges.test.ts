@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { dataConverterFor } from '../../src/temporal/payload-codec';
+import { TEST_CODEC_KEYS, testCodec } from '../helpers/codec';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { freePort } from '../helpers/free-port';
 import { sampleOrder } from '../helpers/orders';
@@ -78,6 +80,7 @@ describe('the running service with a database user that lacks a privilege', () =
         TEMPORAL_TASK_QUEUE_PREFIX: queuePrefix,
         ORDERFLOW_DATA_DIR: dataDir,
         ORDERFLOW_API_KEYS: `integrator:${KEYS.integrator},operator:${KEYS.operator}`,
+        ORDERFLOW_CODEC_KEYS: TEST_CODEC_KEYS,
         PORT: String(port),
         CARRIER_SANDBOX_PORT: String(sandboxPort),
         ORDERFLOW_TIME_SCALE: '0.00001',
@@ -109,7 +112,7 @@ describe('the running service with a database user that lacks a privilege', () =
 
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
-      const client = new Client({ connection, namespace: inject('temporalNamespace') });
+      const client = new Client({ connection, namespace: inject('temporalNamespace'), dataConverter: dataConverterFor(testCodec()) });
       const seen = await waitFor(
         async () => {
           // While a step is being retried, its last failure is what the Web UI shows.

@@ -47,10 +47,12 @@ describe('delivery exception, incident and improvement API', () => {
 
   const signalsOf = async (orderId: string, name: string) => {
     const history = await stack.running.client.workflow.getHandle(`order-${orderId}`).fetchHistory();
-    return (history.events ?? [])
+    const sealed = (history.events ?? [])
       .map((e) => e.workflowExecutionSignaledEventAttributes)
       .filter((a) => a?.signalName === name)
-      .map((a) => JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')));
+      .map((a) => a!.input!.payloads![0]!);
+    // The history holds them encrypted: opened with the stack's payload codec.
+    return (await stack.running.codec.decode(sealed)).map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')));
   };
   const incidentRows = (orderId: string) => stack.db.select().from(incidents).where(eq(incidents.orderId, orderId));
 

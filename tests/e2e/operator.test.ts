@@ -1,6 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
+import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { WORKFLOWS_PATH } from '../../src/temporal/workers';
 import { createProduct, receiveStock, sampleOrder, stockLevel, uniqueSku, waitForStatus } from '../helpers/orders';
 import { TEST_KEYS, startTestStack, type TestStack } from '../helpers/stack';
@@ -140,7 +141,8 @@ describe('an order no carrier can take', () => {
     await handle.result();
     // The refusals are new commands (behind patched()): the history replays on today's code.
     const bundle = inject('workflowBundlePath');
-    const code = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+    const dataConverter = dataConverterFor(stack.running.codec);
+    const code = bundle ? { workflowBundle: { codePath: bundle }, dataConverter } : { workflowsPath: WORKFLOWS_PATH, dataConverter };
     await expect(Worker.runReplayHistory(code, await handle.fetchHistory(), workflowId)).resolves.toBeUndefined();
   });
 

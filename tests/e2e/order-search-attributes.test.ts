@@ -2,6 +2,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { CustomerIdKey, RegionKey } from '../../src/temporal/search-attributes';
+import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { WORKFLOWS_PATH } from '../../src/temporal/workers';
 import { sampleOrder, waitForStatus } from '../helpers/orders';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -52,7 +53,8 @@ describe('search attributes after a correction', () => {
     // The history with the new upsert replays on today's code.
     await waitForStatus(stack, created.body.id, ['reserved', 'planned', 'dispatched', 'in_transit', 'out_for_delivery', 'delivered']);
     const bundle = inject('workflowBundlePath');
-    const code = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+    const dataConverter = dataConverterFor(stack.running.codec);
+    const code = bundle ? { workflowBundle: { codePath: bundle }, dataConverter } : { workflowsPath: WORKFLOWS_PATH, dataConverter };
     await expect(Worker.runReplayHistory(code, await handle.fetchHistory(), created.body.workflowId)).resolves.toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config, type Role } from '../../src/config';
 import type { Db } from '../../src/db/client';
 import { startOrderflow, type RunningOrderflow } from '../../src/service';
+import { TEST_CODEC_KEYS } from './codec';
 import { createTestDatabase, type TestDatabase } from './database';
 
 // The real orderflow for a test file: API, workers, carrier sandbox and outbox over a
@@ -39,7 +40,7 @@ export interface TestStack {
 /** Time runs 100 000 times faster than life: a two-day parcel journey takes about two seconds. */
 export const TEST_TIME_SCALE = '0.00001';
 
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { uiCodecToken?: string } = {}): Promise<TestStack> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-test-'));
   const config = loadConfig({
@@ -58,6 +59,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: '1000d',
     // Orders dispatch unpaid unless a test turns the prepaid wait on (tests/e2e/payments.test.ts).
     ORDERFLOW_REQUIRE_PREPAYMENT: 'off',
+    // The fixtures' key: a live history a test keeps can be replayed by another.
+    ORDERFLOW_CODEC_KEYS: TEST_CODEC_KEYS,
     ...env,
   });
   const bundle = inject('workflowBundlePath');
@@ -67,6 +70,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     temporal: { address: inject('temporalAddress'), namespace: inject('temporalNamespace') },
     apiKeys: Object.entries(TEST_KEYS).map(([role, key]) => ({ role: role as Role, key })),
     workflowCode: bundle ? { workflowBundle: { codePath: bundle } } : undefined,
+    uiCodecToken: options.uiCodecToken,
     log: () => undefined,
   });
   const apiUrl = running.apiUrl!;

@@ -12,7 +12,9 @@ import type { OrderSettings } from '../../src/domain/order-settings';
 import { STAGE_OF_STATUS, type OrderStatus } from '../../src/domain/order-status';
 import { verifyOrder as verifyDraft, type CatalogueEntry } from '../../src/domain/verification';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { testCodec } from '../helpers/codec';
 import { sampleOrder } from '../helpers/orders';
 import { waitFor } from '../helpers/wait-for';
 // ---- the only lines that know where the workflow, its messages and its activities live ----
@@ -643,13 +645,15 @@ async function startWorkers(address: string, namespace: string, server?: DevServ
   };
   const fakes = (names: Record<string, true>) => Object.fromEntries(Object.keys(names).map((n) => [n, route(n as ActivityName)]));
 
+  // Encrypted as in production, so the workflows are tested with the codec in the path.
+  const dataConverter = dataConverterFor(testCodec());
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter });
   const code = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
   const workers = await Promise.all([
-    Worker.create({ connection: nativeConnection, namespace, taskQueue: ordersQueue, ...code, activities: fakes(ORDER_ACTIVITIES) }),
-    Worker.create({ connection: nativeConnection, namespace, taskQueue: carriersQueue, activities: fakes(CARRIER_ACTIVITIES) }),
+    Worker.create({ connection: nativeConnection, namespace, taskQueue: ordersQueue, dataConverter, ...code, activities: fakes(ORDER_ACTIVITIES) }),
+    Worker.create({ connection: nativeConnection, namespace, taskQueue: carriersQueue, dataConverter, activities: fakes(CARRIER_ACTIVITIES) }),
   ]);
   const running = Promise.all(workers.map((w) => w.run()));
   const started: WorkflowHandle[] = [];

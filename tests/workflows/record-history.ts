@@ -26,6 +26,7 @@ import { startOrderflow, type RunningOrderflow } from '../../src/service';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { locateTemporalCli } from '../../src/temporal/locator';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { TEST_CODEC_KEYS } from '../helpers/codec';
 import { orderWorkflowId } from '../../workflows/order/messages';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -391,6 +392,8 @@ export const SCENARIOS: Scenario[] = [
 // ---- the stack -----------------------------------------------------------------------
 
 const COMMON_ENV = {
+  // Histories are sealed with the fixtures' key, which the replay test holds too.
+  ORDERFLOW_CODEC_KEYS: TEST_CODEC_KEYS,
   PORT: '0',
   CARRIER_SANDBOX_PORT: '0',
   ORDERFLOW_TIME_SCALE: '0.00001',

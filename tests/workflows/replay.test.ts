@@ -5,7 +5,9 @@ import { DefaultLogger, Worker, bundleWorkflowCode, type ReplayWorkerOptions } f
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
+import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { WORKFLOWS_PATH } from '../../src/temporal/workers';
+import { testCodec } from '../helpers/codec';
 import { FEEDBACK, SIGN_OFF, sampleOrder, waitForStatus } from '../helpers/orders';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
@@ -35,7 +37,10 @@ function loadHistory(file: string): History {
 
 function todaysCode(): ReplayWorkerOptions {
   const bundle = inject('workflowBundlePath');
-  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+  // Histories recorded before the codec are plain (they pass through it); later ones are
+  // sealed with the fixtures' key.
+  const dataConverter = dataConverterFor(testCodec());
+  return bundle ? { workflowBundle: { codePath: bundle }, dataConverter } : { workflowsPath: WORKFLOWS_PATH, dataConverter };
 }
 
 const eventTypes = (history: History) => (history.events ?? []).map((e) => Number(e.eventType));
@@ -146,7 +151,7 @@ describe('an order run now', () => {
       expect(after, `the edit of workflows/${file} must change it (has the code it anchors on moved?)`).not.toBe(before);
       fs.writeFileSync(target, after);
       const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
-      return { workflowBundle: { code } };
+      return { workflowBundle: { code }, dataConverter: dataConverterFor(testCodec()) };
     }
 
     /** Inserts `lines` as the first statements of the exported function `name`. */
