@@ -74,7 +74,12 @@ export const CreateOrderBody = z.strictObject({
   currency: CurrencyCode,
   customer: Customer,
   items: OrderLines,
-  settlement: z.strictObject({ method: z.enum(SETTLEMENT_METHODS) }),
+  settlement: z
+    .strictObject({ method: z.enum(SETTLEMENT_METHODS), instalments: z.number().int().min(1).max(24).optional() })
+    .refine((s) => s.instalments === undefined || s.method === 'instalments', {
+      message: 'only an instalment order has a number of instalments',
+      path: ['instalments'],
+    }),
   requestedDeliveryBy: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).refine(inRange, RANGE_MESSAGE).optional(),
 });
 export type CreateOrderBody = z.output<typeof CreateOrderBody>;

@@ -39,7 +39,8 @@ export interface OrderDraft {
   currency: string;
   customer: Customer;
   items: OrderLine[];
-  settlement: { method: SettlementMethod };
+  /** `instalments`: how many, for an instalment order (else the configured count). */
+  settlement: { method: SettlementMethod; instalments?: number };
   requestedDeliveryBy?: string;
 }
 

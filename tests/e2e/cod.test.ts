@@ -144,4 +144,24 @@ describe('instalments', () => {
     const paid = await stack.db.select().from(instalments).where(eq(instalments.orderId, id));
     expect(paid.every((i) => i.status === 'paid' && i.paidAt !== null)).toBe(true);
   });
+
+  it('an order may name its own number of instalments; only an instalment order may', async () => {
+    const refused = await stack.api('POST', '/v1/orders', { body: sampleOrder({ settlement: { method: 'prepaid', instalments: 2 } }) });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'settlement.instalments' })]);
+
+    const created = await stack.api('POST', '/v1/orders', { body: sampleOrder({ settlement: { method: 'instalments', instalments: 2 } }) });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const order = await waitForStatus(stack, id, 'completed', 45_000);
+    const schedule = await waitFor(
+      async () => {
+        const rows = await stack.db.select().from(instalments).where(eq(instalments.orderId, id)).orderBy(instalments.number);
+        return rows.length > 0 && rows;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, message: `the instalments of ${id}` },
+    );
+    expect(schedule.map((i) => i.number)).toEqual([1, 2]);
+    expect(schedule.reduce((n, i) => n + i.amount, 0)).toBe(order.totals.total);
+  });
 });
