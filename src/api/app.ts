@@ -14,6 +14,8 @@ import { mount, route } from './route';
 import { agreementRoutes } from './routes/agreements';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
+import { channelRoutes } from './routes/channels';
+import { orderReplies } from './intake-reply';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
@@ -58,6 +60,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const routes = [
     ...healthRoutes({ db: deps.db, client: deps.client }),
     ...orderRoutes({ db: deps.db, commands, intake }),
+    ...channelRoutes({ db: deps.db, intake, replies: orderReplies({ db: deps.db, commands }) }),
     ...incidentRoutes({ db: deps.db }),
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
