@@ -92,7 +92,10 @@ export const travelAgency = channelAdapter({
     booking.passengers.forEach((p, i) => {
       if (p.deliver_to) named.push({ field: `booking.passengers[${i}].deliver_to`, address: toAddress(p.deliver_to) });
     });
-    const distinct = [...new Map(named.map((n) => [addressKey(n.address), n])).values()];
+    // The first spelling of each address is the one kept: the booking's own comes first.
+    const byKey = new Map<string, (typeof named)[number]>();
+    for (const n of named) if (!byKey.has(addressKey(n.address))) byKey.set(addressKey(n.address), n);
+    const distinct = [...byKey.values()];
     if (distinct.length === 0) {
       errors.push({ field: 'booking.delivery_address', message: 'no delivery address: give the booking one, or a passenger a deliver_to' });
     } else if (distinct.length > 1) {
