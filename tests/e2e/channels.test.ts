@@ -188,3 +188,13 @@ describe('the marketplace SKU aliases', () => {
     expectProblem(await stack.api('GET', '/v1/channels/travel-agency/sku-aliases'), 404);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('has the channel routes with their roles, and the partner filter', async () => {
+    const paths = (await stack.api('GET', '/openapi.json', { key: null })).body.paths;
+    expect(paths['/v1/channels/{partner}/orders'].post['x-roles']).toEqual(['integrator', 'admin']);
+    expect(paths['/v1/channels/{partner}/orders'].post.requestBody.content['application/json'].schema.description).toMatch(/marketplace, travel-agency/);
+    expect(paths['/v1/channels/{partner}/sku-aliases'].put['x-roles']).toEqual(['operator', 'admin']);
+    expect(paths['/v1/orders'].get.parameters.map((p: { name: string }) => p.name)).toContain('partner');
+  });
+});
