@@ -63,6 +63,7 @@ export function createVerificationActivities(db: Db) {
             id: input.orderId,
             externalId: draft.externalId ?? null,
             channel: draft.channel,
+            partner: draft.partner ?? null,
             priority: draft.priority,
             currency: draft.currency,
             settlementMethod: draft.settlement.method,

@@ -17,6 +17,8 @@ import { analyticsRoutes } from './routes/analytics';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
 import { codecCors, codecRoutes } from './routes/codec';
+import { channelRoutes } from './routes/channels';
+import { orderReplies } from './intake-reply';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
@@ -67,6 +69,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const routes = [
     ...healthRoutes({ db: deps.db, client: deps.client }),
     ...orderRoutes({ db: deps.db, commands, intake }),
+    ...channelRoutes({ db: deps.db, intake, replies: orderReplies({ db: deps.db, commands }) }),
     ...incidentRoutes({ db: deps.db }),
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),

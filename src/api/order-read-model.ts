@@ -30,6 +30,7 @@ export function orderSummary(o: OrderRow) {
     externalId: o.externalId,
     workflowId: o.workflowId,
     channel: o.channel,
+    partner: o.partner,
     priority: o.priority,
     status: o.status,
     stage: o.stage,
@@ -269,6 +270,7 @@ export async function listOrders(db: Db, q: z.output<typeof OrdersQuery>) {
   if (q.status) where.push(inArray(orders.status, q.status));
   if (q.stage) where.push(inArray(orders.stage, q.stage));
   if (q.channel) where.push(eq(orders.channel, q.channel));
+  if (q.partner) where.push(eq(orders.partner, q.partner));
   if (q.priority) where.push(eq(orders.priority, q.priority));
   if (q.customerId) where.push(eq(orders.customerId, q.customerId));
   if (q.externalId) where.push(eq(orders.externalId, q.externalId));

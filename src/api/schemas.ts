@@ -128,6 +128,8 @@ export const OrdersQuery = z.strictObject({
   status: csv(ORDER_STATUSES).optional(),
   stage: csv(ORDER_STAGES).optional(),
   channel: z.enum(CHANNELS).optional(),
+  /** The partner platform (a channel adapter's name, R1.1). */
+  partner: text(100).optional(),
   priority: z.enum(PRIORITIES).optional(),
   customerId: text(254).optional(),
   externalId: text(100).optional(),

@@ -132,6 +132,8 @@ export const orders = pgTable(
       .default(sql`'OF-' || nextval('order_numbers')`),
     externalId: text('external_id'),
     channel: text('channel').notNull(),
+    /** The partner platform a third-party order came from (a channel adapter's name), else null. */
+    partner: text('partner'),
     customer: jsonb('customer').$type<CustomerSnapshot>().notNull(),
     customerId: text('customer_id').notNull(),
     region: text('region').notNull(),
@@ -157,12 +159,29 @@ export const orders = pgTable(
   },
   (t) => [
     uniqueIndex('orders_number').on(t.number),
-    uniqueIndex('orders_channel_external_id').on(t.channel, t.externalId),
+    // One order per external id per channel and partner: two partners may number alike.
+    uniqueIndex('orders_channel_partner_external_id').on(t.channel, sql`coalesce(${t.partner}, '')`, t.externalId),
+    index('orders_partner').on(t.partner, t.createdAt),
     index('orders_status').on(t.status, t.createdAt),
     index('orders_created').on(t.createdAt, t.id),
     index('orders_customer').on(t.customerId),
     check('orders_amounts_non_negative', sql`${t.subtotalAmount} >= 0 and ${t.totalAmount} >= 0`),
   ],
+);
+
+/** A partner's own names for our SKUs (R1.1): the marketplace adapter maps its lines through them. */
+export const channelSkuAliases = pgTable(
+  'channel_sku_aliases',
+  {
+    partner: text('partner').notNull(),
+    alias: text('alias').notNull(),
+    sku: text('sku')
+      .notNull()
+      .references(() => products.sku),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.partner, t.alias] })],
 );
 
 /** Which order an Idempotency-Key made, per caller: a key reused for another order is refused. */

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { receive } from '../inventory/stock-ledger';
 import type { Db } from './client';
-import { inventoryLevels, products, warehouses } from './schema';
+import { channelSkuAliases, inventoryLevels, products, warehouses } from './schema';
 
 // A small demo catalogue so that `npm start` on a fresh machine can take orders at once.
 // Written only into an empty catalogue, and at most once (stock receipts are keyed).
@@ -27,6 +27,14 @@ const DEMO_STOCK: Record<string, Record<string, number>> = {
   'RTM-1': { 'TEA-OOLONG-100': 300, 'CHAIR-OAK': 40, 'KETTLE-GLASS-1L': 30 },
 };
 
+/** The demo marketplace's own names for our SKUs (README, "Channels and adapters"). */
+export const DEMO_SKU_ALIASES = [
+  { partner: 'marketplace', alias: 'MKT-OOLONG-TIN', sku: 'TEA-OOLONG-100' },
+  { partner: 'marketplace', alias: 'MKT-MUG-SLATE', sku: 'MUG-STONE-350' },
+  { partner: 'marketplace', alias: 'MKT-KETTLE-1000', sku: 'KETTLE-GLASS-1L' },
+  { partner: 'marketplace', alias: 'MKT-LAMP-USBC', sku: 'LAMP-DESK-LED' },
+];
+
 /** Seeds the demo catalogue when the catalogue is empty; says whether it did. */
 export async function seedDemoCatalogue(db: Db): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -34,6 +42,7 @@ export async function seedDemoCatalogue(db: Db): Promise<boolean> {
     if (count > 0) return false;
     await tx.insert(warehouses).values(DEMO_WAREHOUSES).onConflictDoNothing();
     await tx.insert(products).values(DEMO_PRODUCTS.map((p) => ({ ...p, currency: 'EUR' }))).onConflictDoNothing();
+    await tx.insert(channelSkuAliases).values(DEMO_SKU_ALIASES).onConflictDoNothing();
     for (const [warehouseCode, stock] of Object.entries(DEMO_STOCK)) {
       for (const [sku, onHand] of Object.entries(stock)) {
         // Opening stock is a receipt like any other, so the levels equal the ledger from the start.

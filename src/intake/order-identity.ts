@@ -8,13 +8,19 @@ import type { OrderDraft } from '../domain/order';
 
 const ORDER_ID_NAMESPACE = '5b0f3c1e-8d2a-4f6b-9c1d-0e7a4b2c9f10';
 
-/** The same external id (per channel), or the same idempotency key (per caller), is the same order. */
+/**
+ * The same external id (per channel and partner), or the same idempotency key (per
+ * caller), is the same order. Two partners of one channel may number their orders alike.
+ */
 export function orderIdFor(
-  draft: Pick<OrderDraft, 'externalId' | 'channel'>,
+  draft: Pick<OrderDraft, 'externalId' | 'channel' | 'partner'>,
   idempotencyKey: string | undefined,
   callerKeyId: string,
 ): string {
-  if (draft.externalId) return uuidv5(`external:${draft.channel}:${draft.externalId}`, ORDER_ID_NAMESPACE);
+  if (draft.externalId) {
+    const name = draft.partner === undefined ? `external:${draft.channel}:${draft.externalId}` : `external:${draft.channel}:${draft.partner}:${draft.externalId}`;
+    return uuidv5(name, ORDER_ID_NAMESPACE);
+  }
   if (idempotencyKey) return uuidv5(`idempotency:${callerKeyId}:${idempotencyKey}`, ORDER_ID_NAMESPACE);
   return randomUUID();
 }

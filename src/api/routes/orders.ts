@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import type { Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { incidents, shipments } from '../../db/schema';
 import { FINAL_STATUSES, type OrderStatus } from '../../domain/order-status';
 import type { OrderDraft } from '../../domain/order';
-import type { IntakeRefusal, OrderIntake } from '../../intake/place-order';
+import type { OrderIntake } from '../../intake/place-order';
 import {
   cancel,
   chooseResolution,
@@ -19,9 +18,8 @@ import {
   respondToStockout,
   signOff,
   submitFeedback,
-  view,
-  type IntakeReply,
 } from '../../../workflows/order/messages';
+import { intakeFields, orderReplies } from '../intake-reply';
 import { asChoiceRefusal, asIncidentRefusal, asProblem, type OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
@@ -70,18 +68,7 @@ function orderId(params: Record<string, string>): string {
 export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: OrderIntake }) {
   const { db, commands, intake } = deps;
 
-  /** The order as the database has it; the workflow's own view while the row is not written yet. */
-  async function readOrder(id: string) {
-    const detail = await findOrderDetail(db, id);
-    if (detail) return detail;
-    if (id.startsWith('OF-')) return undefined;
-    try {
-      const v = await commands.handle(id).query(view);
-      return { id: v.orderId, number: v.number ?? null, status: v.status, stage: v.stage, needsAttention: v.needsAttention, timeline: v.timeline, shipments: [], notifications: [] };
-    } catch {
-      return undefined;
-    }
-  }
+  const { readOrder, replyWithOrder, replyWithIntake } = orderReplies({ db, commands });
 
   async function resolveId(params: Record<string, string>): Promise<string> {
     const id = orderId(params);
@@ -89,11 +76,6 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
     const row = await findOrderRow(db, id);
     if (!row) throw new HttpProblem(404, 'Not found', `no order ${id}`);
     return row.id;
-  }
-
-  async function replyWithOrder(res: Response, status: number, id: string, extra: Record<string, unknown> = {}) {
-    const order = await readOrder(id);
-    res.status(status).location(`/v1/orders/${id}`).json({ ...order, ...extra });
   }
 
   /**
@@ -105,11 +87,6 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
     if (row && row.orderId !== orderId) throw new HttpProblem(404, 'Not found', `order ${orderId} has no incident ${incidentId}`);
     return row;
   }
-
-  const intakeFields = (reply: IntakeReply) => ({
-    status: reply.status,
-    verification: { passed: reply.verification.ok, reasons: reply.verification.reasons },
-  });
 
   return [
     route({
@@ -130,16 +107,7 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       async handler({ req, res, body, caller }) {
         const draft: OrderDraft = body;
         const outcome = await intake.placeOrder(draft, { caller: caller!.keyId, idempotencyKey: req.get('idempotency-key') });
-        switch (outcome.kind) {
-          case 'refused':
-            throw refusalProblem(outcome.refusal);
-          case 'pending':
-            return replyWithOrder(res, 202, outcome.orderId, { status: 'verifying', id: outcome.orderId });
-          case 'ended':
-            return replyWithOrder(res, 200, outcome.orderId);
-          case 'answered':
-            return replyWithOrder(res, outcome.reply.created ? 201 : 200, outcome.orderId, intakeFields(outcome.reply));
-        }
+        await replyWithIntake(res, outcome);
       },
     }),
 
@@ -422,22 +390,4 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       },
     }),
   ];
-}
-
-/** Why intake refused a create, in HTTP terms. */
-function refusalProblem(refusal: IntakeRefusal): HttpProblem {
-  switch (refusal.reason) {
-    case 'idempotency-key-reused':
-      return new HttpProblem(422, 'Idempotency-Key reused', `Idempotency-Key ${refusal.key} was used for a different order`, {
-        orderId: refusal.orderId,
-        errors: [{ field: 'header.Idempotency-Key', message: 'already used for a different request' }],
-      });
-    case 'external-id-taken':
-      return new HttpProblem(409, 'Conflict', `an order with externalId ${refusal.externalId} already exists with different content`, {
-        orderId: refusal.orderId,
-        errors: [{ field: 'externalId', message: 'already used by another order' }],
-      });
-    case 'archived':
-      return new HttpProblem(409, 'Conflict', 'an order with this key existed and has been archived');
-  }
 }
