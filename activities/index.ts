@@ -1,6 +1,7 @@
 import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { createCarrierActivities as carrierCalls } from './carriers';
+import { createComplaintActivities } from './complaints';
 import { createDeliveryArrangementActivities } from './delivery-arrangements';
 import { createFeedbackActivities } from './feedback';
 import { createIncidentActivities } from './incidents';
@@ -32,6 +33,7 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createIncidentActivities(db),
     ...createReplacementActivities(db),
     ...createDeliveryArrangementActivities(db),
+    ...createComplaintActivities(db),
   } satisfies OrderActivities;
 }
 

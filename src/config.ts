@@ -126,6 +126,9 @@ const EnvSchema = z.object({
   ORDERFLOW_PREPAYMENT_WINDOW: duration('3d'),
   // How long a settlement run's open discrepancies wait for finance before NeedsAttention.
   ORDERFLOW_SETTLEMENT_DECISION_WAIT: duration('5d'),
+  // A complaint unanswered this long is overdue; unresolved this long after that, escalated once more.
+  ORDERFLOW_COMPLAINT_RESPONSE_WINDOW: duration('1d'),
+  ORDERFLOW_COMPLAINT_ESCALATION_WINDOW: duration('7d'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -250,6 +253,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     /** Month-end settlement runs (R6.6–R6.9). */
     settlement: { decisionWaitMs: scaleDuration(e.ORDERFLOW_SETTLEMENT_DECISION_WAIT, scale) },
+    /** Complaints and suggestions (R1.10). */
+    complaints: {
+      responseWindowMs: scaleDuration(e.ORDERFLOW_COMPLAINT_RESPONSE_WINDOW, scale),
+      escalationWindowMs: scaleDuration(e.ORDERFLOW_COMPLAINT_ESCALATION_WINDOW, scale),
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

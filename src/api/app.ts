@@ -14,6 +14,7 @@ import { mount, route } from './route';
 import { agreementRoutes } from './routes/agreements';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
+import { complaintRoutes } from './routes/complaints';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   answerTimeoutMs?: number;
   /** Month-end settlement runs; 5 days' wait for decisions unless told. */
   settlement?: Config['settlement'];
+  /** Complaint response and escalation windows; a day and a week unless told. */
+  complaints?: Config['complaints'];
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -66,6 +69,13 @@ export function createApi(deps: ApiDeps): express.Express {
     ...financeRoutes(deps),
     ...statementRoutes({ db: deps.db, client: deps.client }),
     ...paymentRoutes({ db: deps.db, client: deps.client, log }),
+    ...complaintRoutes({
+      db: deps.db,
+      client: deps.client,
+      ordersTaskQueue: deps.taskQueues.orders,
+      complaints: deps.complaints ?? { responseWindowMs: 86_400_000, escalationWindowMs: 7 * 86_400_000 },
+      log,
+    }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
