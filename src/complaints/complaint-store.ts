@@ -16,6 +16,7 @@ export interface ComplaintFiling {
   channel: ComplaintChannel;
   message: string;
   filedBy: string;
+  filedAt: Date;
   responseDueAt: Date;
   idempotencyKey?: string;
 }
@@ -24,7 +25,19 @@ export interface ComplaintFiling {
 export async function fileComplaint(db: Db, filing: ComplaintFiling): Promise<{ ticket: ComplaintRow; created: boolean }> {
   const [inserted] = await db
     .insert(complaints)
-    .values({ id: randomUUID(), kind: kindOf(filing.orderId), ...filing, idempotencyKey: filing.idempotencyKey ?? null })
+    .values({
+      id: randomUUID(),
+      kind: kindOf(filing.orderId),
+      orderId: filing.orderId,
+      category: filing.category,
+      channel: filing.channel,
+      message: filing.message,
+      filedBy: filing.filedBy,
+      // The deadline is counted from this same instant.
+      createdAt: filing.filedAt,
+      responseDueAt: filing.responseDueAt,
+      idempotencyKey: filing.idempotencyKey ?? null,
+    })
     .onConflictDoNothing({ target: complaints.idempotencyKey })
     .returning();
   if (inserted) return { ticket: inserted, created: true };

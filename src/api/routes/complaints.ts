@@ -90,11 +90,13 @@ export function complaintRoutes(deps: ComplaintRouteDeps) {
 
   /** Files the ticket and starts its timer; a ticket whose timer cannot start is taken back and the caller told. */
   async function file(orderId: string | null, body: z.output<typeof ComplaintBody>, filedBy: string, key: string | undefined) {
+    const filedAt = new Date();
     const { ticket, created } = await fileComplaint(db, {
       orderId,
       ...body,
       filedBy,
-      responseDueAt: new Date(Date.now() + deps.complaints.responseWindowMs),
+      filedAt,
+      responseDueAt: new Date(filedAt.getTime() + deps.complaints.responseWindowMs),
       ...(key ? { idempotencyKey: key } : {}),
     });
     const input: ComplaintWorkflowInput = {
