@@ -79,6 +79,9 @@ describe('complaints and suggestions', () => {
     const again = await stack.api('POST', '/v1/complaints', { body, headers });
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
+    const other = await stack.api('POST', '/v1/complaints', { body: { ...body, message: 'Something else' }, headers });
+    expectProblem(other, 422);
+    expect(fields(other)).toEqual(['header.Idempotency-Key']);
     const read = await stack.api('GET', `/v1/complaints/${first.body.id}`);
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ id: first.body.id, responses: [] });
@@ -209,5 +212,18 @@ describe('complaints and suggestions', () => {
     expectProblem(badCursor, 422);
     expect(fields(badCursor)).toEqual(['query.cursor']);
     expectProblem(await list('from=yesterday'), 422);
+  });
+
+  it('is in the OpenAPI document with its roles', async () => {
+    const doc = await stack.api('GET', '/openapi.json', { key: null });
+    const paths = doc.body.paths;
+    expect(paths['/v1/orders/{id}/complaints'].post['x-roles']).toEqual(['integrator', 'operator', 'admin']);
+    expect(Object.keys(paths['/v1/complaints']).sort()).toEqual(['get', 'post']);
+    expect(paths['/v1/complaints'].get['x-roles']).toEqual(['operator', 'admin']);
+    expect(paths['/v1/complaints'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['status', 'category', 'channel', 'orderId', 'overdue', 'from', 'to', 'limit', 'cursor']),
+    );
+    expect(paths['/v1/complaints/{id}'].get).toBeDefined();
+    expect(paths['/v1/complaints/{id}/responses'].post['x-roles']).toEqual(['operator', 'admin']);
   });
 });

@@ -99,6 +99,12 @@ export function complaintRoutes(deps: ComplaintRouteDeps) {
       responseDueAt: new Date(filedAt.getTime() + deps.complaints.responseWindowMs),
       ...(key ? { idempotencyKey: key } : {}),
     });
+    const same = ticket.orderId === orderId && ticket.category === body.category && ticket.channel === body.channel && ticket.message === body.message;
+    if (!created && !same) {
+      throw new HttpProblem(422, 'Invalid request', 'Idempotency-Key: already used for a different complaint', {
+        errors: [{ field: 'header.Idempotency-Key', message: `already used for complaint ${ticket.id}` }],
+      });
+    }
     const input: ComplaintWorkflowInput = {
       complaintId: ticket.id,
       responseDueAt: ticket.responseDueAt.toISOString(),
