@@ -11,9 +11,8 @@ import {
 import { COMPLAINT_CATEGORIES, COMPLAINT_CHANNELS, COMPLAINT_STATUSES } from '../../complaints/rules';
 import type { Config } from '../../config';
 import type { Db } from '../../db/client';
-import { textFault } from '../../domain/safe-text';
 import { COMPLAINT_WORKFLOW_TYPE, complaintAnswered, complaintWorkflowId, type ComplaintWorkflowInput } from '../../../workflows/complaint/messages';
-import { badCursor, decodeCursor, encodeCursor } from '../keyset';
+import { badCursor, decodeCursor, pageOf } from '../keyset';
 import { findOrderRow } from '../order-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
@@ -73,7 +72,7 @@ function decodeComplaintCursor(cursor: string): { createdAt: Date; id: string } 
   const [at, id] = decodeCursor(cursor, 2) as [string, string];
   const createdAt = new Date(at);
   const year = createdAt.getUTCFullYear();
-  if (!UUID.test(id) || textFault(id) || Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999) throw badCursor();
+  if (!UUID.test(id) || Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999) throw badCursor();
   return { createdAt, id };
 }
 
@@ -174,11 +173,7 @@ export function complaintRoutes(deps: ComplaintRouteDeps) {
           after: query.cursor ? decodeComplaintCursor(query.cursor) : undefined,
         });
         const now = new Date();
-        const data = rows.slice(0, query.limit);
-        res.json({
-          data: data.map((r) => complaintJson(r.ticket, r.orderNumber, now)),
-          nextCursor: rows.length > query.limit ? encodeCursor([data.at(-1)!.ticket.createdAt.toISOString(), data.at(-1)!.ticket.id]) : null,
-        });
+        res.json(pageOf(rows, query.limit, (r) => [r.ticket.createdAt.toISOString(), r.ticket.id], (r) => complaintJson(r.ticket, r.orderNumber, now)));
       },
     }),
 
