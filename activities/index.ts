@@ -2,6 +2,7 @@ import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { createCarrierActivities as carrierCalls } from './carriers';
 import { createCollectionActivities } from './collection';
+import { createComplaintActivities } from './complaints';
 import { createDeliveryArrangementActivities } from './delivery-arrangements';
 import { createFeedbackActivities } from './feedback';
 import { createIncidentActivities } from './incidents';
@@ -36,6 +37,7 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createDeliveryArrangementActivities(db),
     // The collection workflow's (R6.1), on the orders queue too.
     ...createCollectionActivities(db),
+    ...createComplaintActivities(db),
   } satisfies OrderActivities & CollectionActivities;
 }
 

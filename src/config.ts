@@ -173,6 +173,9 @@ const EnvSchema = z.object({
   ORDERFLOW_INSTALMENT_COUNT: z.coerce.number().int().min(1).max(24).default(3),
   ORDERFLOW_INSTALMENT_INTERVAL: duration('30d'),
   ORDERFLOW_DUNNING_INTERVAL: duration('7d'),
+  // A complaint unanswered this long is overdue; unresolved this long after that, escalated once more.
+  ORDERFLOW_COMPLAINT_RESPONSE_WINDOW: duration('1d'),
+  ORDERFLOW_COMPLAINT_ESCALATION_WINDOW: duration('7d'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -310,6 +313,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     /** Month-end settlement runs (R6.6–R6.9). */
     settlement: { decisionWaitMs: scaleDuration(e.ORDERFLOW_SETTLEMENT_DECISION_WAIT, scale) },
+    /** Complaints and suggestions (R1.10). */
+    complaints: {
+      responseWindowMs: scaleDuration(e.ORDERFLOW_COMPLAINT_RESPONSE_WINDOW, scale),
+      escalationWindowMs: scaleDuration(e.ORDERFLOW_COMPLAINT_ESCALATION_WINDOW, scale),
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

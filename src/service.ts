@@ -101,6 +101,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         taskQueues: config.temporal.taskQueues,
         orderSettings: config.orderSettings,
         settlement: config.settlement,
+        complaints: config.complaints,
         webhookSecrets: config.carriers.webhookSecrets,
         log: (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`),
         answerTimeoutMs: options.answerTimeoutMs,

@@ -4,3 +4,4 @@ export { orderWorkflow } from './order/workflow';
 export { settlementWorkflow } from './settlement/workflow';
 export { settlementLauncher } from './settlement/launcher';
 export { collectionWorkflow } from './collection/workflow';
+export { complaintWorkflow } from './complaint/workflow';

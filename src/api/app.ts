@@ -19,6 +19,7 @@ import { catalogueRoutes } from './routes/catalogue';
 import { codecCors, codecRoutes } from './routes/codec';
 import { channelRoutes } from './routes/channels';
 import { orderReplies } from './intake-reply';
+import { complaintRoutes } from './routes/complaints';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
@@ -46,6 +47,8 @@ export interface ApiDeps {
   uiOrigins?: readonly string[];
   /** The embedded dev server's UI decodes at /codec/ui/<token>/… (it cannot send an API key). */
   uiCodecToken?: string;
+  /** Complaint response and escalation windows; a day and a week unless told. */
+  complaints?: Config['complaints'];
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -80,6 +83,13 @@ export function createApi(deps: ApiDeps): express.Express {
     ...paymentRoutes({ db: deps.db, client: deps.client, log }),
     ...analyticsRoutes({ db: deps.db }),
     ...(deps.codec ? codecRoutes({ codec: deps.codec, uiToken: deps.uiCodecToken }) : []),
+    ...complaintRoutes({
+      db: deps.db,
+      client: deps.client,
+      ordersTaskQueue: deps.taskQueues.orders,
+      complaints: deps.complaints ?? { responseWindowMs: 86_400_000, escalationWindowMs: 7 * 86_400_000 },
+      log,
+    }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
+import { complaintsOfOrder } from '../complaints/complaint-store';
 import type { Db } from '../db/client';
 import {
   deliveryConfirmations,
@@ -108,10 +109,11 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
   const o = await (idOrNumber.startsWith('OF-') ? queries.number : queries.id).execute({ key: idOrNumber });
   if (!o) return undefined;
   const { items, events, shipments: ships, notifications: notices, signOff, feedback: rating, incidents: troubles } = o;
-  const [ledger, proposals, [confirmation]] = await Promise.all([
+  const [ledger, proposals, [confirmation], complaints] = await Promise.all([
     queries.side.ledger.execute({ orderId: o.id }),
     queries.side.proposals.execute({ orderId: o.id }),
     queries.side.confirmation.execute({ orderId: o.id }),
+    complaintsOfOrder(db, o.id),
   ]);
   return {
     ...orderSummary(o),
@@ -169,6 +171,7 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
       sentAt: n.sentAt?.toISOString() ?? null,
     })),
     incidents: troubles.map(incidentJson),
+    complaints,
     shipDateProposals: proposals.map((p) => ({
       id: p.id,
       proposedShipDate: p.proposedShipDate,

@@ -749,3 +749,57 @@ export const demandHistory = pgTable(
     check('demand_history_quantity_non_negative', sql`${t.quantity} >= 0`),
   ],
 );
+// ---- Complaints and suggestions (R1.10) ----
+
+/**
+ * A complaint (about an order) or a suggestion (about none): a ticket with a response
+ * deadline, open → responded → resolved. Its `complaint-{id}` workflow flags it overdue
+ * when the deadline passes unanswered. The times are kept for the satisfaction metrics.
+ */
+export const complaints = pgTable(
+  'complaints',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id').references(() => orders.id),
+    kind: text('kind').$type<'complaint' | 'suggestion'>().notNull(),
+    category: text('category').notNull(),
+    channel: text('channel').notNull(),
+    message: text('message').notNull(),
+    status: text('status').$type<'open' | 'responded' | 'resolved'>().notNull().default('open'),
+    /** The role of the API key that filed it. */
+    filedBy: text('filed_by').notNull(),
+    responseDueAt: timestamp('response_due_at', { withTimezone: true, precision: 3 }).notNull(),
+    overdue: boolean('overdue').notNull().default(false),
+    needsAttention: boolean('needs_attention').notNull().default(false),
+    attentionReason: text('attention_reason'),
+    resolution: text('resolution'),
+    respondedAt: timestamp('responded_at', { withTimezone: true, precision: 3 }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, precision: 3 }),
+    /** `{caller key id}:{Idempotency-Key}`: the same filing sent twice is one ticket. */
+    idempotencyKey: text('idempotency_key'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('complaints_idempotency').on(t.idempotencyKey),
+    index('complaints_created').on(t.createdAt, t.id),
+    index('complaints_order').on(t.orderId),
+    index('complaints_status').on(t.status),
+  ],
+);
+
+/** What an operator answered on a complaint, in order; the one that resolves it is its resolution note. */
+export const complaintResponses = pgTable(
+  'complaint_responses',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    complaintId: uuid('complaint_id')
+      .notNull()
+      .references(() => complaints.id),
+    message: text('message').notNull(),
+    by: text('by').notNull(),
+    resolves: boolean('resolves').notNull().default(false),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('complaint_responses_complaint').on(t.complaintId, t.id)],
+);
