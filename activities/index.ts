@@ -10,11 +10,13 @@ import { createSettlementActivities } from './settlement';
 import { createSettlementRunActivities } from './settlement-runs';
 import { createReconciliationActivities } from './reconciliation';
 import { createReplacementActivities } from './replacement';
+import { createReplenishmentActivities } from './replenishment';
 import { createShippingActivities } from './shipping';
 import { createSignOffActivities } from './sign-off';
 import { createTrackingActivities } from './tracking';
 import { createVerificationActivities } from './verification';
 import type { CarrierActivities, OrderActivities } from '../workflows/order/activities';
+import type { ReplenishmentActivities } from '../workflows/replenishment/activities';
 import type { SettlementActivities } from '../workflows/settlement/activities';
 
 /** Activities of the `orders` task queue: everything that writes our database. */
@@ -32,7 +34,8 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createIncidentActivities(db),
     ...createReplacementActivities(db),
     ...createDeliveryArrangementActivities(db),
-  } satisfies OrderActivities;
+    ...createReplenishmentActivities(db),
+  } satisfies OrderActivities & ReplenishmentActivities;
 }
 
 /** Activities of the `carriers` task queue: calls to carriers' APIs, rate-limited. */

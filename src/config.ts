@@ -126,6 +126,11 @@ const EnvSchema = z.object({
   ORDERFLOW_PREPAYMENT_WINDOW: duration('3d'),
   // How long a settlement run's open discrepancies wait for finance before NeedsAttention.
   ORDERFLOW_SETTLEMENT_DECISION_WAIT: duration('5d'),
+  // Replenishment (R2.2–R2.6): a transfer's days between warehouses, the grace past an
+  // expected arrival before an operator is flagged, and how often open alerts are swept.
+  ORDERFLOW_TRANSFER_LEAD_TIME: duration('2d'),
+  ORDERFLOW_REPLENISHMENT_GRACE: duration('1d'),
+  ORDERFLOW_ALERT_SWEEP_INTERVAL: duration('1s'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -250,6 +255,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     /** Month-end settlement runs (R6.6–R6.9). */
     settlement: { decisionWaitMs: scaleDuration(e.ORDERFLOW_SETTLEMENT_DECISION_WAIT, scale) },
+    /** Replenishment (R2.2–R2.6): the workflow's settings (scaled) and the alert sweep's interval (not scaled). */
+    replenishment: {
+      settings: {
+        dayMs: scaleDuration(86_400_000, scale),
+        transferLeadTimeMs: scaleDuration(e.ORDERFLOW_TRANSFER_LEAD_TIME, scale),
+        graceMs: scaleDuration(e.ORDERFLOW_REPLENISHMENT_GRACE, scale),
+      },
+      sweepIntervalMs: e.ORDERFLOW_ALERT_SWEEP_INTERVAL,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

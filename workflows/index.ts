@@ -3,3 +3,4 @@
 export { orderWorkflow } from './order/workflow';
 export { settlementWorkflow } from './settlement/workflow';
 export { settlementLauncher } from './settlement/launcher';
+export { replenishmentWorkflow } from './replenishment/workflow';

@@ -17,6 +17,7 @@ import { catalogueRoutes } from './routes/catalogue';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
+import { stockControlRoutes } from './routes/stock-control';
 import { orderRoutes } from './routes/orders';
 import { reportRoutes } from './routes/reports';
 import { fxRateRoutes } from './routes/fx-rates';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   answerTimeoutMs?: number;
   /** Month-end settlement runs; 5 days' wait for decisions unless told. */
   settlement?: Config['settlement'];
+  /** Replenishment settings; unscaled defaults unless told. */
+  replenishment?: Config['replenishment'];
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -61,6 +64,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...incidentRoutes({ db: deps.db }),
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
+    ...stockControlRoutes({ db: deps.db, client: deps.client, log, taskQueue: deps.taskQueues.orders, replenishment: deps.replenishment }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...reportRoutes({ db: deps.db }),
     ...financeRoutes(deps),
