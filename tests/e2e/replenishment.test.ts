@@ -28,6 +28,9 @@ describe('thresholds and replenishment over HTTP', () => {
       // Nobody's wait for a transfer runs out here.
       ORDERFLOW_TRANSFER_LEAD_TIME: '1000d',
       ORDERFLOW_REPLENISHMENT_GRACE: '1000d',
+      // A reserved order waits for its payment, holding its stock, for as long as a test needs.
+      ORDERFLOW_REQUIRE_PREPAYMENT: 'on',
+      ORDERFLOW_PREPAYMENT_WINDOW: '1000d',
     });
     await seedDemoCatalogue(stack.db);
   });
@@ -114,10 +117,21 @@ describe('thresholds and replenishment over HTTP', () => {
     expectProblem(reused, 422);
     expect(fields(reused)).toEqual(['header.Idempotency-Key']);
 
-    const tooMuch = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: -4, reason: 'miscount' } });
-    expectProblem(tooMuch, 409);
-    expect(fields(tooMuch)).toEqual(['delta']);
+    const belowZero = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: -4, reason: 'miscount' } });
+    expectProblem(belowZero, 409);
+    expect(fields(belowZero)).toEqual(['delta']);
     expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 3, reserved: 0 });
+
+    // An order sets 2 aside (and waits for its payment): a count may take at most the 1 left.
+    const order = await stack.api('POST', '/v1/orders', { body: sampleOrder({ items: [{ sku, quantity: 2, unitPrice: 1000 }] }) });
+    await waitForStatus(stack, order.body.id, 'awaiting_payment');
+    expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 3, reserved: 2 });
+    const belowReserved = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: -2, reason: 'miscount' } });
+    expectProblem(belowReserved, 409);
+    expect(fields(belowReserved)).toEqual(['delta']);
+    expect(belowReserved.body.errors[0].message).toMatch(/2 of 3 on hand are reserved/);
+    expect((await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: -1, reason: 'one dented' } })).status).toBe(201);
+    expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 2, reserved: 2, available: 0 });
 
     const invalid = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: 0, reason: '' } });
     expectProblem(invalid, 422);
