@@ -198,4 +198,49 @@ describe('thresholds and replenishment over HTTP', () => {
     expectProblem(bad, 422);
     expect(fields(bad)).toEqual(['query.status']);
   });
+
+  it('moves stock between warehouses by hand, and receives a purchase order through the receipt path', async () => {
+    const sku = uniqueSku('MOVE');
+    await createProduct(stack, sku);
+    await receiveStock(stack, 'MUC-1', sku, 5);
+    const headers = { 'idempotency-key': `move-${sku}` };
+
+    const short = await stack.api('POST', '/v1/inventory/transfers', { ...op, body: { sku, from: 'MUC-1', to: 'RTM-1', quantity: 6 } });
+    expectProblem(short, 409);
+    expect(fields(short)).toEqual(['quantity']);
+    const unknown = await stack.api('POST', '/v1/inventory/transfers', { ...op, body: { sku, from: 'MUC-1', to: 'NOWHERE', quantity: 1 } });
+    expectProblem(unknown, 422);
+    expect(fields(unknown)).toEqual(['to']);
+    const sent = await stack.api('POST', '/v1/inventory/transfers', { ...op, headers, body: { sku, from: 'MUC-1', to: 'RTM-1', quantity: 4 } });
+    expect(sent.status).toBe(201);
+    expect((await stack.api('POST', '/v1/inventory/transfers', { ...op, headers, body: { sku, from: 'MUC-1', to: 'RTM-1', quantity: 4 } })).body.id).toBe(sent.body.id);
+    expect(await stockLevel(stack, sku, 'MUC-1')).toMatchObject({ onHand: 1 });
+    expect((await stack.api('POST', `/v1/inventory/transfers/${sent.body.id}/receipt`, op)).status).toBe(201);
+    expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 4 });
+    expect((await stack.api('POST', '/v1/inventory/transfers/00000000-0000-4000-8000-000000000000/receipt', op)).status).toBe(404);
+
+    // A supplier, and a safety stock no warehouse can spare for: a purchase order.
+    const supply = await stack.api('PUT', `/v1/inventory/${sku}/supply`, { ...op, body: { supplier: 'Acme', leadTimeDays: 5, expediteLeadTimeDays: 1, expediteCost: 900 } });
+    expect(supply.status).toBe(200);
+    const slower = await stack.api('PUT', `/v1/inventory/${sku}/supply`, { ...op, body: { supplier: 'Acme', leadTimeDays: 5, expediteLeadTimeDays: 6 } });
+    expectProblem(slower, 422);
+    expect(fields(slower)).toEqual(['expediteLeadTimeDays']);
+    expect((await stack.api('PUT', `/v1/inventory/${sku}/thresholds`, { ...op, body: { warehouse: 'RTM-1', safetyStock: 6, reorderQuantity: 4 } })).status).toBe(200);
+    const po = await waitFor(
+      async () => (await stack.api('GET', `/v1/inventory/purchase-orders?sku=${sku}&status=open`, op)).body.data[0],
+      { timeoutMs: 15_000, message: 'the replenishment to place a purchase order' },
+    );
+    // Up to 6 + 4 from the 4 there; nobody waits, so not expedited.
+    expect(po).toMatchObject({ warehouse: 'RTM-1', quantity: 6, supplier: 'Acme', expedited: false, leadTimeDays: 5, status: 'open' });
+
+    const wrong = await stack.api('POST', '/v1/inventory/receipts', { ...op, body: { warehouse: 'BER-1', sku, quantity: 6, purchaseOrderId: po.id } });
+    expectProblem(wrong, 422);
+    expect(fields(wrong)).toEqual(['warehouse']);
+    const arrived = await stack.api('POST', '/v1/inventory/receipts', { ...op, body: { warehouse: 'RTM-1', sku, quantity: 6, purchaseOrderId: po.id } });
+    expect(arrived.status).toBe(201);
+    expect(arrived.body).toMatchObject({ onHand: 10 });
+    expect((await stack.api('GET', `/v1/inventory/purchase-orders?sku=${sku}`, op)).body.data[0]).toMatchObject({ id: po.id, status: 'received' });
+    expect(await stack.running.client.workflow.getHandle(replenishmentWorkflowId(sku, 'RTM-1')).result()).toMatchObject({ status: 'restocked' });
+    expect((await stack.api('GET', `/v1/inventory/alerts?sku=${sku}&status=closed`, op)).body.data).toHaveLength(1);
+  });
 });
