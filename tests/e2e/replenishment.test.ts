@@ -243,4 +243,29 @@ describe('thresholds and replenishment over HTTP', () => {
     expect(await stack.running.client.workflow.getHandle(replenishmentWorkflowId(sku, 'RTM-1')).result()).toMatchObject({ status: 'restocked' });
     expect((await stack.api('GET', `/v1/inventory/alerts?sku=${sku}&status=closed`, op)).body.data).toHaveLength(1);
   });
+
+  it("an order's reservation that takes the level below its safety stock starts the replenishment too", async () => {
+    const sku = uniqueSku('RESV');
+    await createProduct(stack, sku);
+    await stack.api('PUT', `/v1/inventory/${sku}/supply`, { ...op, body: { supplier: 'Acme', leadTimeDays: 3 } });
+    await receiveStock(stack, 'BER-1', sku, 5);
+    expect((await stack.api('PUT', `/v1/inventory/${sku}/thresholds`, { ...op, body: { warehouse: 'BER-1', safetyStock: 3 } })).status).toBe(200);
+    expect((await stack.api('GET', `/v1/inventory/alerts?sku=${sku}`, op)).body.data).toEqual([]);
+
+    // The reservation (in the order's activity) leaves 2: the alert opens there, and the
+    // service's sweep starts the replenishment.
+    const order = await stack.api('POST', '/v1/orders', { body: sampleOrder({ items: [{ sku, quantity: 3, unitPrice: 1000 }] }) });
+    await waitForStatus(stack, order.body.id, 'awaiting_payment');
+    const po = await waitFor(
+      async () => (await stack.api('GET', `/v1/inventory/purchase-orders?sku=${sku}`, op)).body.data[0],
+      { timeoutMs: 15_000, message: 'the sweep to start the replenishment and place a purchase order' },
+    );
+    // 3 + 3 above the 2 left.
+    expect(po).toMatchObject({ warehouse: 'BER-1', quantity: 4, status: 'open', expedited: false });
+    const [alert] = (await stack.api('GET', `/v1/inventory/alerts?sku=${sku}&status=open`, op)).body.data;
+    expect(alert).toMatchObject({ availableWhenOpened: 2, replenishmentWorkflowId: replenishmentWorkflowId(sku, 'BER-1') });
+    expect(po.alertId).toBe(alert.id);
+    expect((await stack.api('POST', '/v1/inventory/receipts', { ...op, body: { warehouse: 'BER-1', sku, quantity: 4, purchaseOrderId: po.id } })).status).toBe(201);
+    expect(await stack.running.client.workflow.getHandle(replenishmentWorkflowId(sku, 'BER-1')).result()).toMatchObject({ status: 'restocked' });
+  });
 });
