@@ -45,8 +45,11 @@ export async function replenishmentWorkflow(input: ReplenishmentWorkflowInput): 
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     view.status = 'planning';
+    const seen = view.shortages;
     const plan = await stock.planReplenishment({ sku, warehouse });
     if (plan.kind === 'enough') {
+      // A breach signalled while the figures were read may be newer than them: read again.
+      if (view.shortages > seen) continue;
       view.status = 'restocked';
       return view;
     }
