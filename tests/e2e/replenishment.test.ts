@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { ORDER_STATUSES } from '../../src/domain/order-status';
 import { ledgerDiscrepancies } from '../../src/inventory/stock-ledger';
@@ -35,6 +35,8 @@ describe('thresholds and replenishment over HTTP', () => {
     await seedDemoCatalogue(stack.db);
   });
   afterAll(() => stack?.stop());
+  // Levels equal the ledger after every scenario.
+  afterEach(async () => expect(await ledgerDiscrepancies(stack.db)).toEqual([]));
 
   it('a threshold breach starts exactly one replenishment that transfers stock and wakes the waiting order', async () => {
     const sku = uniqueSku('REPL');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createReplenishmentActivities } from '../../activities/replenishment';
 import type { Db } from '../../src/db/client';
@@ -137,6 +137,9 @@ const alertOf = async (sku: string, warehouse: string) =>
   (await db.select().from(stockAlerts).where(and(eq(stockAlerts.sku, sku), eq(stockAlerts.warehouseCode, warehouse))))[0]!;
 
 describe('replenishment workflow', () => {
+  // Levels equal the ledger after every scenario.
+  afterEach(async () => expect(await ledgerDiscrepancies(db)).toEqual([]));
+
   it('transfers from a warehouse with surplus above its own safety stock, and is done once the transfer is received', async () => {
     const sku = await newProduct({ supplier: 'Acme', leadTimeDays: 10 });
     await receiveAt(sku, 'MUC-1', 4);
