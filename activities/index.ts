@@ -12,11 +12,13 @@ import { createSettlementActivities } from './settlement';
 import { createSettlementRunActivities } from './settlement-runs';
 import { createReconciliationActivities } from './reconciliation';
 import { createReplacementActivities } from './replacement';
+import { createReplenishmentActivities } from './replenishment';
 import { createShippingActivities } from './shipping';
 import { createSignOffActivities } from './sign-off';
 import { createTrackingActivities } from './tracking';
 import { createVerificationActivities } from './verification';
 import type { CarrierActivities, OrderActivities } from '../workflows/order/activities';
+import type { ReplenishmentActivities } from '../workflows/replenishment/activities';
 import type { SettlementActivities } from '../workflows/settlement/activities';
 import type { CollectionActivities } from '../workflows/collection/activities';
 
@@ -38,7 +40,8 @@ export function createOrderActivities(deps: { db: Db }) {
     // The collection workflow's (R6.1), on the orders queue too.
     ...createCollectionActivities(db),
     ...createComplaintActivities(db),
-  } satisfies OrderActivities & CollectionActivities;
+    ...createReplenishmentActivities(db),
+  } satisfies OrderActivities & CollectionActivities & ReplenishmentActivities;
 }
 
 /** Activities of the `carriers` task queue: calls to carriers' APIs, rate-limited. */

@@ -176,6 +176,11 @@ const EnvSchema = z.object({
   // A complaint unanswered this long is overdue; unresolved this long after that, escalated once more.
   ORDERFLOW_COMPLAINT_RESPONSE_WINDOW: duration('1d'),
   ORDERFLOW_COMPLAINT_ESCALATION_WINDOW: duration('7d'),
+  // Replenishment (R2.2–R2.6): a transfer's days between warehouses, the grace past an
+  // expected arrival before an operator is flagged, and how often open alerts are swept.
+  ORDERFLOW_TRANSFER_LEAD_TIME: duration('2d'),
+  ORDERFLOW_REPLENISHMENT_GRACE: duration('1d'),
+  ORDERFLOW_ALERT_SWEEP_INTERVAL: duration('1s'),
   ORDERFLOW_DELAY_COMPENSATION: z
     .string()
     .default('10%')
@@ -317,6 +322,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     complaints: {
       responseWindowMs: scaleDuration(e.ORDERFLOW_COMPLAINT_RESPONSE_WINDOW, scale),
       escalationWindowMs: scaleDuration(e.ORDERFLOW_COMPLAINT_ESCALATION_WINDOW, scale),
+    },
+    /** Replenishment (R2.2–R2.6): the workflow's settings (scaled) and the alert sweep's interval (not scaled). */
+    replenishment: {
+      settings: {
+        dayMs: scaleDuration(86_400_000, scale),
+        transferLeadTimeMs: scaleDuration(e.ORDERFLOW_TRANSFER_LEAD_TIME, scale),
+        graceMs: scaleDuration(e.ORDERFLOW_REPLENISHMENT_GRACE, scale),
+      },
+      sweepIntervalMs: e.ORDERFLOW_ALERT_SWEEP_INTERVAL,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -8,6 +8,7 @@ import { HttpCarrierGateway } from './carriers/sandbox-gateway';
 import { startCarrierSandbox, type CarrierSandbox } from './carriers/sandbox-server';
 import type { Config, Role } from './config';
 import type { Db } from './db/client';
+import { startReplenishmentStarter } from './inventory/replenishment-starter';
 import { logNotifier, startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
 import { codecKeysFor } from './temporal/codec-keys';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
@@ -102,6 +103,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         orderSettings: config.orderSettings,
         settlement: config.settlement,
         complaints: config.complaints,
+        replenishment: config.replenishment,
         webhookSecrets: config.carriers.webhookSecrets,
         log: (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`),
         answerTimeoutMs: options.answerTimeoutMs,
@@ -173,6 +175,16 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
     if (pieces.outbox) {
       const outbox = startOutboxDispatcher({ db, notifier: options.notifier ?? logNotifier(() => undefined) });
       stops.push(() => outbox.stop());
+      // Shortage alerts raised inside activities' transactions start their replenishment here.
+      const starter = startReplenishmentStarter({
+        db,
+        client,
+        taskQueue: config.temporal.taskQueues.orders,
+        settings: config.replenishment.settings,
+        intervalMs: config.replenishment.sweepIntervalMs,
+        log,
+      });
+      stops.push(() => starter.stop());
     }
 
     return {

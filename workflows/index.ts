@@ -5,3 +5,4 @@ export { settlementWorkflow } from './settlement/workflow';
 export { settlementLauncher } from './settlement/launcher';
 export { collectionWorkflow } from './collection/workflow';
 export { complaintWorkflow } from './complaint/workflow';
+export { replenishmentWorkflow } from './replenishment/workflow';

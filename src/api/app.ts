@@ -23,6 +23,7 @@ import { complaintRoutes } from './routes/complaints';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
+import { stockControlRoutes } from './routes/stock-control';
 import { orderRoutes } from './routes/orders';
 import { reportRoutes } from './routes/reports';
 import { fxRateRoutes } from './routes/fx-rates';
@@ -49,6 +50,8 @@ export interface ApiDeps {
   uiCodecToken?: string;
   /** Complaint response and escalation windows; a day and a week unless told. */
   complaints?: Config['complaints'];
+  /** Replenishment settings; unscaled defaults unless told. */
+  replenishment?: Config['replenishment'];
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -76,6 +79,7 @@ export function createApi(deps: ApiDeps): express.Express {
     ...incidentRoutes({ db: deps.db }),
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
+    ...stockControlRoutes({ db: deps.db, client: deps.client, log, taskQueue: deps.taskQueues.orders, replenishment: deps.replenishment }),
     ...carrierWebhookRoutes({ db: deps.db, commands, webhookSecrets: deps.webhookSecrets }),
     ...reportRoutes({ db: deps.db }),
     ...financeRoutes(deps),

@@ -185,6 +185,8 @@ export const ReceiptBody = z.strictObject({
   sku: text(64),
   quantity: z.number().int().positive().max(10_000_000),
   reference: text(200).optional(),
+  /** Received against this purchase order (a replenishment's): it is closed by the receipt. */
+  purchaseOrderId: z.uuid().transform((id) => id.toLowerCase()).optional(),
 });
 
 export const InventoryQuery = z.strictObject({

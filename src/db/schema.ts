@@ -50,6 +50,12 @@ export const products = pgTable(
     heightCm: integer('height_cm').notNull(),
     handling: text('handling').$type<PackagingKind>().notNull().default('standard'),
     active: boolean('active').notNull().default(true),
+    /** Who replenishes it by purchase order (R2.3), and in how many days; none: transfers only. */
+    supplier: text('supplier'),
+    leadTimeDays: integer('lead_time_days'),
+    /** The supplier's faster delivery (R2.6), at a cost in the product's currency (minor units). */
+    expediteLeadTimeDays: integer('expedite_lead_time_days'),
+    expediteCost: money('expedite_cost'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -81,6 +87,8 @@ export const inventoryLevels = pgTable(
     onHand: integer('on_hand').notNull().default(0),
     reserved: integer('reserved').notNull().default(0),
     safetyThreshold: integer('safety_threshold').notNull().default(0),
+    /** How much a replenishment brings above the safety stock; null: as much again as the safety stock. */
+    reorderQuantity: integer('reorder_quantity'),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -91,7 +99,16 @@ export const inventoryLevels = pgTable(
   ],
 );
 
-export type StockMovementKind = 'receipt' | 'reserve' | 'release' | 'ship' | 'adjust' | 'return' | 'write_off';
+export type StockMovementKind =
+  | 'receipt'
+  | 'reserve'
+  | 'release'
+  | 'ship'
+  | 'adjust'
+  | 'transfer_out'
+  | 'transfer_in'
+  | 'return'
+  | 'write_off';
 
 /** Every change to a stock figure, with the deltas it made; stock can be rebuilt from it. */
 export const stockMovements = pgTable(
@@ -114,6 +131,112 @@ export const stockMovements = pgTable(
     uniqueIndex('stock_movements_idempotency_key').on(t.idempotencyKey),
     index('stock_movements_sku_warehouse').on(t.sku, t.warehouseCode, t.createdAt),
     index('stock_movements_order').on(t.orderId),
+  ],
+);
+
+export type StockAlertStatus = 'open' | 'closed';
+
+/**
+ * A shortage (R2.2): available stock fell below the safety stock. At most one open per
+ * SKU and warehouse; closed when available is back at the safety stock, with the time it took.
+ */
+export const stockAlerts = pgTable(
+  'stock_alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sku: text('sku')
+      .notNull()
+      .references(() => products.sku),
+    warehouseCode: text('warehouse_code')
+      .notNull()
+      .references(() => warehouses.code),
+    status: text('status').$type<StockAlertStatus>().notNull().default('open'),
+    safetyStock: integer('safety_stock').notNull(),
+    /** Available when it opened. */
+    available: integer('available').notNull(),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    /** Opened → available back at the safety stock, in milliseconds. */
+    restockMs: bigint('restock_ms', { mode: 'number' }),
+    /** The replenishment workflow told of it (signal-with-start); null until then. */
+    replenishmentWorkflowId: text('replenishment_workflow_id'),
+    replenishmentStartedAt: timestamp('replenishment_started_at', { withTimezone: true }),
+    /** The replenishment could not restock in time: an operator's turn. */
+    flaggedAt: timestamp('flagged_at', { withTimezone: true }),
+    flagReason: text('flag_reason'),
+  },
+  (t) => [
+    uniqueIndex('stock_alerts_one_open').on(t.sku, t.warehouseCode).where(sql`status = 'open'`),
+    index('stock_alerts_status').on(t.status, t.openedAt),
+    index('stock_alerts_pending_start').on(t.openedAt).where(sql`status = 'open' and replenishment_started_at is null`),
+  ],
+);
+
+export type PurchaseOrderStatus = 'open' | 'received';
+
+/** Goods ordered from the product's supplier for one warehouse (R2.3, R2.6). */
+export const purchaseOrders = pgTable(
+  'purchase_orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sku: text('sku')
+      .notNull()
+      .references(() => products.sku),
+    warehouseCode: text('warehouse_code')
+      .notNull()
+      .references(() => warehouses.code),
+    quantity: integer('quantity').notNull(),
+    supplier: text('supplier').notNull(),
+    expedited: boolean('expedited').notNull().default(false),
+    /** What expediting costs (minor units of `currency`); null when not expedited. */
+    expediteCost: money('expedite_cost'),
+    currency: text('currency').notNull(),
+    leadTimeDays: integer('lead_time_days').notNull(),
+    status: text('status').$type<PurchaseOrderStatus>().notNull().default('open'),
+    expectedAt: timestamp('expected_at', { withTimezone: true }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }),
+    alertId: uuid('alert_id').references(() => stockAlerts.id),
+    /** Who placed it, once: the replenishment's own key. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    flaggedAt: timestamp('flagged_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('purchase_orders_idempotency_key').on(t.idempotencyKey),
+    index('purchase_orders_sku_warehouse').on(t.sku, t.warehouseCode, t.status),
+    check('purchase_orders_quantity_positive', sql`${t.quantity} > 0`),
+  ],
+);
+
+export type StockTransferStatus = 'in_transit' | 'received';
+
+/** Stock on its way between two of our warehouses: out of one now, into the other on receipt. */
+export const stockTransfers = pgTable(
+  'stock_transfers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sku: text('sku')
+      .notNull()
+      .references(() => products.sku),
+    fromWarehouse: text('from_warehouse')
+      .notNull()
+      .references(() => warehouses.code),
+    toWarehouse: text('to_warehouse')
+      .notNull()
+      .references(() => warehouses.code),
+    quantity: integer('quantity').notNull(),
+    status: text('status').$type<StockTransferStatus>().notNull().default('in_transit'),
+    expectedAt: timestamp('expected_at', { withTimezone: true }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }),
+    alertId: uuid('alert_id').references(() => stockAlerts.id),
+    idempotencyKey: text('idempotency_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('stock_transfers_idempotency_key').on(t.idempotencyKey),
+    index('stock_transfers_to').on(t.sku, t.toWarehouse, t.status),
+    check('stock_transfers_quantity_positive', sql`${t.quantity} > 0`),
+    check('stock_transfers_two_warehouses', sql`${t.fromWarehouse} <> ${t.toWarehouse}`),
   ],
 );
 

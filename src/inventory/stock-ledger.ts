@@ -1,13 +1,16 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
 import { inventoryLevels, stockMovements, type StockMovementKind } from '../db/schema';
+import { reviewThreshold } from './alerts';
 
 // The one way stock moves. Each movement is a row in the append-only stock_movements
 // ledger and the same change to inventory_levels, written in the caller's transaction;
 // the movement's key makes a retried write a no-op, so activities stay idempotent.
 // Every function either writes both halves or throws — and a throw must end the
 // transaction (let it roll back), exactly as a violated check constraint would.
-// Adjustments, transfers and returns (issue 9) are one more verb each over record().
+// Every applied movement is also held against its level's safety stock (alerts.ts): a
+// fall below opens the shortage alert, a rise back to it closes the alert — in the same
+// transaction, so no movement can slip past its threshold.
 
 export type StockLevel = typeof inventoryLevels.$inferSelect;
 export type StockMovementRecord = typeof stockMovements.$inferSelect;
@@ -25,8 +28,7 @@ export interface StockMove {
 }
 
 /** What each kind of movement does to on-hand and reserved, per unit. */
-const EFFECT: Record<Exclude<StockMovementKind, 'adjust'>, { onHand: number; reserved: number }> = {
-  receipt: { onHand: 1, reserved: 0 },
+const EFFECT: Record<Exclude<StockMovementKind, 'adjust' | 'receipt' | 'transfer_in'>, { onHand: number; reserved: number }> = {
   reserve: { onHand: 0, reserved: 1 },
   release: { onHand: 0, reserved: -1 },
   ship: { onHand: -1, reserved: -1 },
@@ -35,6 +37,8 @@ const EFFECT: Record<Exclude<StockMovementKind, 'adjust'>, { onHand: number; res
   // Goods already shipped and lost or damaged on the way: nothing here changes, but the
   // loss is on the books (the movement carries its quantity).
   write_off: { onHand: 0, reserved: 0 },
+  // Leaves for another of our warehouses; arrives there as a transfer_in (received like a receipt).
+  transfer_out: { onHand: -1, reserved: 0 },
 };
 
 /** Not enough available stock for a reservation: someone else took it. Roll back and plan again. */
@@ -111,6 +115,7 @@ async function record(
       if (guardAvailable) throw new StockShortage(m);
       throw new LedgerError(`no stock level for ${m.sku} at ${m.warehouseCode}`);
     }
+    await reviewThreshold(tx, m.sku, m.warehouseCode);
   }
   return applied;
 }
@@ -166,6 +171,11 @@ export async function writeOff(tx: Tx, moves: readonly StockMove[]): Promise<Sto
   return record(tx, 'write_off', moves);
 }
 
+/** Available stock leaves for another warehouse, all of it or StockShortage (the caller rolls back). */
+export async function transferOut(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
+  return record(tx, 'transfer_out', moves, true);
+}
+
 /** Reserved stock leaves the shelf with the carrier. */
 export async function ship(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
   return record(tx, 'ship', moves);
@@ -176,15 +186,18 @@ export type ReceiveResult =
   /** The key was written before: nothing changed; `earlier` is that movement, `level` its figure now. */
   | { recorded: false; level: StockLevel; earlier: StockMovementRecord };
 
-/** Goods arrive in a warehouse; the SKU's first receipt there creates its stock level. */
-export async function receive(tx: Tx, move: StockMove): Promise<ReceiveResult> {
-  if (!Number.isSafeInteger(move.quantity) || move.quantity <= 0) throw new LedgerError(`a receipt of ${move.quantity} ${move.sku} is not a movement`);
+/**
+ * Goods arrive in a warehouse — from a supplier (receipt) or from another of ours
+ * (transfer_in); the SKU's first arrival there creates its stock level.
+ */
+export async function receive(tx: Tx, move: StockMove, kind: 'receipt' | 'transfer_in' = 'receipt'): Promise<ReceiveResult> {
+  if (!Number.isSafeInteger(move.quantity) || move.quantity <= 0) throw new LedgerError(`a ${kind} of ${move.quantity} ${move.sku} is not a movement`);
   const inserted = await tx
     .insert(stockMovements)
     .values({
       sku: move.sku,
       warehouseCode: move.warehouseCode,
-      kind: 'receipt',
+      kind,
       onHandDelta: move.quantity,
       reservedDelta: 0,
       orderId: move.orderId ?? null,
@@ -208,6 +221,89 @@ export async function receive(tx: Tx, move: StockMove): Promise<ReceiveResult> {
       set: { onHand: sql`${inventoryLevels.onHand} + ${move.quantity}`, updatedAt: new Date() },
     })
     .returning();
+  await reviewThreshold(tx, move.sku, move.warehouseCode);
+  return { recorded: true, level: level! };
+}
+
+/** A counted correction that would leave less on hand than is reserved (or than nothing). */
+export class AdjustmentRefused extends Error {
+  constructor(
+    readonly adjustment: Adjustment,
+    readonly level: { onHand: number; reserved: number },
+  ) {
+    super(
+      `an adjustment of ${adjustment.delta} ${adjustment.sku} at ${adjustment.warehouseCode} would leave ${level.onHand + adjustment.delta} on hand, ${level.reserved} being reserved`,
+    );
+    this.name = 'AdjustmentRefused';
+  }
+}
+
+export interface Adjustment {
+  sku: string;
+  warehouseCode: string;
+  /** Signed, never zero: counted minus booked. */
+  delta: number;
+  key: string;
+  reference?: string | null;
+}
+
+export type AdjustResult = ReceiveResult;
+
+/**
+ * A counted correction (R2.2): on hand moves by `delta`, never below what is reserved
+ * (AdjustmentRefused; the caller rolls back). A positive correction where nothing was
+ * booked creates the level.
+ */
+export async function adjust(tx: Tx, a: Adjustment): Promise<AdjustResult> {
+  if (!Number.isSafeInteger(a.delta) || a.delta === 0) throw new LedgerError(`an adjustment of ${a.delta} ${a.sku} is not a movement`);
+  const inserted = await tx
+    .insert(stockMovements)
+    .values({
+      sku: a.sku,
+      warehouseCode: a.warehouseCode,
+      kind: 'adjust',
+      onHandDelta: a.delta,
+      reservedDelta: 0,
+      reference: a.reference ?? null,
+      quantity: Math.abs(a.delta),
+      idempotencyKey: a.key,
+    })
+    .onConflictDoNothing()
+    .returning({ id: stockMovements.id });
+  if (inserted.length === 0) {
+    const [earlier] = await tx.select().from(stockMovements).where(eq(stockMovements.idempotencyKey, a.key));
+    const level = earlier && (await levelOf(tx, earlier.sku, earlier.warehouseCode));
+    if (!earlier || !level) throw new LedgerError(`movement ${a.key} is recorded but its stock level is not`);
+    return { recorded: false, level, earlier };
+  }
+  let level: StockLevel | undefined;
+  if (a.delta > 0) {
+    [level] = await tx
+      .insert(inventoryLevels)
+      .values({ sku: a.sku, warehouseCode: a.warehouseCode, onHand: a.delta })
+      .onConflictDoUpdate({
+        target: [inventoryLevels.sku, inventoryLevels.warehouseCode],
+        set: { onHand: sql`${inventoryLevels.onHand} + ${a.delta}`, updatedAt: new Date() },
+      })
+      .returning();
+  } else {
+    [level] = await tx
+      .update(inventoryLevels)
+      .set({ onHand: sql`${inventoryLevels.onHand} + ${a.delta}`, updatedAt: new Date() })
+      .where(
+        and(
+          eq(inventoryLevels.sku, a.sku),
+          eq(inventoryLevels.warehouseCode, a.warehouseCode),
+          gte(sql`${inventoryLevels.onHand} - ${inventoryLevels.reserved}`, -a.delta),
+        ),
+      )
+      .returning();
+    if (!level) {
+      const now = await levelOf(tx, a.sku, a.warehouseCode);
+      throw new AdjustmentRefused(a, { onHand: now?.onHand ?? 0, reserved: now?.reserved ?? 0 });
+    }
+  }
+  await reviewThreshold(tx, a.sku, a.warehouseCode);
   return { recorded: true, level: level! };
 }
 

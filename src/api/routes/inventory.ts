@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { inventoryLevels } from '../../db/schema';
+import { receiveAgainstPurchaseOrder } from '../../inventory/purchase-orders';
 import { receiveGoods, type ReceiptRefusal } from '../../inventory/receipts';
 import { decodeCursor, pageOf } from '../keyset';
 import { HttpProblem } from '../problem';
@@ -36,9 +37,20 @@ export function inventoryRoutes(deps: { db: Db; client: Client; log: (message: s
       access: ['operator'],
       body: ReceiptBody,
       idempotent: true,
-      responses: { 201: 'received; the new stock figure', 200: 'the same receipt again', 422: 'unknown warehouse or SKU' },
+      responses: {
+        201: 'received; the new stock figure',
+        200: 'the same receipt again',
+        422: 'unknown warehouse or SKU, or not what the purchase order (purchaseOrderId) is for',
+      },
       async handler({ req, res, body, caller }) {
-        const outcome = await receiveGoods(deps, body, { caller: caller!.keyId, idempotencyKey: req.get('idempotency-key') });
+        const source = { caller: caller!.keyId, idempotencyKey: req.get('idempotency-key') };
+        const { purchaseOrderId, ...receipt } = body;
+        const outcome = purchaseOrderId
+          ? await receiveAgainstPurchaseOrder(deps, { ...receipt, purchaseOrderId }, source)
+          : await receiveGoods(deps, receipt, source);
+        if (outcome.kind === 'mismatch') {
+          throw new HttpProblem(422, 'Invalid request', outcome.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors: outcome.errors });
+        }
         if (outcome.kind === 'refused') throw refusalProblem(outcome.refusal);
         res.status(outcome.kind === 'received' ? 201 : 200).json(levelJson(outcome.level));
       },
