@@ -277,9 +277,10 @@ export function createIncidentActivities(db: Db) {
           perShipment.push({ shipment: s, mark });
         }
         // When this refund pays back the last of the goods, nothing reached the customer
-        // to keep: the shipping they were charged goes back too.
+        // to keep: the shipping they were charged goes back too — unless they refused the
+        // delivery we made.
         const goods = perShipment.reduce((n, p) => n + p.mark.amount, 0);
-        const nothingKept = goods > 0 && [...left.values()].every((v) => v <= 0);
+        const nothingKept = goods > 0 && input.reason !== 'refused' && [...left.values()].every((v) => v <= 0);
         // Never more than the order's total less what was refunded before.
         const amount = Math.min(
           Math.max(0, order.totalAmount - (await refundedSoFar(tx, order.id))),

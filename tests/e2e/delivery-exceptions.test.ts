@@ -163,7 +163,8 @@ describe('a report through the API', () => {
     expect(incident).toMatchObject({ id: reported.body.incidentId, kind: 'lost', reportedBy: 'operator', shipmentIds: [first.id] });
     expect((await stack.api('POST', `/v1/orders/${o.id}/incidents/${incident.id}/resolution`, { body: { choice: 'refund' } })).status).toBe(200);
     const done = await waitForStatus(stack, o.id, 'refunded');
-    expect(done.money.refunded).toBe(PRICE);
+    // Lost on the way: the goods and the shipping charged are paid back.
+    expect(done.money.refunded).toBe(PRICE + done.totals.shipping);
     const summary = await stack.api('GET', '/v1/incidents/summary?groupBy=kind', { key: TEST_KEYS.operator });
     expect(summary.status).toBe(200);
     expect(summary.body.groups.find((g: { key: string }) => g.key === 'lost')?.resolved).toBeGreaterThanOrEqual(1);
@@ -261,6 +262,7 @@ describe('a refused parcel', () => {
     expect(done.shipments[0].closedAs).toBe('returned');
     expect((await movements(o.sku, 'return')).map((m) => m.onHandDelta)).toEqual([1]);
     expect(await stockLevel(stack, o.sku, WAREHOUSE)).toMatchObject({ onHand: 5, reserved: 0 });
+    // Refused at the door: the goods are paid back, the delivery we made is not.
     expect((await journal(o.id, 'refund')).debit).toBe(PRICE);
     expectTimelineForward(done.timeline);
   });
