@@ -148,6 +148,8 @@ export const ProductBody = z.strictObject({
   }),
   handling: z.enum(['standard', 'fragile', 'perishable', 'hazardous']).default('standard'),
   active: z.boolean().default(true),
+  /** R1.8: SKUs offered in its place when it is out of stock. */
+  substitutes: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a SKU')).max(20).default([]),
 });
 
 const pageLimit = z.coerce.number().int().min(1).max(500).default(100);

@@ -50,6 +50,8 @@ export const products = pgTable(
     heightCm: integer('height_cm').notNull(),
     handling: text('handling').$type<PackagingKind>().notNull().default('standard'),
     active: boolean('active').notNull().default(true),
+    /** SKUs that may stand in for this one when it is out of stock (R1.8), best first. */
+    substitutes: text('substitutes').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

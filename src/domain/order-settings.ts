@@ -33,4 +33,9 @@ export interface OrderSettings {
   requirePrepayment?: boolean;
   /** How long a prepaid order waits for its payment before it is cancelled. */
   prepaymentWindowMs?: number;
+  // Added with stockout options (R1.8): absent in orders started before, which cancel.
+  /** What an unanswered stockout becomes, when it is on offer (else cancel). */
+  stockoutDefault?: 'wait' | 'cancel';
+  /** The restock lead time a `wait` is promised when no purchase or transfer says better. */
+  restockLeadTimeMs?: number;
 }
