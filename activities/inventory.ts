@@ -7,6 +7,7 @@ import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
 import type { Consignment } from '../src/domain/shipment';
+import { queuedShortages } from '../src/inventory/back-orders';
 import { movesOfReservation, release, reservationKey, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
@@ -134,6 +135,12 @@ export function createInventoryActivities(db: Db) {
       const lines = (await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(orderItems.line)).map(
         ({ line, sku, quantity }) => ({ line, sku, quantity }),
       );
+      // A back-ordered order trying again leaves the units that orders ahead of it in the
+      // queue (priority, then age) wait for: a recheck never jumps the queue (R2.4).
+      if (order.status === 'backordered') {
+        const queued = await queuedShortages(tx, order, lines);
+        if (queued.length > 0) throw new InsufficientStock(queued);
+      }
       const plan = await allocate(tx, order, lines);
 
       const consignments = await consignmentsFor(tx, order, plan.allocations);

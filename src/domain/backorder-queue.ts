@@ -40,3 +40,12 @@ export function ordersToServe(waiting: readonly WaitingOrder[], available: numbe
   }
   return served;
 }
+
+/**
+ * Units of the SKU that orders ahead of `me` in the queue wait for: a back-ordered order
+ * trying again (woken, or on its own recheck) leaves those to them, so a recheck never
+ * lets a lower-priority order jump the queue.
+ */
+export function unitsAhead(waiting: readonly WaitingOrder[], me: WaitingOrder): number {
+  return waiting.filter((w) => w.orderId !== me.orderId && servingOrder(w, me) < 0).reduce((n, w) => n + w.quantity, 0);
+}

@@ -135,6 +135,6 @@ export function stockoutOptions(facts: StockoutFacts): StockoutOption[] {
 }
 
 /** The decision applied when the customer does not answer within the window: the configured one if on offer, else cancel. */
-export function defaultDecision(options: readonly StockoutOption[], configured: StockoutDecisionKind | undefined): StockoutDecisionKind {
+export function defaultDecision(options: readonly StockoutOption[], configured: 'wait' | 'cancel' | undefined): 'wait' | 'cancel' {
   return configured && options.some((o) => o.decision === configured) ? configured : 'cancel';
 }
