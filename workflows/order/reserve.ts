@@ -62,13 +62,16 @@ export async function reserve(order: OrderRun): Promise<Consignment[]> {
 /** Asks the customer and acts on the answer: `wait` to back-order, `retry` to reserve again; a cancel throws. */
 async function decideOnStockout(order: OrderRun, shortages: Shortage[]): Promise<'wait' | 'retry'> {
   const { state } = order;
-  await order.moveTo('awaiting_stock_decision', { shortages });
   let options: StockoutOption[] | undefined;
   if (patched(STOCKOUT_PATCHES.options)) {
+    // Worked out first, so the status written says what is on offer (GET /v1/orders/{id}).
     ({ options } = await order.run('work out the stockout options', () =>
       order.acts.stockoutOptions({ orderId: order.orderId, shortages, leadTimeMs: order.settings.restockLeadTimeMs }),
     ));
+    await order.moveTo('awaiting_stock_decision', { shortages, options });
     state.stockoutOptions = options;
+  } else {
+    await order.moveTo('awaiting_stock_decision', { shortages });
   }
   const windowMs = order.settings.stockDecisionWindowMs;
   order.ask('stock_decision', windowMs, options ? { shortages, options } : { shortages });
