@@ -135,12 +135,11 @@ export function createInventoryActivities(db: Db) {
       const lines = (await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(orderItems.line)).map(
         ({ line, sku, quantity }) => ({ line, sku, quantity }),
       );
-      // A back-ordered order trying again leaves the units that orders ahead of it in the
-      // queue (priority, then age) wait for: a recheck never jumps the queue (R2.4).
-      if (order.status === 'backordered') {
-        const queued = await queuedShortages(tx, order, lines);
-        if (queued.length > 0) throw new InsufficientStock(queued);
-      }
+      // Every order leaves the units that back-ordered orders ahead of it in the queue
+      // (priority, then age) wait for: neither a new order nor a back-ordered one looking
+      // again on its own jumps the queue (R2.4). With nobody waiting this reads and passes.
+      const queued = await queuedShortages(tx, order, lines);
+      if (queued.length > 0) throw new InsufficientStock(queued);
       const plan = await allocate(tx, order, lines);
 
       const consignments = await consignmentsFor(tx, order, plan.allocations);
