@@ -116,6 +116,22 @@ describe('stockouts', () => {
       [`refund:stockout:${id}`, 'credit', 'cash', 700],
       [`refund:stockout:${id}`, 'debit', 'customer_prepayments', 700],
     ]);
+
+    // A cancel sent while the customer decides (not an answer to the question) refunds too.
+    const other = await place(sku, 1);
+    await deciding(other.id);
+    const paidToo = await stack.api('POST', '/v1/payments', {
+      key: TEST_KEYS.integrator,
+      body: { orderId: other.id, amount: 300, currency: 'EUR', method: 'card', reference: `pay-${randomUUID()}` },
+    });
+    expect(paidToo.status).toBe(201);
+    expect((await stack.api('POST', `/v1/orders/${other.id}/cancel`, { body: { reason: 'too slow' } })).status).toBe(200);
+    await waitForStatus(stack, other.id, 'cancelled');
+    const refunded = await stack.db
+      .select()
+      .from(ledgerEntries)
+      .where(and(eq(ledgerEntries.orderId, other.id), eq(ledgerEntries.kind, 'refund'), eq(ledgerEntries.side, 'debit')));
+    expect(refunded.map((e) => e.amount)).toEqual([300]);
     expect(await ledgerDiscrepancies(stack.db)).toEqual([]);
   });
 

@@ -81,6 +81,8 @@ async function decideOnStockout(order: OrderRun, shortages: Shortage[]): Promise
     summary: 'stock decision window',
   });
   order.answered('stock_decision');
+  // A cancel asked for while the customer decided (POST …/cancel) refunds like the option does.
+  if (options && state.cancelRequest) await refund(order, state.cancelRequest.reason);
   order.throwIfCancelled();
 
   if (!options) {
@@ -95,7 +97,7 @@ async function decideOnStockout(order: OrderRun, shortages: Shortage[]): Promise
   switch (decision.decision) {
     case 'cancel': {
       const reason = decision.reason ?? (decided ? 'the customer chose to cancel after a stockout' : WINDOW_CLOSED);
-      await order.run('refund what was paid', () => order.acts.refundStockout({ orderId: order.orderId, reason }));
+      await refund(order, reason);
       throw new OrderCancelled(reason);
     }
     case 'substitute': {
@@ -117,6 +119,10 @@ async function decideOnStockout(order: OrderRun, shortages: Shortage[]): Promise
     default:
       return 'wait';
   }
+}
+
+function refund(order: OrderRun, reason: string): Promise<unknown> {
+  return order.run('refund what was paid', () => order.acts.refundStockout({ orderId: order.orderId, reason }));
 }
 
 /** The configured default when it is on offer, else cancel. */
