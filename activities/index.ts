@@ -8,6 +8,7 @@ import { createFeedbackActivities } from './feedback';
 import { createIncidentActivities } from './incidents';
 import { createInventoryActivities } from './inventory';
 import { createStatusActivities } from './order-status';
+import { createStockoutActivities } from './stockout';
 import { createSettlementActivities } from './settlement';
 import { createSettlementRunActivities } from './settlement-runs';
 import { createReconciliationActivities } from './reconciliation';
@@ -29,6 +30,7 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createStatusActivities(db),
     ...createVerificationActivities(db),
     ...createInventoryActivities(db),
+    ...createStockoutActivities(db),
     ...createShippingActivities(db),
     ...createTrackingActivities(db),
     ...createSignOffActivities(db),

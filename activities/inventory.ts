@@ -7,6 +7,7 @@ import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
 import type { Consignment } from '../src/domain/shipment';
+import { queuedShortages } from '../src/inventory/back-orders';
 import { movesOfReservation, release, reservationKey, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
@@ -134,6 +135,11 @@ export function createInventoryActivities(db: Db) {
       const lines = (await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(orderItems.line)).map(
         ({ line, sku, quantity }) => ({ line, sku, quantity }),
       );
+      // Every order leaves the units that back-ordered orders ahead of it in the queue
+      // (priority, then age) wait for: neither a new order nor a back-ordered one looking
+      // again on its own jumps the queue (R2.4). With nobody waiting this reads and passes.
+      const queued = await queuedShortages(tx, order, lines);
+      if (queued.length > 0) throw new InsufficientStock(queued);
       const plan = await allocate(tx, order, lines);
 
       const consignments = await consignmentsFor(tx, order, plan.allocations);

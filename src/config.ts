@@ -154,6 +154,10 @@ const EnvSchema = z.object({
   ORDERFLOW_CORRECTION_WINDOW: duration('3d'),
   ORDERFLOW_STOCK_DECISION_WINDOW: duration('2d'),
   ORDERFLOW_STOCK_RECHECK_INTERVAL: duration('1h'),
+  // R1.8: what an unanswered stockout becomes (when on offer; else cancel), and the
+  // restock lead time a `wait` is promised when nothing better is known.
+  ORDERFLOW_STOCKOUT_DEFAULT: z.enum(['wait', 'cancel']).default('cancel'),
+  ORDERFLOW_RESTOCK_LEAD_TIME: duration('7d'),
   ORDERFLOW_SIGN_OFF_WINDOW: duration('7d'),
   ORDERFLOW_FEEDBACK_WINDOW: duration('7d'),
   ORDERFLOW_TRACKING_POLL_INTERVAL: duration('12h'),
@@ -250,6 +254,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     correctionWindowMs: scaleDuration(e.ORDERFLOW_CORRECTION_WINDOW, scale),
     stockDecisionWindowMs: scaleDuration(e.ORDERFLOW_STOCK_DECISION_WINDOW, scale),
     stockRecheckIntervalMs: scaleDuration(e.ORDERFLOW_STOCK_RECHECK_INTERVAL, scale),
+    stockoutDefault: e.ORDERFLOW_STOCKOUT_DEFAULT,
+    restockLeadTimeMs: scaleDuration(e.ORDERFLOW_RESTOCK_LEAD_TIME, scale),
     signOffWindowMs: scaleDuration(e.ORDERFLOW_SIGN_OFF_WINDOW, scale),
     feedbackWindowMs: scaleDuration(e.ORDERFLOW_FEEDBACK_WINDOW, scale),
     trackingPollIntervalMs: scaleDuration(e.ORDERFLOW_TRACKING_POLL_INTERVAL, scale),

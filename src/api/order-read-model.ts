@@ -133,6 +133,8 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
     requestedDeliveryBy: o.requestedDeliveryBy?.toISOString() ?? null,
     verification: o.verification ? { passed: o.verification.ok, reasons: o.verification.reasons } : null,
     timeline: events.map((e) => ({ status: e.status, stage: e.stage, at: e.at.toISOString(), version: e.version, detail: e.detail })),
+    // R1.8: while the customer decides, the shortages and the options on offer (POST …/stockout-response).
+    stockout: o.status === 'awaiting_stock_decision' ? (events.findLast((e) => e.status === 'awaiting_stock_decision')?.detail ?? null) : null,
     shipments: ships.map((s) => ({
       id: s.id,
       sequence: s.sequence,

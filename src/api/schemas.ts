@@ -92,9 +92,13 @@ export const CorrectionBody = z
   .strictObject({ customer: Customer.optional(), items: OrderLines.optional() })
   .refine((c) => c.customer || c.items, { message: 'send customer, items, or both' });
 
+/** R1.8: any of the five; one that is not on offer for this stockout is a 409 naming those that are. */
 export const StockoutResponseBody = z.discriminatedUnion('decision', [
   z.strictObject({ decision: z.literal('wait') }),
   z.strictObject({ decision: z.literal('cancel'), reason: text(500).optional() }),
+  z.strictObject({ decision: z.literal('transfer') }),
+  z.strictObject({ decision: z.literal('substitute'), substituteSku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a SKU') }),
+  z.strictObject({ decision: z.literal('partial') }),
 ]);
 
 export const CancelBody = z.strictObject({ reason: text(500) });
@@ -155,6 +159,8 @@ export const ProductBody = z.strictObject({
   }),
   handling: z.enum(['standard', 'fragile', 'perishable', 'hazardous']).default('standard'),
   active: z.boolean().default(true),
+  /** R1.8: SKUs offered in its place when it is out of stock. */
+  substitutes: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a SKU')).max(20).default([]),
 });
 
 const pageLimit = z.coerce.number().int().min(1).max(500).default(100);

@@ -56,6 +56,8 @@ export const products = pgTable(
     /** The supplier's faster delivery (R2.6), at a cost in the product's currency (minor units). */
     expediteLeadTimeDays: integer('expedite_lead_time_days'),
     expediteCost: money('expedite_cost'),
+    /** SKUs that may stand in for this one when it is out of stock (R1.8), best first. */
+    substitutes: text('substitutes').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -36,4 +36,9 @@ export interface OrderSettings {
   prepaymentWindowMs?: number;
   /** R6.1: COD remittance and instalment windows after SETTLE; absent: the unscaled defaults. */
   collection?: CollectionSettings;
+  // Added with stockout options (R1.8): absent in orders started before, which cancel.
+  /** What an unanswered stockout becomes, when it is on offer (else cancel). */
+  stockoutDefault?: 'wait' | 'cancel';
+  /** The restock lead time a `wait` is promised when no purchase or transfer says better. */
+  restockLeadTimeMs?: number;
 }

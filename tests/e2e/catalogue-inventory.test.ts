@@ -72,7 +72,7 @@ describe('products', () => {
     const created = await stack.api('POST', '/v1/products', { body, key: OPERATOR });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`/v1/products/${body.sku}`);
-    expect(created.body).toEqual({ ...body, handling: 'standard', active: true });
+    expect(created.body).toEqual({ ...body, handling: 'standard', active: true, substitutes: [] });
 
     const byAdmin = await stack.api('POST', '/v1/products', { body: product({ handling: 'fragile' }), key: TEST_KEYS.admin });
     expect(byAdmin.status).toBe(201);

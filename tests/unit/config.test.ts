@@ -38,6 +38,8 @@ describe('loadConfig', () => {
       correctionWindowMs: 3 * 86_400_000,
       stockDecisionWindowMs: 2 * 86_400_000,
       stockRecheckIntervalMs: 3_600_000,
+      stockoutDefault: 'cancel',
+      restockLeadTimeMs: 7 * 86_400_000,
       signOffWindowMs: 7 * 86_400_000,
       feedbackWindowMs: 7 * 86_400_000,
       trackingPollIntervalMs: 12 * 3_600_000,

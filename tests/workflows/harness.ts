@@ -444,6 +444,18 @@ export class FakeWorld {
       case 'paymentsReceived':
         // The fake world's orders owe nothing (the prepaid wait is tested end to end).
         return { total: 0, currency: 'EUR', payments: [] };
+      // Stockout options: wait or cancel, nothing paid (the other options are tested end to end).
+      case 'stockoutOptions':
+        return {
+          options: [
+            { decision: 'wait', eta: '2030-01-08', consequence: 'back-ordered until 2030-01-08' },
+            { decision: 'cancel', consequence: 'the order is cancelled; nothing was paid' },
+          ],
+        };
+      case 'refundStockout':
+        return { amount: 0, currency: 'EUR' };
+      case 'substituteItem':
+        return { items: [] };
       default:
         throw new Error(`the fake world has no activity ${String(name)}`);
     }
@@ -464,6 +476,9 @@ const ORDER_ACTIVITIES = {
   verifyOrder: true,
   reserveStock: true,
   releaseStock: true,
+  stockoutOptions: true,
+  substituteItem: true,
+  refundStockout: true,
   planShipments: true,
   recordDispatch: true,
   recordTracking: true,

@@ -162,7 +162,9 @@ describe('RESERVE: stockout', () => {
 
     const asked = await order.waitForStatus('awaiting_stock_decision');
     const question = asked.openQuestions.find((q) => q.kind === 'stock_decision');
-    expect(question?.detail).toEqual({ shortages: [{ sku: 'TEA-OOLONG-100', requested: 2, available: 1 }] });
+    expect(question?.detail).toMatchObject({ shortages: [{ sku: 'TEA-OOLONG-100', requested: 2, available: 1 }] });
+    // The options on offer, from the stockoutOptions activity (the fake world offers wait or cancel).
+    expect((question?.detail?.options as { decision: string }[]).map((o) => o.decision)).toEqual(['wait', 'cancel']);
     expect(question?.until).toBeDefined();
 
     expect(await order.handle.executeUpdate(messages.respondToStockout, { args: [{ decision: 'wait' }] })).toEqual({ status: 'backordered' });

@@ -1,5 +1,6 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Allocation } from '../../src/domain/allocation';
+import type { Allocation, Shortage } from '../../src/domain/allocation';
+import type { StockoutOption } from '../../src/domain/stockout-options';
 import type {
   Booking,
   BookingRequest,
@@ -48,6 +49,12 @@ export interface OrderActivities {
     reasons: string[];
   }>;
   releaseStock(input: { orderId: string; transitions?: Transition[] }): Promise<{ released: number }>;
+  /** R1.8: the options a stockout offers now (wait with its ETA, transfer, substitute, cancel with its refund). */
+  stockoutOptions(input: { orderId: string; shortages: Shortage[]; leadTimeMs?: number }): Promise<{ options: StockoutOption[] }>;
+  /** R1.8: the short SKU's lines become the chosen substitute, at the agreed price. */
+  substituteItem(input: { orderId: string; sku: string; substituteSku: string }): Promise<{ items: { line: number; sku: string; quantity: number }[] }>;
+  /** R1.8: pays back what was paid for an order cancelled after a stockout (ledger kind `refund`; none when nothing was paid). */
+  refundStockout(input: { orderId: string; reason: string }): Promise<{ amount: number; currency: string }>;
   planShipments(input: {
     orderId: string;
     consignments: (Consignment & { quotes: RateQuote[] })[];

@@ -75,8 +75,14 @@ export interface OrderCorrection {
 /** R1.9: replaces the customer and/or the items of an order that needs correction, then re-verifies. */
 export const correctOrder = defineUpdate<IntakeReply, [OrderCorrection]>('correctOrder');
 
-export type StockDecision = { decision: 'wait' } | { decision: 'cancel'; reason?: string };
-/** R1.8: what the customer wants done when stock is short. */
+export type StockDecision =
+  | { decision: 'wait' }
+  | { decision: 'cancel'; reason?: string }
+  // Added with stockout options: taken only when on offer (the question's options).
+  | { decision: 'transfer' }
+  | { decision: 'substitute'; substituteSku: string }
+  | { decision: 'partial' };
+/** R1.8: what the customer wants done when stock is short; an option not on offer is refused, naming those that are. */
 export const respondToStockout = defineUpdate<{ status: OrderStatus }, [StockDecision]>('respondToStockout');
 
 export interface SignOffReply {

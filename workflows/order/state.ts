@@ -6,6 +6,7 @@ import type { Customer } from '../../src/domain/order';
 import type { OrderDraft } from '../../src/domain/order';
 import type { OrderStage, OrderStatus } from '../../src/domain/order-status';
 import type { PlannedShipment } from '../../src/domain/shipment';
+import type { StockoutOption } from '../../src/domain/stockout-options';
 import type { VerificationResult } from '../../src/domain/verification';
 import type { Compensation } from '../kit/compensation';
 import type { OperatorState } from '../kit/operator';
@@ -81,6 +82,10 @@ export interface OrderState extends StatusLineState<OrderStatus>, OperatorState 
   correction?: OrderCorrection;
   stockDecision?: StockDecision;
   stockArrived: boolean;
+  /** R1.8: the options the open stockout question offers (absent in runs before them: wait or cancel). */
+  stockoutOptions?: StockoutOption[];
+  /** Bumped when a stock decision is taken without leaving awaiting_stock_decision (a substitute), for the update waiting on it. */
+  stockRound?: number;
   trackingInbox: CarrierTrackingEvent[];
   /** Carrier event ids taken so far: each event is taken once. */
   seenTrackingEvents: string[];

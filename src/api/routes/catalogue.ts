@@ -24,6 +24,7 @@ export function productJson(p: ProductRow) {
     dimensionsCm: { length: p.lengthCm, width: p.widthCm, height: p.heightCm },
     handling: p.handling,
     active: p.active,
+    substitutes: p.substitutes,
   };
 }
 
@@ -60,6 +61,7 @@ export function catalogueRoutes(deps: { db: Db }) {
               heightCm: body.dimensionsCm.height,
               handling: body.handling,
               active: body.active,
+              substitutes: body.substitutes,
             })
             .returning();
           res.status(201).location(`/v1/products/${row!.sku}`).json(productJson(row!));

@@ -181,10 +181,10 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       method: 'post',
       path: '/v1/orders/:id/stockout-response',
       tag: 'orders',
-      summary: "The customer's answer to a stockout: wait, or cancel (R1.8)",
+      summary: "The customer's answer to a stockout: one of the options on offer in its open question (R1.8)",
       access: ACTORS,
       body: StockoutResponseBody,
-      responses: { 200: 'the order', 409: 'the order is not waiting for a stock decision' },
+      responses: { 200: 'the order', 409: 'the order is not waiting for a stock decision, or the option is not on offer (the message names those that are)' },
       async handler({ res, params, body }) {
         const id = await resolveId(params);
         await commands.update(id, (h) => h.executeUpdate(respondToStockout, { args: [body] }));

@@ -1,0 +1,195 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { planAllocation, type StockPosition, type WarehouseSite } from '../../src/domain/allocation';
+import { ordersToServe, PRIORITY_RANK, servingOrder, unitsAhead, type WaitingOrder } from '../../src/domain/backorder-queue';
+import { PRIORITIES } from '../../src/domain/order-status';
+import { defaultDecision, stockoutOptions, substituteOffers, transferOffer } from '../../src/domain/stockout-options';
+import { replenishmentEta } from '../../src/inventory/replenishment-eta';
+
+// R1.8, R2.4: who gets scarce stock, and what a stockout offers. Invariants as
+// properties: never more than available, urgent first, split only when needed.
+
+const waitingArb: fc.Arbitrary<WaitingOrder[]> = fc
+  .uniqueArray(
+    fc.record({
+      orderId: fc.uuid(),
+      priority: fc.constantFrom(...PRIORITIES),
+      placedAt: fc.integer({ min: 0, max: 1_000_000 }),
+      quantity: fc.integer({ min: 1, max: 6 }),
+    }),
+    { selector: (o) => o.orderId, maxLength: 25 },
+  );
+
+describe('serving waiting orders (R2.4)', () => {
+  it('never gives out more than is available', () => {
+    fc.assert(
+      fc.property(waitingArb, fc.integer({ min: -3, max: 60 }), (waiting, available) => {
+        const served = ordersToServe(waiting, available);
+        expect(served.reduce((n, o) => n + o.quantity, 0)).toBeLessThanOrEqual(Math.max(0, available));
+      }),
+    );
+  });
+
+  it('serves urgent before high, normal, low, then the oldest first: a prefix of the queue, going as far as the stock does', () => {
+    fc.assert(
+      fc.property(waitingArb, fc.integer({ min: 0, max: 60 }), (waiting, available) => {
+        const served = ordersToServe(waiting, available);
+        const queue = [...waiting].sort(servingOrder);
+        expect(served).toEqual(queue.slice(0, served.length));
+        // No one a higher priority stands behind is served before it.
+        for (let i = 1; i < served.length; i++) {
+          const [a, b] = [served[i - 1]!, served[i]!];
+          expect(PRIORITY_RANK[a.priority] < PRIORITY_RANK[b.priority] || (a.priority === b.priority && a.placedAt <= b.placedAt)).toBe(true);
+        }
+        // It stopped only because the next order in line does not fit (no thundering herd, no starving).
+        const next = queue[served.length];
+        if (next) expect(served.reduce((n, o) => n + o.quantity, 0) + next.quantity).toBeGreaterThan(available);
+      }),
+    );
+  });
+
+  it('a receipt of one unit wakes only the urgent order when an urgent and an older normal order each need one', () => {
+    const normal: WaitingOrder = { orderId: 'n', priority: 'normal', placedAt: 1, quantity: 1 };
+    const urgent: WaitingOrder = { orderId: 'u', priority: 'urgent', placedAt: 2, quantity: 1 };
+    expect(ordersToServe([normal, urgent], 1)).toEqual([urgent]);
+    expect(ordersToServe([normal], 1)).toEqual([normal]);
+    expect(ordersToServe([normal, urgent], 0)).toEqual([]);
+  });
+
+  it('an order trying again leaves exactly the units of those ahead of it: it may go ahead only if serving the queue reaches it', () => {
+    fc.assert(
+      fc.property(waitingArb.filter((w) => w.length > 0), fc.integer({ min: 0, max: 60 }), fc.nat(), (waiting, available, pick) => {
+        const me = waiting[pick % waiting.length]!;
+        const mayGo = available - unitsAhead(waiting, me) >= me.quantity;
+        const queue = [...waiting].sort(servingOrder);
+        const ahead = queue.slice(0, queue.indexOf(me));
+        // Going ahead never takes what those before it need.
+        if (mayGo) expect(ahead.reduce((n, o) => n + o.quantity, 0) + me.quantity).toBeLessThanOrEqual(available);
+        if (ordersToServe(waiting, available).includes(me)) expect(mayGo).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('allocating an order across warehouses', () => {
+  const CODES = ['W0', 'W1', 'W2'];
+  const sites: WarehouseSite[] = [
+    { code: 'W0', region: 'north', country: 'DE' },
+    { code: 'W1', region: 'south', country: 'DE' },
+    { code: 'W2', region: 'paris', country: 'FR' },
+  ];
+  const stockArb: fc.Arbitrary<StockPosition[]> = fc.array(
+    fc.record({ sku: fc.constantFrom('A', 'B'), warehouseCode: fc.constantFrom(...CODES), available: fc.integer({ min: -2, max: 8 }) }),
+    { maxLength: 8 },
+  );
+  const linesArb = fc
+    .array(fc.record({ sku: fc.constantFrom('A', 'B'), quantity: fc.integer({ min: 1, max: 10 }) }), { minLength: 1, maxLength: 3 })
+    .map((ls) => ls.map((l, i) => ({ line: i + 1, ...l })));
+  // Later positions for the same SKU and warehouse replace earlier ones, as the Map in the planner does.
+  const availableAt = (stock: StockPosition[], sku: string, code: string) =>
+    Math.max(0, stock.filter((p) => p.sku === sku && p.warehouseCode === code).at(-1)?.available ?? 0);
+
+  it('never takes more than is available at any warehouse, and fills every line exactly', () => {
+    fc.assert(
+      fc.property(linesArb, stockArb, (lines, stock) => {
+        const plan = planAllocation(lines, stock, sites, { country: 'DE', region: 'north' });
+        if (!plan.ok) return;
+        for (const code of CODES) {
+          for (const sku of ['A', 'B']) {
+            const taken = plan.allocations.filter((a) => a.sku === sku && a.warehouseCode === code).reduce((n, a) => n + a.quantity, 0);
+            expect(taken).toBeLessThanOrEqual(availableAt(stock, sku, code));
+          }
+        }
+        for (const l of lines) expect(plan.allocations.filter((a) => a.line === l.line).reduce((n, a) => n + a.quantity, 0)).toBe(l.quantity);
+      }),
+    );
+  });
+
+  it('splits a line only when no warehouse can give it whole; short only when all warehouses together are', () => {
+    fc.assert(
+      fc.property(linesArb, stockArb, (lines, stock) => {
+        const plan = planAllocation(lines, stock, sites, { country: 'DE', region: 'north' });
+        const total = (sku: string) => CODES.reduce((n, c) => n + availableAt(stock, sku, c), 0);
+        const need = (sku: string) => lines.filter((l) => l.sku === sku).reduce((n, l) => n + l.quantity, 0);
+        expect(plan.ok).toBe(['A', 'B'].every((sku) => total(sku) >= need(sku)));
+        if (!plan.ok) return;
+        const single = new Set(lines.filter((l) => lines.filter((m) => m.sku === l.sku).length === 1).map((l) => l.line));
+        for (const l of lines) {
+          const parts = plan.allocations.filter((a) => a.line === l.line);
+          // One line per SKU: split only when no one warehouse holds the line whole.
+          if (single.has(l.line) && parts.length > 1) expect(CODES.some((c) => availableAt(stock, l.sku, c) >= l.quantity)).toBe(false);
+        }
+      }),
+    );
+  });
+});
+
+describe('stockout options (R1.8)', () => {
+  const paidNothing = { amount: 0, currency: 'EUR' };
+
+  it('always offers wait (with its ETA) and cancel; a refund only when something was paid', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000 }), (paid) => {
+        const options = stockoutOptions({ shortages: [{ sku: 'A', requested: 2, available: 0 }], eta: '2030-01-08', substitutes: [], paid: { amount: paid, currency: 'EUR' } });
+        expect(options.map((o) => o.decision)).toEqual(['wait', 'cancel']);
+        expect(options[0]).toMatchObject({ decision: 'wait', eta: '2030-01-08' });
+        const cancel = options.find((o) => o.decision === 'cancel')!;
+        expect('refund' in cancel && cancel.refund).toEqual(paid > 0 ? { amount: paid, currency: 'EUR' } : false);
+        for (const o of options) expect(o.consequence.length).toBeGreaterThan(10);
+      }),
+    );
+  });
+
+  it('offers substitutes that cover the short line whole, with the price difference for its quantity', () => {
+    const shortages = [{ sku: 'A', requested: 3, available: 1 }];
+    const lines = [{ sku: 'A', quantity: 3, unitPrice: 1000, currency: 'EUR' }];
+    const offers = substituteOffers(shortages, lines, [
+      { forSku: 'A', sku: 'A2', name: 'A, bigger', unitPrice: 1200, currency: 'EUR', available: 3 },
+      { forSku: 'A', sku: 'A3', name: 'A, too few', unitPrice: 900, currency: 'EUR', available: 2 },
+      { forSku: 'A', sku: 'A4', name: 'A, cheaper', unitPrice: 900, currency: 'EUR', available: 10 },
+      { forSku: 'A', sku: 'A5', name: 'A, other money', unitPrice: 900, currency: 'USD', available: 10 },
+    ]);
+    expect(offers).toEqual([
+      { forSku: 'A', sku: 'A2', name: 'A, bigger', priceDifference: { amount: 600, currency: 'EUR' } },
+      { forSku: 'A', sku: 'A4', name: 'A, cheaper', priceDifference: { amount: -300, currency: 'EUR' } },
+    ]);
+    const options = stockoutOptions({ shortages, eta: '2030-01-08', substitutes: offers, paid: paidNothing });
+    expect(options.map((o) => o.decision)).toEqual(['wait', 'substitute', 'cancel']);
+    // Two short SKUs: one substitute cannot settle the order, so none is offered.
+    expect(substituteOffers([...shortages, { sku: 'B', requested: 1, available: 0 }], lines, [{ forSku: 'A', sku: 'A2', name: 'x', unitPrice: 1, currency: 'EUR', available: 9 }])).toEqual([]);
+  });
+
+  it('offers a transfer from the nearest other-region warehouse that covers the shortfall, with the days it adds', () => {
+    const sites: WarehouseSite[] = [
+      { code: 'BER', region: 'BE', country: 'DE' },
+      { code: 'MUC', region: 'BY', country: 'DE' },
+      { code: 'PAR', region: 'IDF', country: 'FR' },
+    ];
+    const destination = { country: 'DE', region: 'BE' };
+    const short = [{ sku: 'A', requested: 5, available: 2 }];
+    expect(transferOffer(short, [{ sku: 'A', warehouseCode: 'PAR', available: 3 }], sites, destination)).toEqual({ fromWarehouse: 'PAR', addedDays: 5 });
+    expect(
+      transferOffer(short, [{ sku: 'A', warehouseCode: 'PAR', available: 3 }, { sku: 'A', warehouseCode: 'MUC', available: 3 }], sites, destination),
+    ).toEqual({ fromWarehouse: 'MUC', addedDays: 2 });
+    // The customer's own region is no transfer; too little elsewhere is none either.
+    expect(transferOffer(short, [{ sku: 'A', warehouseCode: 'BER', available: 9 }, { sku: 'A', warehouseCode: 'MUC', available: 2 }], sites, destination)).toBeUndefined();
+  });
+
+  it('on silence applies the configured default when it is on offer, else cancels', () => {
+    const options = stockoutOptions({ shortages: [{ sku: 'A', requested: 1, available: 0 }], eta: '2030-01-08', substitutes: [], paid: paidNothing });
+    expect(defaultDecision(options, 'wait')).toBe('wait');
+    expect(defaultDecision(options, 'cancel')).toBe('cancel');
+    expect(defaultDecision(options, undefined)).toBe('cancel');
+    expect(defaultDecision(options.filter((o) => o.decision !== 'wait'), 'wait')).toBe('cancel');
+  });
+});
+
+describe('replenishment ETA', () => {
+  it('is the configured restock lead time from now, as a date, until purchase orders and transfers say better', async () => {
+    const now = new Date('2030-01-30T22:00:00Z');
+    // The default source reads nothing from the database.
+    const db = undefined as never;
+    expect(await replenishmentEta(db, 'A', undefined, { now })).toEqual({ eta: '2030-02-06', source: 'default' });
+    expect(await replenishmentEta(db, 'A', 'BER-1', { now, leadTimeMs: 3 * 3_600_000 })).toEqual({ eta: '2030-01-31', source: 'default' });
+  });
+});
