@@ -4,7 +4,6 @@ import { planAllocation, type StockPosition, type WarehouseSite } from '../../sr
 import { ordersToServe, PRIORITY_RANK, servingOrder, unitsAhead, type WaitingOrder } from '../../src/domain/backorder-queue';
 import { PRIORITIES } from '../../src/domain/order-status';
 import { defaultDecision, stockoutOptions, substituteOffers, transferOffer } from '../../src/domain/stockout-options';
-import { replenishmentEta } from '../../src/inventory/replenishment-eta';
 
 // R1.8, R2.4: who gets scarce stock, and what a stockout offers. Invariants as
 // properties: never more than available, urgent first, split only when needed.
@@ -181,15 +180,5 @@ describe('stockout options (R1.8)', () => {
     expect(defaultDecision(options, 'cancel')).toBe('cancel');
     expect(defaultDecision(options, undefined)).toBe('cancel');
     expect(defaultDecision(options.filter((o) => o.decision !== 'wait'), 'wait')).toBe('cancel');
-  });
-});
-
-describe('replenishment ETA', () => {
-  it('is the configured restock lead time from now, as a date, until purchase orders and transfers say better', async () => {
-    const now = new Date('2030-01-30T22:00:00Z');
-    // The default source reads nothing from the database.
-    const db = undefined as never;
-    expect(await replenishmentEta(db, 'A', undefined, { now })).toEqual({ eta: '2030-02-06', source: 'default' });
-    expect(await replenishmentEta(db, 'A', 'BER-1', { now, leadTimeMs: 3 * 3_600_000 })).toEqual({ eta: '2030-01-31', source: 'default' });
   });
 });
