@@ -261,13 +261,33 @@ export async function chargeShipping(tx: Tx, orderId: string): Promise<void> {
     .where(eq(orders.id, order.id));
 }
 
+/**
+ * Cash on delivery collects the whole total, shipping included; the booking requests were
+ * drawn up before the shipping was charged, so the first one's amount is brought up to it.
+ */
+async function collectTheTotal(tx: Tx, orderId: string, planned: PlannedShipment[]): Promise<PlannedShipment[]> {
+  const order = await lockOrder(tx, orderId);
+  return Promise.all(
+    planned.map(async (p) => {
+      const cod = p.bookingRequest.cashOnDelivery;
+      if (!cod || (cod.amount === order.totalAmount && cod.currency === order.currency)) return p;
+      const bookingRequest: BookingRequest = { ...p.bookingRequest, cashOnDelivery: { amount: order.totalAmount, currency: order.currency } };
+      await tx
+        .update(shipments)
+        .set({ decision: sql`jsonb_set(${shipments.decision}, '{bookingRequest}', ${JSON.stringify(bookingRequest)}::jsonb)`, updatedAt: new Date() })
+        .where(eq(shipments.id, p.shipmentId));
+      return { ...p, bookingRequest };
+    }),
+  );
+}
+
 export function createShippingActivities(db: Db) {
   return {
     async planShipments(input: PlanShipmentsInput): Promise<{ shipments: PlannedShipment[] }> {
       return db.transaction(async (tx) => {
         const planned = await planFulfilment(tx, { ...input, fulfilment: 0 });
         await chargeShipping(tx, input.orderId);
-        return planned;
+        return { shipments: await collectTheTotal(tx, input.orderId, planned.shipments) };
       });
     },
 
