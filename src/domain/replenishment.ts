@@ -36,20 +36,22 @@ export interface ReplenishmentFigures {
   supply: Supply | null;
 }
 
+/** What a purchase order asks of the supplier (R2.3), expedited in an emergency (R2.6). */
+export interface PurchaseTerms {
+  quantity: number;
+  supplier: string;
+  leadTimeDays: number;
+  expedited: boolean;
+  /** Minor units of `currency`; null when not expedited. */
+  expediteCost: number | null;
+  currency: string;
+}
+
 export type ReplenishmentPlan =
   | { kind: 'enough' }
   | { kind: 'await_inbound'; inbound: Inbound }
   | { kind: 'transfer'; from: string; quantity: number; reason: string }
-  | {
-      kind: 'purchase';
-      quantity: number;
-      supplier: string;
-      leadTimeDays: number;
-      expedited: boolean;
-      expediteCost: number | null;
-      currency: string;
-      reason: string;
-    }
+  | ({ kind: 'purchase'; reason: string } & PurchaseTerms)
   | { kind: 'no_source'; quantity: number; reason: string };
 
 /** What a replenishment brings the warehouse up to: the safety stock and the reorder quantity above it. */

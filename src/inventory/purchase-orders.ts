@@ -1,6 +1,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { purchaseOrders, type PurchaseOrderStatus } from '../db/schema';
+import type { PurchaseTerms } from '../domain/replenishment';
 import type { BackorderDeps } from './back-orders';
 import { receiveGoods, type Receipt, type ReceiptOutcome, type ReceiptSource } from './receipts';
 import { tellReplenishment } from './replenishment-starter';
@@ -12,16 +13,10 @@ import { tellReplenishment } from './replenishment-starter';
 
 export type PurchaseOrder = typeof purchaseOrders.$inferSelect;
 
-export interface PurchaseOrderRequest {
+export interface PurchaseOrderRequest extends PurchaseTerms {
   key: string;
   sku: string;
   warehouse: string;
-  quantity: number;
-  supplier: string;
-  leadTimeDays: number;
-  expedited: boolean;
-  expediteCost: number | null;
-  currency: string;
   expectedAt: Date;
   alertId?: string | null;
 }

@@ -1,4 +1,4 @@
-import type { Inbound, ReplenishmentPlan } from '../../src/domain/replenishment';
+import type { Inbound, PurchaseTerms, ReplenishmentPlan } from '../../src/domain/replenishment';
 
 // The replenishment workflow's activities (orders task queue), as contracts; the
 // implementations are in activities/replenishment.ts. Each is idempotent on its key.
@@ -9,18 +9,7 @@ export interface ReplenishmentActivities {
   /** Creates the transfer and its transfer_out once per key. TransferShort when the donor no longer has it. */
   startTransfer(input: { key: string; sku: string; from: string; to: string; quantity: number; leadMs: number }): Promise<Inbound>;
   /** Places the purchase order once per key. */
-  placePurchaseOrder(input: {
-    key: string;
-    sku: string;
-    warehouse: string;
-    quantity: number;
-    supplier: string;
-    leadTimeDays: number;
-    expedited: boolean;
-    expediteCost: number | null;
-    currency: string;
-    dayMs: number;
-  }): Promise<Inbound>;
+  placePurchaseOrder(input: PurchaseTerms & { key: string; sku: string; warehouse: string; dayMs: number }): Promise<Inbound>;
   /** Whether it was received (a signal may have been lost while the workflow waited). */
   inboundArrived(input: { kind: Inbound['kind']; id: string }): Promise<boolean>;
   /** The replenishment needs an operator: flagged on the alert (and the purchase order), operators told once per key. */
