@@ -1,17 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComplaintActivities } from '../../workflows/complaint/activities';
 import { complaintAnswered, complaintView, complaintWorkflowId, type ComplaintTicketStatus, type ComplaintWorkflowInput } from '../../workflows/complaint/messages';
 import { waitFor } from '../helpers/wait-for';
+import { startTestWorker, type TestWorker } from '../helpers/workflow-worker';
 
 // The complaint workflow alone: the real Temporal server and workflow code, with the
 // ticket activities replaced by an in-memory table of tickets that records its calls.
 // What the e2e test cannot arrange: an answer whose signal never arrived.
 
-const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 const LONG_MS = 60_000;
 
 class FakeTickets {
@@ -40,33 +38,15 @@ class FakeTickets {
 
 describe('complaint workflow', () => {
   const fake = new FakeTickets();
-  const taskQueue = `complaint-test-${randomBytes(4).toString('hex')}`;
+  let testWorker: TestWorker;
   let client: Client;
-  let connection: Connection;
-  let worker: Worker;
-  let running: Promise<void>;
+  let taskQueue: string;
 
   beforeAll(async () => {
-    const address = inject('temporalAddress');
-    const namespace = inject('temporalNamespace');
-    const bundle = inject('workflowBundlePath');
-    const native = await NativeConnection.connect({ address });
-    worker = await Worker.create({
-      connection: native,
-      namespace,
-      taskQueue,
-      ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
-      activities: fake.activities(),
-    });
-    running = worker.run().finally(() => native.close());
-    connection = await Connection.connect({ address });
-    client = new Client({ connection, namespace });
+    testWorker = await startTestWorker('complaint', fake.activities());
+    ({ client, taskQueue } = testWorker);
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
-  });
+  afterAll(() => testWorker?.stop());
 
   const start = (complaintId: string, dueInMs: number, escalationWindowMs: number) => {
     const input: ComplaintWorkflowInput = { complaintId, responseDueAt: new Date(Date.now() + dueInMs).toISOString(), escalationWindowMs };

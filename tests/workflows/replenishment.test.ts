@@ -1,10 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { createReplenishmentActivities } from '../../activities/replenishment';
 import type { Db } from '../../src/db/client';
 import { notifications, orderItems, orders, products, purchaseOrders, stockAlerts, stockTransfers } from '../../src/db/schema';
@@ -19,6 +16,7 @@ import { receiveTransfer } from '../../src/inventory/transfers';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { uniqueSku } from '../helpers/orders';
 import { waitFor } from '../helpers/wait-for';
+import { startTestWorker, type TestWorker } from '../helpers/workflow-worker';
 import { replenishmentView, replenishmentWorkflowId, type ReplenishmentSettings, type ReplenishmentView } from '../../workflows/replenishment/messages';
 
 // The replenishment workflow on the real Temporal server with its real activities over a
@@ -26,7 +24,6 @@ import { replenishmentView, replenishmentWorkflowId, type ReplenishmentSettings,
 // sweep signals-with-start the workflow, and the test plays the warehouse receiving what
 // the workflow sent for.
 
-const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 /** Nobody's wait runs out in the tests that receive the goods. */
 const PATIENT: ReplenishmentSettings = { dayMs: 60_000, transferLeadTimeMs: 60_000, graceMs: 60_000 };
 /** A one-day lead time and grace that run out almost at once. */
@@ -35,35 +32,19 @@ const HASTY: ReplenishmentSettings = { dayMs: 50, transferLeadTimeMs: 50, graceM
 let test: TestDatabase;
 let db: Db;
 let client: Client;
-let connection: Connection;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `replenishment-test-${randomBytes(4).toString('hex')}`;
+let testWorker: TestWorker;
+let taskQueue: string;
 const log = () => undefined;
 
 beforeAll(async () => {
   test = await createTestDatabase();
   db = test.database.db;
   await seedDemoCatalogue(db);
-  const address = inject('temporalAddress');
-  const namespace = inject('temporalNamespace');
-  const bundle = inject('workflowBundlePath');
-  const native = await NativeConnection.connect({ address });
-  worker = await Worker.create({
-    connection: native,
-    namespace,
-    taskQueue,
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createReplenishmentActivities(db),
-  });
-  running = worker.run().finally(() => native.close());
-  connection = await Connection.connect({ address });
-  client = new Client({ connection, namespace });
+  testWorker = await startTestWorker('replenishment', createReplenishmentActivities(db));
+  ({ client, taskQueue } = testWorker);
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await connection?.close();
+  await testWorker?.stop();
   await test?.drop();
 });
 

@@ -1,12 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { type ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { periodContaining, previousPeriod } from '../../src/domain/settlement-period';
 import { waitFor } from '../helpers/wait-for';
+import { startTestWorker, type TestWorker } from '../helpers/workflow-worker';
 import type { OpenedSettlement, ReconciliationOutcome, SettlementActivities } from '../../workflows/settlement/activities';
 import { resolveDiscrepancy, settlementView, settlementWorkflowId, type SettlementWorkflowInput } from '../../workflows/settlement/messages';
 import { ResolutionRejection } from '../../workflows/settlement/rejections';
@@ -15,7 +13,6 @@ import { ResolutionRejection } from '../../workflows/settlement/rejections';
 // code, with the finance activities replaced by an in-memory ledger of runs and
 // discrepancies that keeps a record of its calls.
 
-const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 const LONG_MS = 60_000;
 
 type Discrepancy = ReconciliationOutcome['discrepancies'][number];
@@ -67,33 +64,15 @@ class FakeFinance {
 
 describe('settlement workflow', () => {
   const fake = new FakeFinance();
-  const taskQueue = `settlement-test-${randomBytes(4).toString('hex')}`;
+  let testWorker: TestWorker;
   let client: Client;
-  let connection: Connection;
-  let worker: Worker;
-  let running: Promise<void>;
+  let taskQueue: string;
 
   beforeAll(async () => {
-    const address = inject('temporalAddress');
-    const namespace = inject('temporalNamespace');
-    const bundle = inject('workflowBundlePath');
-    const native = await NativeConnection.connect({ address });
-    worker = await Worker.create({
-      connection: native,
-      namespace,
-      taskQueue,
-      ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
-      activities: fake.activities(),
-    });
-    running = worker.run().finally(() => native.close());
-    connection = await Connection.connect({ address });
-    client = new Client({ connection, namespace });
+    testWorker = await startTestWorker('settlement', fake.activities());
+    ({ client, taskQueue } = testWorker);
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
-  });
+  afterAll(() => testWorker?.stop());
 
   const start = (input: SettlementWorkflowInput) =>
     client.workflow.start('settlementWorkflow', { workflowId: settlementWorkflowId(input.agreementId, input.period), taskQueue, args: [input] });
