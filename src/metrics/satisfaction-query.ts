@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, isNotNull, lt, lte, ne, or, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { complaints, feedback, incidents, orders, shipments, trackingEvents } from '../db/schema';
+import { complaints, feedback, incidents, orders, shipments } from '../db/schema';
 import type { SatisfactionFacts } from './satisfaction';
 
 // The rows behind the satisfaction metrics: the orders placed in the window, and their
@@ -28,7 +28,9 @@ export async function satisfactionFacts(db: Db, window: { from?: string; to?: st
   const inWindow = db.select({ id: orders.id }).from(orders).where(placed);
 
   // Delivered is the shipment's delivery time, else the carrier's first "delivered" event.
-  const firstDelivered = sql<Date | null>`(select min(${trackingEvents.occurredAt}) from ${trackingEvents} where ${trackingEvents.shipmentId} = ${shipments.id} and ${trackingEvents.status} = 'delivered')`;
+  // Qualified by hand: drizzle names a one-table select's columns bare, and a bare "id" in
+  // the subquery would be the tracking event's.
+  const firstDelivered = sql<string | null>`(select min(te.occurred_at) from tracking_events te where te.shipment_id = "shipments"."id" and te.status = 'delivered')`;
   const [shipmentRows, ratingRows, incidentRows, complaintRows] = await Promise.all([
     db
       .select({
