@@ -23,6 +23,8 @@ import { complaintRoutes } from './routes/complaints';
 import { healthRoutes } from './routes/health';
 import { incidentRoutes } from './routes/incidents';
 import { inventoryRoutes } from './routes/inventory';
+import { lookupRoutes } from './routes/lookup';
+import { metricsRoutes } from './routes/metrics';
 import { stockControlRoutes } from './routes/stock-control';
 import { orderRoutes } from './routes/orders';
 import { reportRoutes } from './routes/reports';
@@ -77,6 +79,8 @@ export function createApi(deps: ApiDeps): express.Express {
     ...orderRoutes({ db: deps.db, commands, intake }),
     ...channelRoutes({ db: deps.db, intake, replies: orderReplies({ db: deps.db, commands }) }),
     ...incidentRoutes({ db: deps.db }),
+    ...lookupRoutes({ db: deps.db }),
+    ...metricsRoutes({ db: deps.db }),
     ...catalogueRoutes({ db: deps.db }),
     ...inventoryRoutes({ db: deps.db, client: deps.client, log }),
     ...stockControlRoutes({ db: deps.db, client: deps.client, log, taskQueue: deps.taskQueues.orders, replenishment: deps.replenishment }),
