@@ -35,7 +35,7 @@ describe('Standard Webhooks signature', () => {
       fc.property(
         fc.string({ maxLength: 200 }),
         fc.stringMatching(/^msg_[A-Za-z0-9]{1,30}$/),
-        fc.nat({ maxValue: 199 }),
+        fc.nat({ max: 199 }),
         fc.integer({ min: 1, max: 255 }),
         fc.constantFrom('id', 'timestamp', 'body', 'signature', 'secret'),
         (body, id, at, flip, what) => {
