@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { orderEvents, orders, webhookCursors, webhookDeliveries, webhookDeliveryAttempts, webhookSubscriptions } from '../db/schema';
 import type { CodecKey } from '../temporal/payload-codec';
@@ -63,6 +63,8 @@ export function startWebhookDispatcher(options: {
   const log = options.log ?? (() => undefined);
   /** Events above the stored cursor already fanned out by this process. */
   const seen = new Map<number, Date>();
+  /** The newest event id fanned out by this process (at least the stored cursor). */
+  let highest = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -73,27 +75,36 @@ export function startWebhookDispatcher(options: {
       const [cursor] = await tx.select().from(webhookCursors).where(eq(webhookCursors.name, CURSOR)).for('update');
       const low = cursor?.lastEventId ?? 0;
       if (!cursor) await tx.insert(webhookCursors).values({ name: CURSOR, lastEventId: 0 }).onConflictDoNothing();
-      const rows: OrderEventRow[] = await tx
-        .select({
-          id: orderEvents.id,
-          orderId: orderEvents.orderId,
-          orderNumber: orders.number,
-          version: orderEvents.version,
-          status: orderEvents.status,
-          stage: orderEvents.stage,
-          detail: orderEvents.detail,
-          at: orderEvents.at,
-        })
-        .from(orderEvents)
-        .innerJoin(orders, eq(orders.id, orderEvents.orderId))
-        .where(
-          and(
-            gt(orderEvents.id, low),
-            seen.size > 0 ? sql`${orderEvents.id} not in (${sql.join([...seen.keys()].map((id) => sql`${id}`), sql`, `)})` : undefined,
-          ),
-        )
-        .orderBy(asc(orderEvents.id))
-        .limit(batch);
+      const columns = {
+        id: orderEvents.id,
+        orderId: orderEvents.orderId,
+        orderNumber: orders.number,
+        version: orderEvents.version,
+        status: orderEvents.status,
+        stage: orderEvents.stage,
+        detail: orderEvents.detail,
+        at: orderEvents.at,
+      };
+      highest = Math.max(highest, low);
+      // Late arrivals: ids under the newest already seen that were not visible then.
+      const late =
+        highest > low
+          ? (await tx.select({ id: orderEvents.id }).from(orderEvents).where(and(gt(orderEvents.id, low), lt(orderEvents.id, highest))))
+              .map((r) => r.id)
+              .filter((id) => !seen.has(id))
+          : [];
+      const rows: OrderEventRow[] = [
+        ...(late.length > 0
+          ? await tx.select(columns).from(orderEvents).innerJoin(orders, eq(orders.id, orderEvents.orderId)).where(inArray(orderEvents.id, late.slice(0, batch)))
+          : []),
+        ...(await tx
+          .select(columns)
+          .from(orderEvents)
+          .innerJoin(orders, eq(orders.id, orderEvents.orderId))
+          .where(gt(orderEvents.id, highest))
+          .orderBy(asc(orderEvents.id))
+          .limit(batch)),
+      ];
       if (rows.length > 0) {
         const subscriptions = await tx.select().from(webhookSubscriptions).where(isNull(webhookSubscriptions.deletedAt));
         const values: (typeof webhookDeliveries.$inferInsert)[] = [];
@@ -114,14 +125,26 @@ export function startWebhookDispatcher(options: {
             }
           }
         }
-        if (values.length > 0) await tx.insert(webhookDeliveries).values(values).onConflictDoNothing();
-        for (const row of rows) seen.set(row.id, row.at);
+        // In slices: many subscriptions times a batch of events would pass Postgres's parameter limit.
+        for (let i = 0; i < values.length; i += 500) {
+          await tx
+            .insert(webhookDeliveries)
+            .values(values.slice(i, i + 500))
+            .onConflictDoNothing();
+        }
+        for (const row of rows) {
+          seen.set(row.id, row.at);
+          highest = Math.max(highest, row.id);
+        }
       }
       // Move the low-water mark past what is both fanned out and old enough that no
       // earlier id can still be in flight.
       const settledBefore = Date.now() - settleMs;
       let next = low;
       for (const [id, at] of seen) if (at.getTime() < settledBefore && id > next) next = id;
+      // Late arrivals left for the next pass hold the mark below them.
+      if (late.length > batch) next = Math.min(next, late.slice(batch).reduce((a, b) => Math.min(a, b)) - 1);
+      next = Math.max(next, low);
       if (next > low) {
         await tx.update(webhookCursors).set({ lastEventId: next }).where(eq(webhookCursors.name, CURSOR));
         for (const id of seen.keys()) if (id <= next) seen.delete(id);
@@ -171,8 +194,15 @@ export function startWebhookDispatcher(options: {
     const started = Date.now();
     let statusCode: number | undefined;
     let error: string | undefined;
+    if (s.deletedAt) {
+      // Deleted between fan-out and now: nobody wants it any more.
+      await db
+        .update(webhookDeliveries)
+        .set({ status: 'failed', lastError: 'the subscription was deleted', claimedUntil: null })
+        .where(eq(webhookDeliveries.id, d.id));
+      return;
+    }
     try {
-      if (s.deletedAt) throw new Error('the subscription was deleted');
       const secret = openSecret(keys, s.sealedSecret);
       const res = await fetch(s.url, {
         method: 'POST',

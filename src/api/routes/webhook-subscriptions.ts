@@ -164,7 +164,14 @@ export function webhookSubscriptionRoutes(deps: { db: Db; keys: readonly CodecKe
       responses: { 204: 'deleted', 404: 'no such subscription of yours' },
       async handler({ res, params, caller }) {
         const s = await findSubscription(caller, params.id);
-        await db.update(webhookSubscriptions).set({ deletedAt: new Date() }).where(eq(webhookSubscriptions.id, s.id));
+        await db.transaction(async (tx) => {
+          await tx.update(webhookSubscriptions).set({ deletedAt: new Date() }).where(eq(webhookSubscriptions.id, s.id));
+          // What was still waiting is not sent: the log says why.
+          await tx
+            .update(webhookDeliveries)
+            .set({ status: 'failed', lastError: 'the subscription was deleted' })
+            .where(and(eq(webhookDeliveries.subscriptionId, s.id), eq(webhookDeliveries.status, 'pending')));
+        });
         res.status(204).end();
       },
     }),
