@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app';
+import { orderEvents } from '../../src/db/schema';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { codecKeysFor } from '../../src/temporal/codec-keys';
 import { verify } from '../../src/webhooks/signature';
@@ -206,5 +207,28 @@ describe('outbound webhooks', () => {
     expect((await stack.api('DELETE', `/v1/webhook-subscriptions/${subs.flaky!.id}`)).status).toBe(204);
     expectProblem(await stack.api('GET', `/v1/webhook-subscriptions/${subs.flaky!.id}`), 404);
     expect((await stack.api('GET', '/v1/webhook-subscriptions')).body.data.map((s: any) => s.id)).toEqual([subs.good!.id]);
+  });
+
+  it('delivers an event whose transaction commits after a later one (ids are not commit order)', async () => {
+    // Artificial status rows for the test's order, written as an activity would.
+    const row = (version: number, status: string) => ({ orderId, version, status, stage: 'track', detail: {} });
+    const arrived = (version: number) => good.received.some((m) => m.body.data.orderId === orderId && m.body.data.version === version);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let lateId!: (id: number) => void;
+    const lateInserted = new Promise<number>((resolve) => (lateId = resolve));
+    const lateTx = stack.db.transaction(async (tx) => {
+      const [late] = await tx.insert(orderEvents).values(row(1001, 'in_transit')).returning({ id: orderEvents.id });
+      lateId(late!.id);
+      await held;
+    });
+    const late = await lateInserted;
+    const [early] = await stack.db.insert(orderEvents).values(row(1002, 'out_for_delivery')).returning({ id: orderEvents.id });
+    expect(early!.id).toBeGreaterThan(late);
+    await waitFor(() => arrived(1002), { message: 'the event committed first' });
+    expect(arrived(1001)).toBe(false);
+    release();
+    await lateTx;
+    await waitFor(() => arrived(1001), { message: 'the event committed late' });
   });
 });
