@@ -216,6 +216,13 @@ const EnvSchema = z.object({
   CARRIER_WEBHOOK_SECRET: z.string().min(16).optional(),
   CARRIER_WEBHOOK_SECRETS: carrierSecrets,
   CARRIER_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+  // Outbound webhooks: the first retry's wait (doubling after), attempts before `failed`,
+  // the receiver's time to answer; http:// on localhost only where allowed (by default
+  // with the embedded database, i.e. on a developer's machine).
+  ORDERFLOW_WEBHOOK_RETRY_BASE: duration('5s'),
+  ORDERFLOW_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  ORDERFLOW_WEBHOOK_TIMEOUT: duration('10s'),
+  ORDERFLOW_WEBHOOK_LOCAL_HTTP: z.enum(['on', 'off']).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -337,6 +344,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         graceMs: scaleDuration(e.ORDERFLOW_REPLENISHMENT_GRACE, scale),
       },
       sweepIntervalMs: e.ORDERFLOW_ALERT_SWEEP_INTERVAL,
+    },
+    /** Outbound webhooks (src/webhooks/); not scaled: a receiver's outage takes real time. */
+    webhooks: {
+      retryBaseMs: e.ORDERFLOW_WEBHOOK_RETRY_BASE,
+      maxAttempts: e.ORDERFLOW_WEBHOOK_MAX_ATTEMPTS,
+      retryCapMs: 3_600_000,
+      timeoutMs: e.ORDERFLOW_WEBHOOK_TIMEOUT,
+      allowLocalHttp: (e.ORDERFLOW_WEBHOOK_LOCAL_HTTP ?? (e.DATABASE_URL ? 'off' : 'on')) === 'on',
     },
     logLevel: e.LOG_LEVEL,
   };

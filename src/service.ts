@@ -13,6 +13,7 @@ import { logNotifier, startOutboxDispatcher, type Notifier } from './notificatio
 import { codecKeysFor } from './temporal/codec-keys';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
 import { EncryptionCodec } from './temporal/payload-codec';
+import { startWebhookDispatcher } from './webhooks/dispatcher';
 import { TASK_QUEUES, createWorker, runWorkers, taskQueueDefinition, type TaskQueueName, type WorkflowCode } from './temporal/workers';
 
 // Assembles the pieces of orderflow that run in one process — API, carrier sandbox,
@@ -89,7 +90,8 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
   };
 
   try {
-    const codec = options.codec ?? new EncryptionCodec(codecKeysFor(config));
+    const codecKeys = codecKeysFor(config);
+    const codec = options.codec ?? new EncryptionCodec(codecKeys);
     const client = await connectClient(options.temporal, codec);
     stops.push(() => client.connection.close());
 
@@ -110,6 +112,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         codec,
         uiOrigins: config.codec.uiOrigins,
         uiCodecToken: options.uiCodecToken,
+        webhooks: { keys: codecKeys, allowLocalHttp: config.webhooks.allowLocalHttp, maxAttempts: config.webhooks.maxAttempts },
       });
       const server = await listen(app, config.http.port, config.http.host);
       apiUrl = urlOf(server);
@@ -175,6 +178,9 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
     if (pieces.outbox) {
       const outbox = startOutboxDispatcher({ db, notifier: options.notifier ?? logNotifier(() => undefined) });
       stops.push(() => outbox.stop());
+      // Integrators' webhooks: order_events fanned out to subscriptions, signed, retried.
+      const webhooks = startWebhookDispatcher({ db, keys: codecKeys, settings: config.webhooks, log });
+      stops.push(() => webhooks.stop());
       // Shortage alerts raised inside activities' transactions start their replenishment here.
       const starter = startReplenishmentStarter({
         db,

@@ -32,6 +32,8 @@ import { fxRateRoutes } from './routes/fx-rates';
 import { settlementRoutes } from './routes/settlements';
 import { statementRoutes } from './routes/statements';
 import { paymentRoutes } from './routes/payments';
+import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
+import type { CodecKey } from '../temporal/payload-codec';
 
 export interface ApiDeps {
   db: Db;
@@ -54,6 +56,8 @@ export interface ApiDeps {
   complaints?: Config['complaints'];
   /** Replenishment settings; unscaled defaults unless told. */
   replenishment?: Config['replenishment'];
+  /** Outbound webhooks: the keys that seal signing secrets, and what a subscription may name. */
+  webhooks?: { keys: readonly CodecKey[]; allowLocalHttp: boolean; maxAttempts: number };
 }
 
 export function createApi(deps: ApiDeps): express.Express {
@@ -98,6 +102,7 @@ export function createApi(deps: ApiDeps): express.Express {
       complaints: deps.complaints ?? { responseWindowMs: 86_400_000, escalationWindowMs: 7 * 86_400_000 },
       log,
     }),
+    ...(deps.webhooks ? webhookSubscriptionRoutes({ db: deps.db, ...deps.webhooks }) : []),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(

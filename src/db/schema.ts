@@ -928,3 +928,81 @@ export const complaintResponses = pgTable(
   },
   (t) => [index('complaint_responses_complaint').on(t.complaintId, t.id)],
 );
+
+/**
+ * An integrator's webhook endpoint and the event types it wants. Owned by the API key
+ * that made it; the signing secret is kept only sealed (AES-256-GCM with the codec keys).
+ */
+export const webhookSubscriptions = pgTable(
+  'webhook_subscriptions',
+  {
+    id: uuid('id').primaryKey(),
+    ownerKeyId: text('owner_key_id').notNull(),
+    url: text('url').notNull(),
+    eventTypes: text('event_types').array().notNull(),
+    description: text('description'),
+    /** `keyId:base64(iv|tag|ciphertext)` of the `whsec_…` secret. */
+    sealedSecret: text('sealed_secret').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** Deleted subscriptions stop receiving; their delivery log stays. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('webhook_subscriptions_owner').on(t.ownerKeyId, t.createdAt)],
+);
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one subscription: retried with back-off until delivered or out of attempts. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The `webhook-id` header: the same on every attempt, so a receiver can de-duplicate. */
+    messageId: text('message_id').notNull(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => webhookSubscriptions.id),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    eventType: text('event_type').notNull(),
+    orderId: uuid('order_id'),
+    /** The exact body sent, so every attempt signs the same bytes. */
+    payload: text('payload').notNull(),
+    status: text('status').$type<WebhookDeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true, precision: 3 }),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, precision: 3 }),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_message').on(t.messageId),
+    uniqueIndex('webhook_deliveries_once').on(t.subscriptionId, t.eventId, t.eventType),
+    index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_order').on(t.subscriptionId, t.orderId, t.id),
+  ],
+);
+
+/** Every attempt at a delivery, for the delivery log. */
+export const webhookDeliveryAttempts = pgTable(
+  'webhook_delivery_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: bigint('delivery_id', { mode: 'number' })
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [index('webhook_delivery_attempts_delivery').on(t.deliveryId, t.id)],
+);
+
+/** How far the webhook dispatcher has read order_events: every event up to here is fanned out. */
+export const webhookCursors = pgTable('webhook_cursors', {
+  name: text('name').primaryKey(),
+  lastEventId: bigint('last_event_id', { mode: 'number' }).notNull(),
+});
