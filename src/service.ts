@@ -206,7 +206,13 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
           `notices: e-mail ${n.smtpUrl ? `by SMTP to ${new URL(n.smtpUrl).host}` : `as .eml files in ${n.mailDir}`}, SMS ${n.sms.apiUrl ? `by ${new URL(n.sms.apiUrl).origin}` : `to the sandbox at ${smsSandboxUrl} (messages in ${n.sms.sandboxDir})`}`,
         );
       }
-      const outbox = startOutboxDispatcher({ db, notifier, retryBaseMs: config.notifications.retryBaseMs, log });
+      const outbox = startOutboxDispatcher({
+        db,
+        notifier,
+        retryBaseMs: config.notifications.retryBaseMs,
+        log,
+        logEach: config.logLevel === 'debug',
+      });
       stops.push(() => outbox.stop());
       // Shortage alerts raised inside activities' transactions start their replenishment here.
       const starter = startReplenishmentStarter({

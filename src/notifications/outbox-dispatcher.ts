@@ -55,6 +55,8 @@ export function startOutboxDispatcher(options: {
   retryBaseMs?: number;
   leaseMs?: number;
   log?: (line: string) => void;
+  /** Also log each notice sent or skipped (LOG_LEVEL=debug); refusals are always logged. */
+  logEach?: boolean;
 }) {
   const { db, notifier } = options;
   const retryBaseMs = options.retryBaseMs ?? 2_000;
@@ -119,6 +121,7 @@ export function startOutboxDispatcher(options: {
       // Marked one by one, at once: a crash after this point sends nothing again.
       if (delivery.outcome === 'skipped') {
         await db.update(notifications).set({ status: 'skipped', skipReason: delivery.reason, claimedUntil: null }).where(mine);
+        if (options.logEach) log(`notice ${n.id} (${n.channel}) skipped: ${delivery.reason}`);
       } else {
         await db
           .update(notifications)
@@ -130,6 +133,7 @@ export function startOutboxDispatcher(options: {
             claimedUntil: null,
           })
           .where(mine);
+        if (options.logEach) log(`notice ${n.id} (${n.channel}) sent: ${delivery.providerMessageId ?? 'accepted'}`);
       }
     }
     return due.length;
