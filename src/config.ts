@@ -223,6 +223,17 @@ const EnvSchema = z.object({
   ORDERFLOW_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   ORDERFLOW_WEBHOOK_TIMEOUT: duration('10s'),
   ORDERFLOW_WEBHOOK_LOCAL_HTTP: z.enum(['on', 'off']).optional(),
+  // Notifications (issue 10): e-mail by SMTP (or .eml files in the data directory), SMS by
+  // a Twilio-shaped HTTP API (or the in-process sandbox), retried with back-off.
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().regex(/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+$/, 'expected an address or Name <address>').default('orderflow <no-reply@orderflow.local>'),
+  OPERATOR_EMAIL: z.email().default('operators@orderflow.local'),
+  SMS_API_URL: url.optional(),
+  SMS_ACCOUNT_SID: z.string().min(1).optional(),
+  SMS_AUTH_TOKEN: z.string().min(1).optional(),
+  SMS_FROM: z.string().min(1).default('+15005550006'),
+  SMS_SANDBOX_PORT: port(0),
+  NOTIFICATION_RETRY_BASE: duration('30s'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -254,6 +265,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       'Invalid configuration:\n  CARRIER_WEBHOOK_SECRETS: set it (carrier=secret,…; 16+ characters each, as agreed with each carrier) when CARRIER_SANDBOX=off and CARRIER_API_URL points at a carrier API',
     );
+  }
+  if (e.SMS_API_URL && (!e.SMS_ACCOUNT_SID || !e.SMS_AUTH_TOKEN)) {
+    throw new ConfigError('Invalid configuration:\n  SMS_AUTH_TOKEN: set it and SMS_ACCOUNT_SID (the provider account) when SMS_API_URL points at an SMS provider');
   }
   const scale = e.ORDERFLOW_TIME_SCALE;
   const dataDir = path.resolve(e.ORDERFLOW_DATA_DIR);
@@ -328,6 +342,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         base: e.CARRIER_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET,
       } satisfies CarrierWebhookSecrets,
       rateLimitPerSecond: e.CARRIER_RATE_LIMIT_PER_SECOND,
+    },
+    /** Where notices go (src/notifications/delivery.ts); the retry base is real time, not scaled. */
+    notifications: {
+      smtpUrl: e.SMTP_URL,
+      mailDir: path.join(dataDir, 'mail'),
+      mailFrom: e.MAIL_FROM,
+      operatorEmail: e.OPERATOR_EMAIL,
+      sms: {
+        /** Undefined: the in-process sandbox (src/notifications/sms-sandbox.ts). */
+        apiUrl: e.SMS_API_URL,
+        accountSid: e.SMS_ACCOUNT_SID,
+        authToken: e.SMS_AUTH_TOKEN,
+        from: e.SMS_FROM,
+        sandboxPort: e.SMS_SANDBOX_PORT,
+        sandboxDir: path.join(dataDir, 'sms'),
+      },
+      retryBaseMs: e.NOTIFICATION_RETRY_BASE,
     },
     /** Month-end settlement runs (R6.6–R6.9). */
     settlement: { decisionWaitMs: scaleDuration(e.ORDERFLOW_SETTLEMENT_DECISION_WAIT, scale) },

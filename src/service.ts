@@ -9,7 +9,9 @@ import { startCarrierSandbox, type CarrierSandbox } from './carriers/sandbox-ser
 import type { Config, Role } from './config';
 import type { Db } from './db/client';
 import { startReplenishmentStarter } from './inventory/replenishment-starter';
-import { logNotifier, startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
+import { deliveryNotifier } from './notifications/delivery';
+import { startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
+import { SANDBOX_SMS_ACCOUNT_SID, SANDBOX_SMS_AUTH_TOKEN, startSmsSandbox } from './notifications/sms-sandbox';
 import { codecKeysFor } from './temporal/codec-keys';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
 import { EncryptionCodec } from './temporal/payload-codec';
@@ -35,6 +37,7 @@ export interface StartOptions {
   apiKeys: { role: Role; key: string }[];
   pieces?: OrderflowPieces;
   workflowCode?: WorkflowCode;
+  /** Default: SMTP or .eml files, and SMS by SMS_API_URL or the in-process SMS sandbox. */
   notifier?: Notifier;
   log?: (message: string) => void;
   /** How long POST /v1/orders waits for the verification verdict. */
@@ -48,6 +51,8 @@ export interface StartOptions {
 export interface RunningOrderflow {
   apiUrl?: string;
   sandboxUrl?: string;
+  /** The in-process SMS sandbox, when the outbox runs here without an SMS_API_URL. */
+  smsSandboxUrl?: string;
   client: Client;
   /** The payload codec of its client and workers. */
   codec: PayloadCodec;
@@ -175,8 +180,42 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
     stops.push(() => running.stop());
     running.done.catch((err: unknown) => log(`a worker stopped with an error: ${String(err)}`));
 
+    let smsSandboxUrl: string | undefined;
     if (pieces.outbox) {
-      const outbox = startOutboxDispatcher({ db, notifier: options.notifier ?? logNotifier(() => undefined) });
+      let notifier = options.notifier;
+      if (!notifier) {
+        const n = config.notifications;
+        let sms = { apiUrl: n.sms.apiUrl ?? '', accountSid: n.sms.accountSid ?? '', authToken: n.sms.authToken ?? '' };
+        if (!n.sms.apiUrl) {
+          const smsSandbox = await startSmsSandbox({
+            dir: n.sms.sandboxDir,
+            port: n.sms.sandboxPort,
+            host: config.http.host,
+            accountSid: SANDBOX_SMS_ACCOUNT_SID,
+            authToken: SANDBOX_SMS_AUTH_TOKEN,
+          });
+          stops.push(() => smsSandbox.close());
+          smsSandboxUrl = smsSandbox.url;
+          sms = { apiUrl: smsSandbox.url, accountSid: SANDBOX_SMS_ACCOUNT_SID, authToken: SANDBOX_SMS_AUTH_TOKEN };
+        }
+        notifier = deliveryNotifier({
+          smtpUrl: n.smtpUrl,
+          mailDir: n.mailDir,
+          mailFrom: n.mailFrom,
+          operatorEmail: n.operatorEmail,
+          sms: { ...sms, from: n.sms.from },
+        });
+        log(
+          `notices: e-mail ${n.smtpUrl ? `by SMTP to ${new URL(n.smtpUrl).host}` : `as .eml files in ${n.mailDir}`}, SMS ${n.sms.apiUrl ? `by ${new URL(n.sms.apiUrl).origin}` : `to the sandbox at ${smsSandboxUrl} (messages in ${n.sms.sandboxDir})`}`,
+        );
+      }
+      const outbox = startOutboxDispatcher({
+        db,
+        notifier,
+        retryBaseMs: config.notifications.retryBaseMs,
+        log,
+        logEach: config.logLevel === 'debug',
+      });
       stops.push(() => outbox.stop());
       // Integrators' webhooks: order_events fanned out to subscriptions, signed, retried.
       const webhooks = startWebhookDispatcher({ db, keys: codecKeys, settings: config.webhooks, log });
@@ -196,6 +235,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
     return {
       apiUrl,
       sandboxUrl: sandbox?.url,
+      smsSandboxUrl,
       client,
       codec,
       workers,

@@ -7,7 +7,6 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { openDatabase } from '../db/client';
 import { provideDatabase } from '../db/provide';
 import { seedDemoCatalogue } from '../db/seed';
-import { logNotifier } from '../notifications/outbox-dispatcher';
 import { startOrderflow } from '../service';
 import { devCodecKeysFile } from '../temporal/codec-keys';
 import { provideTemporal } from '../temporal/embedded';
@@ -77,7 +76,6 @@ async function main(config: Config): Promise<void> {
       temporal: temporal.target,
       apiKeys: keys.list,
       uiCodecToken,
-      notifier: logNotifier(config.logLevel === 'debug' ? say : () => undefined),
       log: say,
     });
     stops.push(() => running.stop());

@@ -448,7 +448,11 @@ export const trackingEvents = pgTable(
 );
 
 export type { NotificationChannel, PackagingKind, PackingList };
-export type NotificationStatus = 'pending' | 'sent' | 'failed';
+/**
+ * pending → sending (claimed, lease in claimed_until) → sent (the provider accepted it) |
+ * failed (refused MAX_SEND_ATTEMPTS times) | skipped (no provider for its channel; logged).
+ */
+export type NotificationStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 /** The outbox: written in the same transaction as the change it announces. */
 export const notifications = pgTable(
@@ -469,6 +473,10 @@ export const notifications = pgTable(
     claimedUntil: timestamp('claimed_until', { withTimezone: true }),
     createdAt: createdAt(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** The provider's id for the accepted message (SMTP Message-ID / response, SMS sid, .eml file). */
+    providerMessageId: text('provider_message_id'),
+    /** Why a notice was not sent: no provider serves its channel or recipient. */
+    skipReason: text('skip_reason'),
   },
   (t) => [
     uniqueIndex('notifications_dedupe').on(t.dedupeKey),

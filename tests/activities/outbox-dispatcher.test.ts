@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifications } from '../../src/db/schema';
-import { MAX_SEND_ATTEMPTS, startOutboxDispatcher, type OutgoingNotice } from '../../src/notifications/outbox-dispatcher';
+import { MAX_SEND_ATTEMPTS, logNotifier, startOutboxDispatcher, type OutgoingNotice } from '../../src/notifications/outbox-dispatcher';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { waitFor } from '../helpers/wait-for';
 
@@ -73,6 +73,45 @@ describe('the outbox dispatcher', () => {
       expect(failed.attempts).toBe(MAX_SEND_ATTEMPTS);
       expect(failed.lastError).toContain('mailbox unavailable');
       expect(tries).toBe(MAX_SEND_ATTEMPTS);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it('shows a notice as sending while a provider has it, and records a log-only notifier as skipped, not sent', async () => {
+    const db = test.database.db;
+    const [held, logged] = await db.insert(notifications).values([notice(1, 'held'), notice(2, 'logged')]).returning();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const lines: string[] = [];
+    const log = logNotifier((line) => lines.push(line));
+    const dispatcher = startOutboxDispatcher({
+      db,
+      notifier: { send: async (n) => (n.id === held!.id ? released : log.send(n)) },
+      intervalMs: 10,
+    });
+    try {
+      const during = await waitFor(
+        async () => {
+          const [r] = await db.select().from(notifications).where(eq(notifications.id, held!.id));
+          return r?.status === 'sending' ? r : undefined;
+        },
+        { message: 'the held notice to be sending' },
+      );
+      expect(during.claimedUntil!.getTime()).toBeGreaterThan(Date.now());
+      release();
+      const skipped = await waitFor(
+        async () => {
+          const [r] = await db.select().from(notifications).where(eq(notifications.id, logged!.id));
+          return r?.status === 'skipped' ? r : undefined;
+        },
+        { message: 'the logged notice to be skipped' },
+      );
+      expect(skipped).toMatchObject({ sentAt: null, skipReason: 'logged only: no provider configured' });
+      expect(lines).toEqual(['notice email → customer2@example.com: Order 2 confirmed']);
+      await waitFor(async () => (await db.select().from(notifications).where(eq(notifications.id, held!.id)))[0]?.status === 'sent', {
+        message: 'the held notice to be sent once released',
+      });
     } finally {
       await dispatcher.stop();
     }

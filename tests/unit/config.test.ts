@@ -220,3 +220,36 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: ' ' }).http.port).toBe(3000);
   });
 });
+
+describe('notification settings', () => {
+  it('writes e-mail to <data dir>/mail and sends SMS to the sandbox by default', () => {
+    const n = loadConfig({ ORDERFLOW_DATA_DIR: '/srv/of' }).notifications;
+    expect(n).toMatchObject({
+      smtpUrl: undefined,
+      mailDir: path.resolve('/srv/of/mail'),
+      mailFrom: 'orderflow <no-reply@orderflow.local>',
+      operatorEmail: 'operators@orderflow.local',
+      sms: { apiUrl: undefined, from: '+15005550006', sandboxDir: path.resolve('/srv/of/sms') },
+      retryBaseMs: 30_000,
+    });
+  });
+
+  it('reads SMTP_URL, an SMS provider with its credentials, and a retry base', () => {
+    const n = loadConfig({
+      SMTP_URL: 'smtps://u:p@mail.example.com:465',
+      SMS_API_URL: 'https://api.twilio.com',
+      SMS_ACCOUNT_SID: 'AC1',
+      SMS_AUTH_TOKEN: 'tok',
+      NOTIFICATION_RETRY_BASE: '5s',
+    }).notifications;
+    expect(n).toMatchObject({ smtpUrl: 'smtps://u:p@mail.example.com:465', sms: { apiUrl: 'https://api.twilio.com', accountSid: 'AC1', authToken: 'tok' }, retryBaseMs: 5_000 });
+  });
+
+  it('refuses an SMS provider without credentials, and an SMTP_URL that is not smtp(s) without echoing it', () => {
+    expect(configError({ SMS_API_URL: 'https://api.twilio.com' }).message).toContain('SMS_AUTH_TOKEN');
+    const message = configError({ SMTP_URL: 'http://user:Zq8rT2vX9kLm@mail.example.com' }).message;
+    expect(message).toContain('SMTP_URL');
+    expect(message).not.toContain('Zq8rT2vX9kLm');
+    expect(configError({ OPERATOR_EMAIL: 'desk' }).message).toContain('OPERATOR_EMAIL');
+  });
+});
