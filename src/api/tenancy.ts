@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type Column, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { orderOwners, orders } from '../db/schema';
 import type { Caller } from './auth';
@@ -11,14 +11,17 @@ import { HttpProblem } from './problem';
 /** True when this caller sees every order. */
 export const seesAllOrders = (caller: Caller | undefined): boolean => caller !== undefined && caller.role !== 'integrator';
 
-/** A condition on `orders` limiting a list to what the caller may see; undefined for those who see all. */
-export function ownedOrders(db: Db, caller: Caller | undefined): SQL | undefined {
+/**
+ * A condition limiting a list to the orders the caller may see (`column` holds the order
+ * id: `orders.id`, `payments.order_id`…); undefined for those who see all.
+ */
+export function ownedOrders(db: Db, caller: Caller | undefined, column: Column = orders.id): SQL | undefined {
   if (seesAllOrders(caller)) return undefined;
   const mine = db
     .select({ id: orderOwners.orderId })
     .from(orderOwners)
     .where(eq(orderOwners.keyId, caller?.keyId ?? ''));
-  return inArray(orders.id, mine);
+  return inArray(column, mine);
 }
 
 /** Whether the caller may see the order with this id (a UUID). */
