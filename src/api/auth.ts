@@ -46,6 +46,9 @@ export function keyring(deps: { db: Db; keys: readonly { role: Role; key: string
   const cacheMs = deps.cacheMs ?? KEY_CACHE_MS;
   const cache = new Map<string, Known>();
   let seeded: Promise<void> | undefined;
+  // A configuration key counts only while this process is configured with it: one
+  // removed from ORDERFLOW_API_KEYS (or a dev key file made anew) stops working.
+  const configured = new Set(deps.keys.map((k) => keyHash(k.key).hash));
 
   /** Configuration keys into the table, once per process; a key revoked there stays revoked. */
   function seed(): Promise<void> {
@@ -71,7 +74,8 @@ export function keyring(deps: { db: Db; keys: readonly { role: Role; key: string
     if (known && now - known.checkedAt < cacheMs && timingSafeEqual(known.hash, hash)) return known.caller;
     await seed();
     const [row] = await db.select().from(apiKeys).where(eq(apiKeys.hash, hex));
-    if (!row || row.revokedAt || !timingSafeEqual(Buffer.from(row.hash, 'hex'), hash)) {
+    const refused = !row || row.revokedAt || (row.source === 'configuration' && !configured.has(hex));
+    if (refused || !timingSafeEqual(Buffer.from(row.hash, 'hex'), hash)) {
       cache.delete(hex);
       return undefined;
     }

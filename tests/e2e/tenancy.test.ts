@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyHash } from '../../src/api/auth';
 import { keysCommand } from '../../src/cli/keys';
+import { apiKeys } from '../../src/db/schema';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { FEEDBACK, sampleOrder } from '../helpers/orders';
 import { expectProblem, fields } from '../helpers/problem';
@@ -53,6 +55,11 @@ describe('tenancy and API keys', () => {
     // Configuration keys are in the table too, and only admin manages keys.
     expect(list.body.data.filter((k: { source: string }) => k.source === 'configuration')).toHaveLength(5);
     expectProblem(await stack.api('GET', '/v1/api-keys', { key: TEST_KEYS.operator }), 403);
+
+    // A configuration key this service is no longer configured with is refused.
+    const dropped = 'a-key-dropped-from-configuration';
+    await stack.db.insert(apiKeys).values({ ...keyHash(dropped), role: 'operator', label: 'configuration (operator)', source: 'configuration' });
+    expectProblem(await stack.api('GET', '/v1/orders', { key: dropped }), 401);
   });
 
   it('lists and shows each integrator only its own orders', async () => {
