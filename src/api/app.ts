@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi';
 import { HttpProblem, problemHandler } from './problem';
 import { mount, route } from './route';
 import { agreementRoutes } from './routes/agreements';
+import { apiKeyRoutes } from './routes/api-keys';
 import { analyticsRoutes } from './routes/analytics';
 import { carrierWebhookRoutes } from './routes/carrier-webhooks';
 import { catalogueRoutes } from './routes/catalogue';
@@ -78,6 +79,7 @@ export function createApi(deps: ApiDeps): express.Express {
       return row?.version;
     },
   });
+  const ring = keyring({ db: deps.db, keys: deps.apiKeys });
   const routes = [
     ...healthRoutes({ db: deps.db, client: deps.client }),
     ...orderRoutes({ db: deps.db, commands, intake }),
@@ -103,6 +105,7 @@ export function createApi(deps: ApiDeps): express.Express {
       log,
     }),
     ...(deps.webhooks ? webhookSubscriptionRoutes({ db: deps.db, ...deps.webhooks }) : []),
+    ...apiKeyRoutes({ db: deps.db, ring }),
   ];
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
@@ -122,7 +125,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.set('query parser', 'simple');
   if (deps.codec) app.use('/codec', codecCors(deps.uiOrigins ?? []));
   const router = express.Router();
-  mount(router, routes, keyring(deps.apiKeys));
+  mount(router, routes, ring);
   app.use(router);
   app.use(() => {
     throw new HttpProblem(404, 'Not found', 'no such resource; see /openapi.json');

@@ -33,8 +33,10 @@ function decodeIncidentCursor(cursor: string): { openedAt: Date; id: string } {
 }
 
 /** Incidents newest first, with the order, carrier and lane each belongs to; keyset-paged like the orders. */
-export async function listIncidents(db: Db, q: z.output<typeof IncidentsQuery>) {
+/** `owned` limits the list to the caller's orders (src/api/tenancy.ts). */
+export async function listIncidents(db: Db, q: z.output<typeof IncidentsQuery>, owned?: SQL) {
   const where: SQL[] = openedWithin(q.from, q.to);
+  if (owned) where.push(owned);
   if (q.kind) where.push(inArray(incidents.kind, q.kind));
   if (q.status) where.push(inArray(incidents.status, q.status));
   if (q.carrier) where.push(eq(incidents.carrier, q.carrier));

@@ -68,6 +68,10 @@ function refusalProblem(refusal: IntakeRefusal): HttpProblem {
         orderId: refusal.orderId,
         errors: [{ field: 'externalId', message: 'already used by another order' }],
       });
+    case 'external-id-held':
+      return new HttpProblem(409, 'Conflict', `externalId ${refusal.externalId} is already in use`, {
+        errors: [{ field: 'externalId', message: 'already in use' }],
+      });
     case 'archived':
       return new HttpProblem(409, 'Conflict', 'an order with this key existed and has been archived');
   }

@@ -16,6 +16,8 @@ import {
 } from '../db/schema';
 import { badCursor, decodeCursor, pageOf } from './keyset';
 import type { OrdersQuery } from './schemas';
+import type { Caller } from './auth';
+import { ownedOrders } from './tenancy';
 
 // What integrators and customer service read about orders (R1.7), straight from the
 // system of record. JSON is camelCase; money is { amount, currency } in minor units.
@@ -270,8 +272,11 @@ function decodeOrderCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt, id };
 }
 
-export async function listOrders(db: Db, q: z.output<typeof OrdersQuery>) {
+/** Orders the caller may see (an integrator: its own), newest first. */
+export async function listOrders(db: Db, q: z.output<typeof OrdersQuery>, caller?: Caller) {
   const where: SQL[] = [];
+  const owned = ownedOrders(db, caller);
+  if (owned) where.push(owned);
   if (q.status) where.push(inArray(orders.status, q.status));
   if (q.stage) where.push(inArray(orders.stage, q.stage));
   if (q.channel) where.push(eq(orders.channel, q.channel));

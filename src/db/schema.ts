@@ -1014,3 +1014,38 @@ export const webhookCursors = pgTable('webhook_cursors', {
   name: text('name').primaryKey(),
   lastEventId: bigint('last_event_id', { mode: 'number' }).notNull(),
 });
+
+/**
+ * API keys, stored as the sha-256 of the key (keys are 32 random bytes, so a plain hash
+ * is enough). The id is the first 8 bytes of that hash in hex: the Caller.keyId that
+ * scopes idempotency keys and order ownership, the same for a key from configuration.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    role: text('role').$type<'integrator' | 'operator' | 'finance' | 'carrier' | 'admin'>().notNull(),
+    hash: text('hash').notNull(),
+    label: text('label').notNull(),
+    /** 'configuration' for keys seeded from ORDERFLOW_API_KEYS or the dev keys; 'issued' otherwise. */
+    source: text('source').$type<'configuration' | 'issued'>().notNull().default('issued'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [uniqueIndex('api_keys_hash').on(t.hash)],
+);
+
+/**
+ * Which API key placed an order (written by intake before the workflow starts, so the
+ * order row, written by the workflow, needs no new field). Integrators see only theirs.
+ */
+export const orderOwners = pgTable(
+  'order_owners',
+  {
+    orderId: uuid('order_id').primaryKey(),
+    keyId: text('key_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('order_owners_key').on(t.keyId, t.orderId)],
+);

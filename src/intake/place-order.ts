@@ -19,6 +19,7 @@ import {
 import type { orderWorkflow } from '../../workflows/order/workflow';
 import { claimIdempotencyKey, releaseIdempotencyKey, type KeyClaim } from './idempotency-keys';
 import { fingerprint, orderIdFor } from './order-identity';
+import { claimOrder } from './order-owners';
 
 // Order intake, whatever the channel: which order a request means (idempotency key,
 // external id), whether it repeats or contradicts an earlier one, and placing it —
@@ -47,6 +48,8 @@ export type IntakeRefusal =
   | { reason: 'idempotency-key-reused'; key: string; orderId: string }
   /** The externalId belongs to an order with different content. */
   | { reason: 'external-id-taken'; externalId: string; orderId: string }
+  /** The externalId belongs to an order another caller placed: which one is not said. */
+  | { reason: 'external-id-held'; externalId: string }
   /** The order this request means existed, ended and is no longer on record. */
   | { reason: 'archived'; orderId: string };
 
@@ -141,6 +144,10 @@ export function orderIntake(options: OrderIntakeOptions) {
     }
 
     const outcome = await (async (): Promise<IntakeOutcome> => {
+      // The order is its first caller's: another caller's externalId is refused without
+      // saying whose order it is (ids from an Idempotency-Key are per caller already).
+      const owner = await claimOrder(db, orderId, source.caller);
+      if (owner !== source.caller) return { kind: 'refused', refusal: { reason: 'external-id-held', externalId: draft.externalId ?? '' } };
       if (key !== undefined || draft.externalId) {
         // An order that has ended is answered from the record: Temporal may already
         // have dropped its closed workflow (retention), and the same id must never

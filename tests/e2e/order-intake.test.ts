@@ -576,12 +576,13 @@ describe('look-up (R1.7)', () => {
     const any = await stack.api('GET', `/v1/orders?status=${ORDER_STATUSES.join(',')}&customerId=${customerId}`);
     expect(any.body.data).toHaveLength(2);
 
-    // Pagination: limit=1 walks every order exactly once, newest first.
+    // Pagination: limit=1 walks every order exactly once, newest first (as an operator,
+    // who sees every order; an integrator sees only its own).
     const total = await orderCount();
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page <= total + 1; page++) {
-      const res: ApiResponse = await stack.api('GET', `/v1/orders?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res: ApiResponse = await stack.api('GET', `/v1/orders?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: TEST_KEYS.operator });
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(1);
       seen.push(...res.body.data.map((o: { id: string }) => o.id));

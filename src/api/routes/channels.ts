@@ -103,6 +103,12 @@ export function channelRoutes(deps: { db: Db; intake: OrderIntake; replies: Orde
             errors: [{ field: adapter.orderIdField, message: 'already placed with different content' }],
           });
         }
+        if (outcome.kind === 'refused' && outcome.refusal.reason === 'external-id-held') {
+          throw new HttpProblem(409, 'Conflict', `${adapter.partner} order ${outcome.refusal.externalId} is already in use`, {
+            partner: adapter.partner,
+            errors: [{ field: adapter.orderIdField, message: 'already in use' }],
+          });
+        }
         await replies.replyWithIntake(res, outcome);
       },
     }),

@@ -14,6 +14,7 @@ import type { Db } from '../../db/client';
 import { COMPLAINT_WORKFLOW_TYPE, complaintAnswered, complaintWorkflowId, type ComplaintWorkflowInput } from '../../../workflows/complaint/messages';
 import { badCursor, decodeCursor, pageOf } from '../keyset';
 import { findOrderRow } from '../order-read-model';
+import { maySeeOrder, visibleOrderId } from '../tenancy';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
 import { Instant, OrderIdParam } from '../schemas';
@@ -135,7 +136,7 @@ export function complaintRoutes(deps: ComplaintRouteDeps) {
       responses: { 201: 'the ticket; Location names it', 200: 'the same ticket again (same Idempotency-Key)', 404: 'no such order', 422: 'invalid body' },
       async handler({ req, res, params, body, caller }) {
         const parsed = OrderIdParam.safeParse(params.id);
-        const order = parsed.success ? await findOrderRow(db, parsed.data) : undefined;
+        const order = parsed.success ? await findOrderRow(db, await visibleOrderId(db, caller, parsed.data)) : undefined;
         if (!order) throw new HttpProblem(404, 'Not found', `no order ${params.id}`, { errors: [{ field: 'path.id', message: 'no such order' }] });
         const { ticket, created } = await file(order.id, body, caller!.role, idempotencyKeyOf(req.get('idempotency-key'), caller?.keyId));
         res.status(created ? 201 : 200).location(`/v1/complaints/${ticket.id}`).json(complaintJson(ticket, order.number));
@@ -184,9 +185,10 @@ export function complaintRoutes(deps: ComplaintRouteDeps) {
       summary: 'One ticket with its responses, and its times to first response and resolution',
       access: ['integrator', 'operator'],
       responses: { 200: 'the ticket with its responses', 404: 'no such ticket' },
-      async handler({ res, params }) {
+      async handler({ res, params, caller }) {
         const ticket = await findComplaint(db, complaintIdOf(params));
-        if (!ticket) throw new HttpProblem(404, 'Not found', `no complaint ${params.id}`);
+        // A ticket on another integrator's order is as missing as the order.
+        if (!ticket || (ticket.orderId && !(await maySeeOrder(db, caller, ticket.orderId)))) throw new HttpProblem(404, 'Not found', `no complaint ${params.id}`);
         res.json(ticket);
       },
     }),

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { improvements } from '../../db/schema';
+import { improvements, incidents } from '../../db/schema';
 import { improvementJson, incidentSummary, listImprovements, listIncidents } from '../incident-read-model';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
+import { ownedOrders } from '../tenancy';
 import { ImprovementBody, ImprovementPatch, ImprovementsQuery, IncidentSummaryQuery, IncidentsQuery } from '../schemas';
 
 // Incidents across orders (R4.8) and the improvement measures taken against them (R4.10).
@@ -42,8 +43,8 @@ export function incidentRoutes(deps: { db: Db }) {
       access: READERS,
       query: IncidentsQuery,
       responses: { 200: '{ data: [incident with orderId, orderNumber, carrier, lane], nextCursor }' },
-      async handler({ res, query }) {
-        res.json(await listIncidents(db, query));
+      async handler({ res, query, caller }) {
+        res.json(await listIncidents(db, query, ownedOrders(db, caller, incidents.orderId)));
       },
     }),
 

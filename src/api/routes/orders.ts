@@ -23,6 +23,8 @@ import { intakeFields, orderReplies } from '../intake-reply';
 import { asChoiceRefusal, asIncidentRefusal, asProblem, type OrderCommands } from '../order-commands';
 import { findOrderDetail, findOrderRow, listOrders } from '../order-read-model';
 import { HttpProblem } from '../problem';
+import { visibleOrderId } from '../tenancy';
+import type { Caller } from '../auth';
 import { route } from '../route';
 import {
   CancelBody,
@@ -70,12 +72,9 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
 
   const { readOrder, replyWithOrder, replyWithIntake } = orderReplies({ db, commands });
 
-  async function resolveId(params: Record<string, string>): Promise<string> {
-    const id = orderId(params);
-    if (!id.startsWith('OF-')) return id;
-    const row = await findOrderRow(db, id);
-    if (!row) throw new HttpProblem(404, 'Not found', `no order ${id}`);
-    return row.id;
+  /** The order's id, if this caller may see it; another integrator's order is a 404 like a missing one. */
+  async function resolveId(params: Record<string, string>, caller: Caller | undefined): Promise<string> {
+    return visibleOrderId(db, caller, orderId(params));
   }
 
   /**
@@ -119,8 +118,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       access: READERS,
       query: OrdersQuery,
       responses: { 200: '{ data: [order summary], nextCursor }' },
-      async handler({ res, query }) {
-        res.json(await listOrders(db, query));
+      async handler({ res, query, caller }) {
+        res.json(await listOrders(db, query, caller));
       },
     }),
 
@@ -131,8 +130,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       summary: 'One order (by id or number) with its timeline, shipments, packing lists, tracking and notices',
       access: READERS,
       responses: { 200: 'the order', 404: 'no such order' },
-      async handler({ res, params }) {
-        const order = await readOrder(orderId(params));
+      async handler({ res, params, caller }) {
+        const order = await readOrder(await resolveId(params, caller));
         if (!order) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
         res.json(order);
       },
@@ -145,8 +144,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       summary: "Where the order's shipments are (R4.5)",
       access: READERS,
       responses: { 200: 'shipments with their tracking events', 404: 'no such order' },
-      async handler({ res, params }) {
-        const detail = await findOrderDetail(db, orderId(params));
+      async handler({ res, params, caller }) {
+        const detail = await findOrderDetail(db, await resolveId(params, caller));
         if (!detail) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
         res.json({
           orderId: detail.id,
@@ -170,8 +169,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       access: ACTORS,
       body: CorrectionBody,
       responses: { 200: 'verified again; `verification` says how', 409: 'the order does not need correction' },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         const reply = await commands.update(id, (h) => h.executeUpdate(correctOrder, { args: [body] }));
         await replyWithOrder(res, 200, id, intakeFields(reply));
       },
@@ -185,8 +184,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       access: ACTORS,
       body: StockoutResponseBody,
       responses: { 200: 'the order', 409: 'the order is not waiting for a stock decision, or the option is not on offer (the message names those that are)' },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         await commands.update(id, (h) => h.executeUpdate(respondToStockout, { args: [body] }));
         await replyWithOrder(res, 200, id);
       },
@@ -205,8 +204,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         409: 'the order is not delivered, or already signed off',
         422: 'proof not acceptable',
       },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         const reply = await commands.update(id, (h) => h.executeUpdate(signOff, { args: [body] }));
         // Goods not accepted: no signature, a damaged-goods incident instead.
         if (reply.incidentId) return replyWithOrder(res, 202, id, { incidentId: reply.incidentId });
@@ -222,8 +221,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       access: ACTORS,
       body: FeedbackBody,
       responses: { 200: 'recorded', 409: 'not awaiting feedback, already given, or the window has closed' },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         await commands.update(id, (h) => h.executeUpdate(submitFeedback, { args: [body] }));
         await replyWithOrder(res, 200, id);
       },
@@ -237,8 +236,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       access: ACTORS,
       body: CancelBody,
       responses: { 200: 'cancelled', 409: 'already dispatched or ended' },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         await commands.update(id, (h) => h.executeUpdate(cancel, { args: [body] }));
         await replyWithOrder(res, 200, id);
       },
@@ -257,9 +256,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         409: 'the order has ended, or has not been dispatched yet',
         422: 'invalid body, or a shipmentId not of this order',
       },
-      async handler({ res, params, body }) {
-        const key = orderId(params);
-        const order = await findOrderRow(db, key);
+      async handler({ res, params, body, caller }) {
+        const order = await findOrderRow(db, await resolveId(params, caller));
         if (!order) throw new HttpProblem(404, 'Not found', `no order ${params.id}`);
         if (FINAL_STATUSES.has(order.status as OrderStatus)) {
           throw new HttpProblem(409, 'Conflict with the order state', `order ${order.number} is ${order.status}: it has ended and takes no more reports`);
@@ -304,8 +302,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         404: 'no such order, or no such incident on it',
         409: 'that choice is not on offer (`options` lists those that are), or the incident awaits no choice',
       },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         const incidentId = incidentIdOf(params);
         const known = await incidentOfOrder(id, incidentId);
         let reply;
@@ -325,8 +323,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       summary: 'Speed up a delayed shipment: another service or carrier for the rest of the way',
       access: ['operator'],
       responses: { 200: 'the order and the `newEta`', 404: 'no such order, or no such incident on it', 409: 'the incident cannot be expedited' },
-      async handler({ res, params }) {
-        const id = await resolveId(params);
+      async handler({ res, params, caller }) {
+        const id = await resolveId(params, caller);
         const incidentId = incidentIdOf(params);
         await incidentOfOrder(id, incidentId);
         let reply;
@@ -347,8 +345,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       access: ['operator'],
       body: ShipDateProposalBody,
       responses: { 202: 'proposed: the order, `proposalId` and `previousShipDate`; the answer comes later', 409: 'the order cannot move its ship date now' },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         const proposalId = randomUUID();
         const reply = await commands.update(id, (h) =>
           h.executeUpdate(proposeShipDate, { args: [{ proposalId, proposedShipDate: body.proposedShipDate, reason: body.reason }] }),
@@ -365,8 +363,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       access: ['integrator'],
       body: ShipDateResponseBody,
       responses: { 200: 'the order, `shipDate` and `answer`', 409: 'no ship date is proposed' },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         const reply = await commands.update(id, (h) => h.executeUpdate(respondToShipDate, { args: [body] }));
         await replyWithOrder(res, 200, id, { shipDate: reply.shipDate, answer: reply.answer });
       },
@@ -383,8 +381,8 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         200: 'the order, `rescheduled`, and `incidentId` when the address was not confirmed',
         409: 'the order is not awaiting delivery',
       },
-      async handler({ res, params, body }) {
-        const id = await resolveId(params);
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
         const reply = await commands.update(id, (h) => h.executeUpdate(confirmDelivery, { args: [body] }));
         await replyWithOrder(res, 200, id, { ...reply });
       },

@@ -9,6 +9,7 @@ import { orderWorkflowId, paymentReceived } from '../../../workflows/order/messa
 import { decodeCursor, pageOf } from '../keyset';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
+import { maySeeOrder, ownedOrders } from '../tenancy';
 import { CurrencyCode, MinorUnits } from '../schemas';
 
 // R6.1: payments received (prepaid, instalments, a carrier's COD remittance), recorded
@@ -81,6 +82,8 @@ export function paymentRoutes(deps: { db: Db; client: Client; log: (message: str
         422: 'unknown order (orderId), another currency than the order, a method the order does not take',
       },
       async handler({ res, body, caller }) {
+        // Another integrator's order is as unknown as a missing one.
+        if (!(await maySeeOrder(db, caller, body.orderId))) throw refusalProblem({ status: 422, field: 'orderId', message: `no order ${body.orderId}` });
         const outcome = await recordPayment(db, body, { role: caller!.role });
         if (outcome.kind === 'refused') throw refusalProblem(outcome.refusal);
         // Told again on a repeat: the first telling may have been lost after the commit.
@@ -97,8 +100,10 @@ export function paymentRoutes(deps: { db: Db; client: Client; log: (message: str
       access: ['integrator', 'finance', 'operator'],
       query: PaymentsQuery,
       responses: { 200: '{ data: [payment], nextCursor }' },
-      async handler({ res, query }) {
+      async handler({ res, query, caller }) {
         const where: SQL[] = [];
+        const owned = ownedOrders(db, caller, payments.orderId);
+        if (owned) where.push(owned);
         if (query.orderId) where.push(eq(payments.orderId, query.orderId));
         if (query.cursor) {
           const [at, id] = decodeCursor(query.cursor, 2) as [string, string];
@@ -122,10 +127,10 @@ export function paymentRoutes(deps: { db: Db; client: Client; log: (message: str
       summary: 'One payment',
       access: ['integrator', 'finance', 'operator'],
       responses: { 200: 'the payment', 404: 'no such payment' },
-      async handler({ res, params }) {
+      async handler({ res, params, caller }) {
         const id = z.uuid().safeParse(params.id);
         const [row] = id.success ? await db.select().from(payments).where(eq(payments.id, id.data.toLowerCase())) : [];
-        if (!row) throw new HttpProblem(404, 'Not found', `no payment ${params.id}`);
+        if (!row || !(await maySeeOrder(db, caller, row.orderId))) throw new HttpProblem(404, 'Not found', `no payment ${params.id}`);
         res.json(paymentJson(row));
       },
     }),
