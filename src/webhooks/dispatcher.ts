@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { orderEvents, orders, webhookCursors, webhookDeliveries, webhookDeliveryAttempts, webhookSubscriptions } from '../db/schema';
+import { apiKeys, orderEvents, orderOwners, orders, webhookCursors, webhookDeliveries, webhookDeliveryAttempts, webhookSubscriptions } from '../db/schema';
 import type { CodecKey } from '../temporal/payload-codec';
 import { webhookEventsFor, type OrderEventRow } from './events';
 import { openSecret } from './secret-box';
@@ -107,12 +107,21 @@ export function startWebhookDispatcher(options: {
       ];
       if (rows.length > 0) {
         const subscriptions = await tx.select().from(webhookSubscriptions).where(isNull(webhookSubscriptions.deletedAt));
+        // An integrator hears about its own orders only; an admin's subscription, all of them.
+        const owners = new Map(
+          (await tx.select().from(orderOwners).where(inArray(orderOwners.orderId, [...new Set(rows.map((r) => r.orderId))]))).map((o) => [o.orderId, o.keyId]),
+        );
+        const subscribers = [...new Set(subscriptions.map((s) => s.ownerKeyId))];
+        const admins = new Set(
+          (await tx.select({ id: apiKeys.id }).from(apiKeys).where(and(inArray(apiKeys.id, subscribers), eq(apiKeys.role, 'admin')))).map((k) => k.id),
+        );
         const values: (typeof webhookDeliveries.$inferInsert)[] = [];
         for (const row of rows) {
           for (const event of webhookEventsFor(row)) {
             for (const s of subscriptions) {
               // A subscription hears what happens from its creation on, not the history before.
               if (!s.eventTypes.includes(event.type) || row.at < s.createdAt) continue;
+              if (!admins.has(s.ownerKeyId) && owners.get(row.orderId) !== s.ownerKeyId) continue;
               values.push({
                 messageId: newMessageId(),
                 subscriptionId: s.id,

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app';
-import { orderEvents } from '../../src/db/schema';
+import { eq } from 'drizzle-orm';
+import { orderEvents, webhookDeliveries } from '../../src/db/schema';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { codecKeysFor } from '../../src/temporal/codec-keys';
 import { verify } from '../../src/webhooks/signature';
@@ -62,6 +63,8 @@ describe('outbound webhooks', () => {
   let stack: TestStack;
   let good: Awaited<ReturnType<typeof startReceiver>>;
   let flaky: Awaited<ReturnType<typeof startReceiver>>;
+  let stranger: Awaited<ReturnType<typeof startReceiver>>;
+  let strangerSubscription: string;
   /** The same service's API as another integrator's key sees it. */
   let other: { url: string; server: http.Server };
   const subs: { good?: { id: string; secret: string }; flaky?: { id: string; secret: string } } = {};
@@ -96,6 +99,15 @@ describe('outbound webhooks', () => {
       expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32,}=*$/);
       subs[name] = { id: created.body.id, secret: created.body.secret };
     }
+    // Another integrator subscribes too: it must hear nothing of this integrator's order.
+    stranger = await startReceiver();
+    const theirs = await fetch(`${other.url}/v1/webhook-subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OTHER_INTEGRATOR}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: stranger.url, eventTypes: ['order.status_changed'], description: 'stranger' }),
+    });
+    expect(theirs.status).toBe(201);
+    strangerSubscription = ((await theirs.json()) as { id: string }).id;
     const order = await stack.api('POST', '/v1/orders', { body: sampleOrder() });
     expect(order.status).toBe(201);
     orderId = order.body.id;
@@ -106,6 +118,7 @@ describe('outbound webhooks', () => {
     await stack?.stop();
     await good?.close();
     await flaky?.close();
+    await stranger?.close();
     await new Promise((resolve) => other?.server.close(resolve));
   });
 
@@ -129,6 +142,9 @@ describe('outbound webhooks', () => {
     expect(changes[0]!.body.data).toMatchObject({ orderId, orderNumber: expect.stringMatching(/^OF-/), stage: 'verify' });
     // Only the types it asked for.
     expect(new Set(good.received.map((m) => m.body.type))).toEqual(new Set(['order.status_changed', 'order.delivered']));
+    // Fanned out in the same pass as these: another integrator's subscription got none of them.
+    expect(await stack.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, strangerSubscription))).toEqual([]);
+    expect(stranger.received).toEqual([]);
   });
 
   it('retries a failed delivery with the same webhook-id, keeps the order, and logs the attempts', async () => {
@@ -182,7 +198,7 @@ describe('outbound webhooks', () => {
         status: r.status,
         body: (await r.json().catch(() => undefined)) as any,
       }));
-    expect((await asOther('GET', '/v1/webhook-subscriptions')).body.data).toEqual([]);
+    expect((await asOther('GET', '/v1/webhook-subscriptions')).body.data.map((s: any) => s.id)).toEqual([strangerSubscription]);
     for (const path of [`/v1/webhook-subscriptions/${subs.good!.id}`, `/v1/webhook-subscriptions/${subs.good!.id}/deliveries`]) {
       expect((await asOther('GET', path)).status).toBe(404);
     }
