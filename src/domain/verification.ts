@@ -82,19 +82,20 @@ export function verifyCustomer(customer: OrderDraft['customer']): VerificationRe
     reasons.push({
       code: 'postal_code_invalid',
       field: 'customer.address.postalCode',
-      message: `"${address.postalCode}" is not a postal code of ${address.country.toUpperCase()}`,
+      // Name the field, never quote it: failure messages end up in logs, histories and the UI.
+      message: `the postal code does not fit ${address.country.toUpperCase()}`,
     });
   }
   if (blank(customer.email) && blank(customer.phone)) {
     reasons.push({ code: 'contact_missing', field: 'customer', message: 'an e-mail address or a phone number is needed' });
   }
   if (!blank(customer.email) && !EMAIL.test(customer.email!.trim())) {
-    reasons.push({ code: 'email_invalid', field: 'customer.email', message: `"${customer.email}" is not an e-mail address` });
+    reasons.push({ code: 'email_invalid', field: 'customer.email', message: 'the e-mail address is not valid' });
   }
   if (!blank(customer.phone)) {
     const digits = customer.phone!.replace(/\D/g, '');
     if (!PHONE.test(customer.phone!.trim()) || digits.length < 7 || digits.length > 15) {
-      reasons.push({ code: 'phone_invalid', field: 'customer.phone', message: `"${customer.phone}" is not a phone number` });
+      reasons.push({ code: 'phone_invalid', field: 'customer.phone', message: 'the phone number is not valid' });
     }
   }
   return reasons;
