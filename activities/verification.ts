@@ -73,6 +73,7 @@ export function createVerificationActivities(db: Db) {
             stateVersion: 0,
             workflowId: input.workflowId,
             requestFingerprint: input.fingerprint,
+            ...(input.number ? { number: input.number } : {}),
             ...orderValues(draft),
           })
           .onConflictDoNothing({ target: orders.id });

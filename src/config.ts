@@ -149,6 +149,8 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE_PREFIX: z.string().regex(/^[\w.-]*$/).default(''),
   ORDERFLOW_API_KEYS: apiKeys,
   ORDERFLOW_CODEC_KEYS: codecKeys,
+  /** Keys the opaque `CustomerId` search attribute (src/intake/customer-ref.ts); never shown. */
+  ORDERFLOW_CUSTOMER_ID_SECRET: z.string().min(16, 'at least 16 characters').optional(),
   ORDERFLOW_UI_ORIGIN: origins,
   ORDERFLOW_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
   ORDERFLOW_CORRECTION_WINDOW: duration('3d'),
@@ -320,6 +322,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     apiKeys: e.ORDERFLOW_API_KEYS,
+    /** Undefined: a secret made once in the data directory (src/intake/customer-ref.ts). */
+    customerIdSecret: e.ORDERFLOW_CUSTOMER_ID_SECRET,
     codec: {
       /** Undefined: dev keys in the data directory (see src/temporal/codec-keys.ts). */
       keys: e.ORDERFLOW_CODEC_KEYS,

@@ -13,6 +13,7 @@ import { deliveryNotifier } from './notifications/delivery';
 import { startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
 import { SANDBOX_SMS_ACCOUNT_SID, SANDBOX_SMS_AUTH_TOKEN, startSmsSandbox } from './notifications/sms-sandbox';
 import { codecKeysFor } from './temporal/codec-keys';
+import { customerIdSecret } from './intake/customer-ref';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
 import { EncryptionCodec } from './temporal/payload-codec';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
@@ -117,6 +118,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         codec,
         uiOrigins: config.codec.uiOrigins,
         uiCodecToken: options.uiCodecToken,
+        customerIdSecret: customerIdSecret(config.customerIdSecret, config.dataDir),
         webhooks: { keys: codecKeys, allowLocalHttp: config.webhooks.allowLocalHttp, maxAttempts: config.webhooks.maxAttempts },
       });
       const server = await listen(app, config.http.port, config.http.host);

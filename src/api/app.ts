@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import express from 'express';
 import type { Client } from '@temporalio/client';
@@ -53,6 +54,8 @@ export interface ApiDeps {
   uiOrigins?: readonly string[];
   /** The embedded dev server's UI decodes at /codec/ui/<token>/… (it cannot send an API key). */
   uiCodecToken?: string;
+  /** Keys the opaque `CustomerId` search attribute; absent, one per process (tests). */
+  customerIdSecret?: string;
   /** Complaint response and escalation windows; a day and a week unless told. */
   complaints?: Config['complaints'];
   /** Replenishment settings; unscaled defaults unless told. */
@@ -70,6 +73,7 @@ export function createApi(deps: ApiDeps): express.Express {
     carriersTaskQueue: deps.taskQueues.carriers,
     settings: deps.orderSettings,
     answerTimeoutMs: deps.answerTimeoutMs,
+    customerIdSecret: deps.customerIdSecret ?? randomBytes(32).toString('base64url'),
   });
   const commands = orderCommands({
     client: deps.client,

@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { orders } from '../db/schema';
 import type { OrderDraft } from '../domain/order';
-import { orderSearchFields } from '../domain/order';
+import { customerKey, orderSearchFields } from '../domain/order';
 import type { OrderSettings } from '../domain/order-settings';
 import { FINAL_STATUSES, type OrderStatus } from '../domain/order-status';
-import { ChannelKey, CustomerIdKey, NeedsAttentionKey, OrderStageKey, OrderStatusKey, PriorityKey, RegionKey } from '../temporal/search-attributes';
+import {
+  ChannelKey,
+  CustomerIdKey,
+  NeedsAttentionKey,
+  OrderNumberKey,
+  OrderStageKey,
+  OrderStatusKey,
+  PriorityKey,
+  RegionKey,
+} from '../temporal/search-attributes';
 import { LATE, withinTime } from '../temporal/within-time';
 import {
   ORDER_WORKFLOW_TYPE,
@@ -17,6 +26,7 @@ import {
   type OrderWorkflowInput,
 } from '../../workflows/order/messages';
 import type { orderWorkflow } from '../../workflows/order/workflow';
+import { opaqueCustomerId } from './customer-ref';
 import { claimIdempotencyKey, releaseIdempotencyKey, type KeyClaim } from './idempotency-keys';
 import { fingerprint, orderIdFor } from './order-identity';
 import { claimOrder } from './order-owners';
@@ -61,6 +71,13 @@ export interface OrderIntakeOptions {
   settings: OrderSettings;
   /** How long placing waits for the verdict before answering "pending". */
   answerTimeoutMs?: number;
+  /** Keys the opaque `CustomerId` search attribute (src/intake/customer-ref.ts). */
+  customerIdSecret: string;
+}
+
+/** What the Temporal UI lists an order as: its number, channel and country, never whom or which city. */
+export function orderSummary(number: string, draft: Pick<OrderDraft, 'channel' | 'customer'>): string {
+  return `${number} · ${draft.channel} order to ${draft.customer.address.country.toUpperCase()}`;
 }
 
 export type OrderIntake = ReturnType<typeof orderIntake>;
@@ -68,6 +85,15 @@ export type OrderIntake = ReturnType<typeof orderIntake>;
 export function orderIntake(options: OrderIntakeOptions) {
   const { db } = options;
   const answerTimeoutMs = options.answerTimeoutMs ?? 15_000;
+
+  /** The `CustomerId` search attribute of a customer: opaque, the same for all their orders. */
+  const customerRef = (customer: OrderDraft['customer']) => opaqueCustomerId(customerKey(customer), options.customerIdSecret);
+
+  /** The order's number, taken before its workflow starts so the UI can list it by it. */
+  async function nextOrderNumber(): Promise<string> {
+    const rows = (await db.execute(sql`select 'OF-' || nextval('order_numbers') as number`)) as unknown as { number: string }[];
+    return rows[0]!.number;
+  }
 
   async function recordedOrder(orderId: string) {
     const [row] = await db
@@ -80,9 +106,14 @@ export function orderIntake(options: OrderIntakeOptions) {
   /** Starts the order's workflow (or joins it) and waits for VERIFY's verdict. */
   async function startAndAwaitVerdict(orderId: string, draft: OrderDraft, print: string) {
     const requestId = randomUUID();
+    // A repeat that joins the running order wastes its number: the sequence has gaps anyway.
+    const number = await nextOrderNumber();
+    const customerId = customerRef(draft.customer);
     const workflowInput: OrderWorkflowInput = {
       orderId,
       draft,
+      number,
+      customerRef: customerId,
       requestId,
       fingerprint: print,
       settings: options.settings,
@@ -100,13 +131,14 @@ export function orderIntake(options: OrderIntakeOptions) {
       typedSearchAttributes: [
         { key: OrderStatusKey, value: 'received' },
         { key: OrderStageKey, value: 'verify' },
-        { key: CustomerIdKey, value: facts.customerId },
+        { key: OrderNumberKey, value: number },
+        { key: CustomerIdKey, value: customerId },
         { key: ChannelKey, value: facts.channel },
         { key: PriorityKey, value: facts.priority },
         { key: RegionKey, value: facts.region },
         { key: NeedsAttentionKey, value: false },
       ],
-      staticSummary: `${draft.channel} order for ${draft.customer.address.city}, ${draft.customer.address.country}`,
+      staticSummary: orderSummary(number, draft),
     });
     try {
       const handle = await options.client.workflow.startUpdateWithStart(awaitVerification, {
@@ -170,5 +202,5 @@ export function orderIntake(options: OrderIntakeOptions) {
     return outcome;
   }
 
-  return { placeOrder };
+  return { placeOrder, customerRef };
 }

@@ -36,7 +36,7 @@ function typeName(indexed: number | undefined): string {
 
 /**
  * Makes sure every attribute in `attributes` (name → CLI type name, default: orderflow's
- * eight) exists in `namespace` with that type. Returns the names it added. Throws if an
+ * own) exists in `namespace` with that type. Returns the names it added. Throws if an
  * attribute exists with a different type: upserts from workflows would then fail.
  */
 export async function ensureSearchAttributes(

@@ -7,6 +7,9 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const OrderStageKey = defineSearchAttributeKey('OrderStage', SearchAttributeType.KEYWORD);
+/** The `OF-…` number a customer quotes. */
+export const OrderNumberKey = defineSearchAttributeKey('OrderNumber', SearchAttributeType.KEYWORD);
+/** Opaque (`cus_…`, src/intake/customer-ref.ts): never an e-mail, phone or name. */
 export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 export const ChannelKey = defineSearchAttributeKey('Channel', SearchAttributeType.KEYWORD);
 export const PriorityKey = defineSearchAttributeKey('Priority', SearchAttributeType.KEYWORD);
@@ -17,6 +20,7 @@ export const NeedsAttentionKey = defineSearchAttributeKey('NeedsAttention', Sear
 export const ORDER_SEARCH_ATTRIBUTE_KEYS = [
   OrderStatusKey,
   OrderStageKey,
+  OrderNumberKey,
   CustomerIdKey,
   ChannelKey,
   PriorityKey,

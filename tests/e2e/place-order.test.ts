@@ -23,6 +23,7 @@ beforeAll(async () => {
     ordersTaskQueue: stack.config.temporal.taskQueues.orders,
     carriersTaskQueue: stack.config.temporal.taskQueues.carriers,
     settings: stack.config.orderSettings,
+    customerIdSecret: 'place-order-test-customer-id-secret',
   });
 });
 afterAll(() => stack?.stop());

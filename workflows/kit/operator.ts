@@ -1,4 +1,4 @@
-import { condition, log, patched } from '@temporalio/workflow';
+import { condition, log, patched, setCurrentDetails } from '@temporalio/workflow';
 import { ask, answered, isOpen, type OpenQuestion } from './questions';
 
 // The operator's path: a workflow that cannot go on raises its attention flag, says why,
@@ -128,7 +128,7 @@ export class OperatorDesk {
 
   private async decideAskingAnew(reason: string, decision: Decision): Promise<OperatorAction> {
     for (let asking = reason; ; ) {
-      const action = await this.ask(asking);
+      const action = await this.ask(asking, decision);
       if (action.action === 'cancel' && decision.noCancel !== undefined) {
         log.warn(`operator cancel refused: ${decision.noCancel}`, { ...this.hooks.context(), operator: action.operator });
         asking = `${reason}; it cannot be cancelled now (${decision.noCancel}): retry`;
@@ -149,11 +149,13 @@ export class OperatorDesk {
    * Waits for an operator's answer. Several steps may wait at once: each takes its own
    * answer, and the question stays open until the last is answered.
    */
-  async ask(reason: string): Promise<OperatorAction> {
+  async ask(reason: string, decision: Decision = {}): Promise<OperatorAction> {
     this.waiters++;
     // Opened before the flag is written: an answer sent meanwhile is kept, not ignored.
     ask(this.state.openQuestions, 'operator', undefined, { reason });
     await this.flag(true, reason);
+    // What the Temporal UI shows: why, and what each choice would do. Not a command.
+    setCurrentDetails(operatorDetails(reason, decision));
     const pendingCancel = () => this.hooks.pendingCancel?.();
     try {
       for (;;) {
@@ -185,6 +187,16 @@ export class OperatorDesk {
     if (on) log.warn('needs attention', { ...this.hooks.context(), reason });
     await this.hooks.announce(on, reason);
   }
+}
+
+/** The current details while a step waits for an operator: the reason and the choices. */
+export function operatorDetails(reason: string, decision: Decision = {}): string {
+  const choices = [
+    '- `retry`: run the step again',
+    decision.noCancel === undefined ? '- `cancel`: cancel it (with a reason)' : `- \`cancel\` is refused now: ${decision.noCancel}`,
+    decision.skip === undefined ? '- `skip` is not allowed for this step' : `- \`skip\`: go on without it; ${decision.skip}`,
+  ];
+  return `**Needs an operator**: ${reason}\n\nSend the \`operatorAction\` signal (\`{"action": …, "operator": …}\`):\n${choices.join('\n')}`;
 }
 
 function safeJson(value: unknown): string {

@@ -41,6 +41,8 @@ export interface OrderActivities {
     fingerprint: string;
     draft: OrderDraft;
     correction?: boolean;
+    /** The number intake took for it; absent (older orders), the database draws one. */
+    number?: string;
     transitions: Transition[];
   }): Promise<{ number: string; verification: VerificationResult }>;
   reserveStock(input: { orderId: string; transitions: Transition[] }): Promise<{

@@ -35,6 +35,10 @@ export interface OrderWorkflowInput {
   fingerprint: string;
   settings: OrderSettings;
   carrierTaskQueue: string;
+  /** The `OF-…` number intake took for it; absent for orders placed before intake took one. */
+  number?: string;
+  /** The opaque `CustomerId` search attribute (src/intake/customer-ref.ts); workflow code cannot key a hash. */
+  customerRef?: string;
   /**
    * The state a previous run carried over (continue-as-new): the order goes on from
    * where that state says, skipping the stages it records as done. Absent for a new order.
@@ -71,6 +75,8 @@ export const awaitVerification = defineUpdate<IntakeReply, [IntakeRequest]>('awa
 export interface OrderCorrection {
   customer?: OrderDraft['customer'];
   items?: OrderDraft['items'];
+  /** With a corrected customer: their opaque `CustomerId`, keyed by the API (never by the caller). */
+  customerRef?: string;
 }
 /** R1.9: replaces the customer and/or the items of an order that needs correction, then re-verifies. */
 export const correctOrder = defineUpdate<IntakeReply, [OrderCorrection]>('correctOrder');

@@ -1,4 +1,5 @@
-import { log, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { orderDetails } from './details';
 import { FINAL_STATUSES, STAGE_OF_STATUS, type OrderStatus } from '../../src/domain/order-status';
 import type { Transition } from '../../src/domain/transition';
 import { CarrierKey, NeedsAttentionKey, OrderStageKey, OrderStatusKey } from '../../src/temporal/search-attributes';
@@ -118,10 +119,18 @@ export class OrderRun {
         { key: OrderStageKey, value: this.state.stage },
       ]);
     }
+    // While an operator is asked, the desk's words (reason and choices) stay up.
+    if (!this.state.needsAttention) this.showDetails();
+  }
+
+  /** The Temporal UI's current details: what the order waits for (not a command: replays unchanged). */
+  showDetails(): void {
+    setCurrentDetails(orderDetails(this.state));
   }
 
   private async announce(on: boolean, reason?: string): Promise<void> {
     upsertSearchAttributes([{ key: NeedsAttentionKey, value: on }]);
+    if (!on) this.showDetails();
     try {
       // Best effort: the search attribute already tells operators; the database
       // copy is for the API, and the database may be the very thing that is down.

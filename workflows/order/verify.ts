@@ -2,7 +2,7 @@ import { condition, patched, setHandler, upsertSearchAttributes, workflowInfo } 
 import { BusinessFailure } from '../../src/domain/failures';
 import { orderSearchFields } from '../../src/domain/order';
 import type { VerificationReason } from '../../src/domain/verification';
-import { CustomerIdKey, RegionKey } from '../../src/temporal/search-attributes';
+import { CustomerIdKey, OrderNumberKey, RegionKey } from '../../src/temporal/search-attributes';
 import { failureDetails, failureType } from '../kit/failures';
 import { waitWithinWindow } from '../kit/window';
 import { unresolved } from './exceptions';
@@ -12,6 +12,17 @@ import { OrderCancelled, type OrderRun } from './run';
 
 /** Patch id: orders corrected before it kept their pre-correction CustomerId and Region. */
 export const SEARCH_FIELDS_FOLLOW_CORRECTION = 'search-fields-follow-correction';
+/** Patch id: orders corrected before it upserted the customer's key (an e-mail) as CustomerId. */
+export const OPAQUE_CUSTOMER_ID = 'opaque-customer-id';
+/** Patch id: orders started before intake took their number learn it from VERIFY. */
+export const ORDER_NUMBER_FROM_VERIFY = 'order-number-from-verify';
+
+/** An order started without its number (before intake took one) shows it once VERIFY has it. */
+function showNumber(order: OrderRun, round: number): void {
+  const { state } = order;
+  if (round !== 1 || state.input.number || !state.number) return;
+  if (patched(ORDER_NUMBER_FROM_VERIFY)) upsertSearchAttributes([{ key: OrderNumberKey, value: state.number }]);
+}
 
 /**
  * VERIFY (R1.2, R1.3): record the order and check it. An order that fails the check
@@ -31,12 +42,14 @@ export async function verify(order: OrderRun): Promise<void> {
             fingerprint: state.input.fingerprint,
             draft: state.draft,
             correction: round > 1,
+            ...(state.input.number ? { number: state.input.number } : {}),
             transitions,
           }),
         // A failed check is recorded too: the order exists, with its number, and says why.
         { handles: [BusinessFailure.OrderVerificationFailed], writtenDespite: [BusinessFailure.OrderVerificationFailed] },
       );
       state.number = result.number;
+      showNumber(order, round);
       state.verification = result.verification;
       state.verificationRound = round;
       state.correction = undefined;
@@ -45,6 +58,7 @@ export async function verify(order: OrderRun): Promise<void> {
       if (failureType(err) !== BusinessFailure.OrderVerificationFailed) throw err;
       const { number, reasons } = failureDetails<{ number: string; reasons: VerificationReason[] }>(err)!;
       state.number = number;
+      showNumber(order, round);
       await order.moveTo('needs_correction', { reasons });
       state.verification = { ok: false, reasons };
       state.verificationRound = round;
@@ -69,13 +83,15 @@ export async function verify(order: OrderRun): Promise<void> {
 
 function applyCorrection(order: OrderRun): void {
   const { state } = order;
-  const { customer, items } = state.correction!;
+  const { customer, items, customerRef } = state.correction!;
   state.draft = { ...state.draft, ...(customer ? { customer } : {}), ...(items ? { items } : {}) };
   // Operators filter by who the order is for and where it goes: follow the correction.
   if (customer && patched(SEARCH_FIELDS_FOLLOW_CORRECTION)) {
     const fields = orderSearchFields(state.draft);
+    // Workflow code cannot key a hash: the API sends the opaque id with the correction.
+    const customerId = patched(OPAQUE_CUSTOMER_ID) ? customerRef : fields.customerId;
     upsertSearchAttributes([
-      { key: CustomerIdKey, value: fields.customerId },
+      ...(customerId !== undefined ? [{ key: CustomerIdKey, value: customerId }] : []),
       { key: RegionKey, value: fields.region },
     ]);
   }

@@ -171,7 +171,10 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       responses: { 200: 'verified again; `verification` says how', 409: 'the order does not need correction' },
       async handler({ res, params, body, caller }) {
         const id = await resolveId(params, caller);
-        const reply = await commands.update(id, (h) => h.executeUpdate(correctOrder, { args: [body] }));
+        const reply = await commands.update(id, (h) => h.executeUpdate(correctOrder, {
+            // The workflow cannot key a hash: the corrected customer's opaque CustomerId comes with it.
+            args: [body.customer ? { ...body, customerRef: intake.customerRef(body.customer) } : body],
+          }));
         await replyWithOrder(res, 200, id, intakeFields(reply));
       },
     }),
