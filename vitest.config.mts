@@ -10,6 +10,9 @@ export default defineConfig({
   test: {
     // Temporal's native bridge is happiest one per process.
     pool: 'forks',
+    // The tests mostly wait on Temporal and Postgres, not the CPU: three files at a time
+    // halve the run on two cores (vitest's default there is one).
+    maxWorkers: 3,
     testTimeout: 60_000,
     hookTimeout: 90_000,
     teardownTimeout: 30_000,
