@@ -5,6 +5,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type Config, type Role } from '../../src/config';
 import type { Db } from '../../src/db/client';
+import type { Logger } from '../../src/observability/logger';
 import { startOrderflow, type RunningOrderflow } from '../../src/service';
 import { TEST_CODEC_KEYS } from './codec';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -40,7 +41,7 @@ export interface TestStack {
 /** Time runs 100 000 times faster than life: a two-day parcel journey takes about two seconds. */
 export const TEST_TIME_SCALE = '0.00001';
 
-export async function startTestStack(env: Record<string, string> = {}, options: { uiCodecToken?: string } = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { uiCodecToken?: string; logger?: Logger } = {}): Promise<TestStack> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-test-'));
   const config = loadConfig({
@@ -72,6 +73,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     workflowCode: bundle ? { workflowBundle: { codePath: bundle } } : undefined,
     uiCodecToken: options.uiCodecToken,
     log: () => undefined,
+    logger: options.logger,
   });
   const apiUrl = running.apiUrl!;
 
