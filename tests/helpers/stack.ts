@@ -62,6 +62,8 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     ORDERFLOW_REQUIRE_PREPAYMENT: 'off',
     // The fixtures' key: a live history a test keeps can be replayed by another.
     ORDERFLOW_CODEC_KEYS: TEST_CODEC_KEYS,
+    // Tests poll orders every 50 ms with one key: the per-key rate limit is tested on its own (tests/e2e/operations.test.ts).
+    ORDERFLOW_RATE_LIMIT_PER_MINUTE: '100000000',
     ...env,
   });
   const bundle = inject('workflowBundlePath');
