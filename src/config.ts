@@ -237,6 +237,14 @@ const EnvSchema = z.object({
   SMS_SANDBOX_PORT: port(0),
   NOTIFICATION_RETRY_BASE: duration('30s'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Running it (issue 10): limits, CORS, HSTS behind https, who may scrape /metrics, and the
+  // Temporal SDK's own Prometheus endpoint (off unless a port is given: one per process).
+  ORDERFLOW_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1_048_576).default(1_048_576),
+  ORDERFLOW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  ORDERFLOW_CORS_ORIGINS: origins,
+  ORDERFLOW_HSTS: z.enum(['on', 'off']).default('off'),
+  ORDERFLOW_METRICS_PUBLIC: z.enum(['on', 'off']).default('off'),
+  ORDERFLOW_TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -389,6 +397,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowLocalHttp: (e.ORDERFLOW_WEBHOOK_LOCAL_HTTP ?? (e.DATABASE_URL ? 'off' : 'on')) === 'on',
     },
     logLevel: e.LOG_LEVEL,
+    /** Security headers, body limit, per-key rate limit and CORS of the API (src/api/security.ts). */
+    security: {
+      bodyLimitBytes: e.ORDERFLOW_BODY_LIMIT_BYTES,
+      rateLimitPerMinute: e.ORDERFLOW_RATE_LIMIT_PER_MINUTE,
+      corsOrigins: e.ORDERFLOW_CORS_ORIGINS ?? [],
+      hsts: e.ORDERFLOW_HSTS === 'on',
+    },
+    /** GET /metrics without a key when public; the Temporal SDK's exporter on this port when given. */
+    metrics: { public: e.ORDERFLOW_METRICS_PUBLIC === 'on', temporalPort: e.ORDERFLOW_TEMPORAL_METRICS_PORT },
   };
 }
 

@@ -12,6 +12,7 @@ import { startReplenishmentStarter } from './inventory/replenishment-starter';
 import { deliveryNotifier } from './notifications/delivery';
 import { startOutboxDispatcher, type Notifier } from './notifications/outbox-dispatcher';
 import { SANDBOX_SMS_ACCOUNT_SID, SANDBOX_SMS_AUTH_TOKEN, startSmsSandbox } from './notifications/sms-sandbox';
+import { createLogger, logFunction, type Logger } from './observability/logger';
 import { codecKeysFor } from './temporal/codec-keys';
 import { customerIdSecret } from './intake/customer-ref';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection';
@@ -40,7 +41,10 @@ export interface StartOptions {
   workflowCode?: WorkflowCode;
   /** Default: SMTP or .eml files, and SMS by SMS_API_URL or the in-process SMS sandbox. */
   notifier?: Notifier;
+  /** Plain messages (tests pass a no-op); unless given, they go to `logger` as JSON lines. */
   log?: (message: string) => void;
+  /** Structured logs (pino); unless given, one at LOG_LEVEL on stdout. With `log` given and no logger, the API logs no requests. */
+  logger?: Logger;
   /** How long POST /v1/orders waits for the verification verdict. */
   answerTimeoutMs?: number;
   /** Default: AES-GCM with ORDERFLOW_CODEC_KEYS, or the data directory's dev keys. */
@@ -87,7 +91,9 @@ const urlOf = (server: http.Server) => {
 export async function startOrderflow(options: StartOptions): Promise<RunningOrderflow> {
   const { config, db } = options;
   const pieces = { ...ALL, ...options.pieces };
-  const log = options.log ?? ((message: string) => console.log(message));
+  const logger = options.logger ?? (options.log ? undefined : createLogger({ level: config.logLevel }));
+  const logAs = (component: string) => options.log ?? logFunction(logger!.child({ component }));
+  const log = logAs('service');
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -113,7 +119,12 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         complaints: config.complaints,
         replenishment: config.replenishment,
         webhookSecrets: config.carriers.webhookSecrets,
-        log: (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`),
+        log: options.log
+          ? (message, error) => log(`${message} ${error instanceof Error ? (error.stack ?? error.message) : (error ?? '')}`)
+          : undefined,
+        logger,
+        security: config.security,
+        metricsPublic: config.metrics.public,
         answerTimeoutMs: options.answerTimeoutMs,
         codec,
         uiOrigins: config.codec.uiOrigins,
@@ -215,12 +226,12 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         db,
         notifier,
         retryBaseMs: config.notifications.retryBaseMs,
-        log,
+        log: logAs('outbox'),
         logEach: config.logLevel === 'debug',
       });
       stops.push(() => outbox.stop());
       // Integrators' webhooks: order_events fanned out to subscriptions, signed, retried.
-      const webhooks = startWebhookDispatcher({ db, keys: codecKeys, settings: config.webhooks, log });
+      const webhooks = startWebhookDispatcher({ db, keys: codecKeys, settings: config.webhooks, log: logAs('webhooks') });
       stops.push(() => webhooks.stop());
       // Shortage alerts raised inside activities' transactions start their replenishment here.
       const starter = startReplenishmentStarter({
@@ -229,7 +240,7 @@ export async function startOrderflow(options: StartOptions): Promise<RunningOrde
         taskQueue: config.temporal.taskQueues.orders,
         settings: config.replenishment.settings,
         intervalMs: config.replenishment.sweepIntervalMs,
-        log,
+        log: logAs('replenishment'),
       });
       stops.push(() => starter.stop());
     }

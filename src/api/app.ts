@@ -36,6 +36,9 @@ import { statementRoutes } from './routes/statements';
 import { paymentRoutes } from './routes/payments';
 import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 import type { CodecKey } from '../temporal/payload-codec';
+import { logFunction, orderBindings, type Logger } from '../observability/logger';
+import { HttpMetrics, businessGauges, gaugesText } from '../observability/metrics';
+import { DEFAULT_SECURITY, cors, perKeyRateLimit, securityHeaders, type SecuritySettings } from './security';
 
 export interface ApiDeps {
   db: Db;
@@ -62,10 +65,21 @@ export interface ApiDeps {
   replenishment?: Config['replenishment'];
   /** Outbound webhooks: the keys that seal signing secrets, and what a subscription may name. */
   webhooks?: { keys: readonly CodecKey[]; allowLocalHttp: boolean; maxAttempts: number };
+  /** Structured logs: one line per request (with the order's ids when it concerns one). None unless given. */
+  logger?: Logger;
+  /** Body limit, per-key rate limit, CORS, HSTS; generous defaults unless told. */
+  security?: Partial<SecuritySettings>;
+  /** GET /metrics without a key (else operators and admins only). */
+  metricsPublic?: boolean;
 }
 
+const ORDER_URL = /^\/v1\/orders\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[/?]|$)/i;
+
 export function createApi(deps: ApiDeps): express.Express {
-  const log = deps.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
+  const log = deps.log ?? (deps.logger ? logFunction(deps.logger.child({ component: 'api' })) : (message: string, error?: unknown) => console.error(message, error ?? ''));
+  const security = { ...DEFAULT_SECURITY, ...deps.security };
+  const httpMetrics = new HttpMetrics();
+  const gauges = businessGauges(deps.db);
   const intake = orderIntake({
     db: deps.db,
     client: deps.client,
@@ -111,6 +125,20 @@ export function createApi(deps: ApiDeps): express.Express {
     ...(deps.webhooks ? webhookSubscriptionRoutes({ db: deps.db, ...deps.webhooks }) : []),
     ...apiKeyRoutes({ db: deps.db, ring }),
   ];
+  routes.push(
+    route({
+      method: 'get',
+      path: '/metrics',
+      tag: 'operations',
+      summary: 'Prometheus metrics: HTTP requests, orders by status, open incidents, outbox and webhook backlogs',
+      access: deps.metricsPublic ? 'public' : ['operator'],
+      responses: { 200: 'text/plain; version=0.0.4' },
+      handler: async ({ res }) => {
+        const text = `${httpMetrics.text()}\n${gaugesText(await gauges())}\n`;
+        res.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+      },
+    }),
+  );
   const document = openApiDocument(routes, { version: '1' });
   routes.push(
     route({
@@ -127,15 +155,43 @@ export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(httpMetrics.middleware());
+  app.use(securityHeaders(security));
+  if (deps.logger) app.use(requestLog(deps.logger.child({ component: 'http' })));
   if (deps.codec) app.use('/codec', codecCors(deps.uiOrigins ?? []));
+  // Before any route: a preflight needs no key and runs no handler.
+  app.use('/v1', cors(security.corsOrigins));
   const router = express.Router();
-  mount(router, routes, ring);
+  mount(router, routes, ring, { bodyLimitBytes: security.bodyLimitBytes, afterAuth: perKeyRateLimit(security.rateLimitPerMinute) });
   app.use(router);
   app.use(() => {
     throw new HttpProblem(404, 'Not found', 'no such resource; see /openapi.json');
   });
   app.use(problemHandler(log));
   return app;
+}
+
+/** One line per answered request; a request about an order (by its URL, or the Location of one just placed) carries its ids. */
+function requestLog(logger: Logger): express.RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const orderId = ORDER_URL.exec(req.originalUrl)?.[1] ?? ORDER_URL.exec(String(res.get('location') ?? ''))?.[1];
+      const matched = (req.route as { path?: unknown } | undefined)?.path;
+      logger.info(
+        {
+          method: req.method,
+          route: typeof matched === 'string' ? matched : undefined,
+          status: res.statusCode,
+          durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+          keyId: req.caller?.keyId,
+          ...(orderId ? orderBindings(orderId.toLowerCase()) : {}),
+        },
+        `${req.method} ${req.originalUrl.split('?')[0]} ${res.statusCode}`,
+      );
+    });
+    next();
+  };
 }
 
 /** R6.2, R6.3, R6.6: agreements and their Schedules, fx rates, settlement runs. */

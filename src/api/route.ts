@@ -4,6 +4,7 @@ import type { Role } from '../config';
 import { requireRole, type Caller, type Keyring } from './auth';
 import { findTextFaults } from '../domain/safe-text';
 import { HttpProblem, PROBLEM_TYPE_BASE, validationProblem, type FieldError } from './problem';
+import { jsonBody } from './security';
 
 /** What an Idempotency-Key may be: 1 to 255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -39,12 +40,22 @@ export function route<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.Z
   return spec as unknown as RouteSpec;
 }
 
-export function mount(router: Router, routes: readonly RouteSpec[], ring: Keyring): void {
+export interface MountOptions {
+  /** Largest JSON body, in bytes (1 MiB unless told). */
+  bodyLimitBytes?: number;
+  /** Runs after a key is checked, before the body is read: the per-key rate limit. */
+  afterAuth?: express.RequestHandler;
+}
+
+export function mount(router: Router, routes: readonly RouteSpec[], ring: Keyring, options: MountOptions = {}): void {
   for (const spec of routes) {
     const chain: express.RequestHandler[] = [];
-    if (Array.isArray(spec.access)) chain.push(requireRole(ring, spec.access as readonly Role[]));
+    if (Array.isArray(spec.access)) {
+      chain.push(requireRole(ring, spec.access as readonly Role[]));
+      if (options.afterAuth) chain.push(options.afterAuth);
+    }
     if (spec.access === 'carrier-signature') chain.push(express.raw({ type: () => true, limit: '256kb' }));
-    else if (spec.body) chain.push(express.json({ limit: '1mb', type: () => true }));
+    else if (spec.body) chain.push(jsonBody(options.bodyLimitBytes ?? 1_048_576));
     chain.push(async (req, res) => {
       refuseUnstorableText(req);
       let body: unknown;

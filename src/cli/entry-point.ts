@@ -1,6 +1,6 @@
-import { Runtime } from '@temporalio/worker';
-import { TemporalLogger } from '../temporal/logger';
 import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../observability/logger';
+import { installTemporalRuntime } from '../observability/temporal-runtime';
 import { openDatabase } from '../db/client';
 import { startOrderflow, type OrderflowPieces } from '../service';
 import { provideTemporal } from '../temporal/embedded';
@@ -9,7 +9,6 @@ import { provideTemporal } from '../temporal/embedded';
 // against the Postgres in DATABASE_URL and the Temporal in TEMPORAL_ADDRESS.
 
 export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
-  const say = (line: string) => console.log(`[orderflow ${name}] ${line}`);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -32,13 +31,17 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
     console.error('ORDERFLOW_CODEC_KEYS must be set (id:base64key,…; `openssl rand -base64 32` makes a key) for the production entry points: every API and worker process needs the same keys.');
     process.exit(2);
   }
-  Runtime.install({ logger: new TemporalLogger(config.logLevel) });
+  const logger = createLogger({ level: config.logLevel }).child({ process: name });
+  const entryLog = logger.child({ component: 'entry-point' });
+  const say = (line: string) => entryLog.info(line);
+  const { metricsUrl } = installTemporalRuntime(config, logger);
+  if (metricsUrl) say(`Temporal SDK metrics at ${metricsUrl}`);
 
   void (async () => {
     const database = await openDatabase(databaseTarget);
     await database.migrate();
     const temporal = await provideTemporal(config, { log: say });
-    const running = await startOrderflow({ config, db: database.db, temporal: temporal.target, apiKeys: config.apiKeys ?? [], pieces, log: say });
+    const running = await startOrderflow({ config, db: database.db, temporal: temporal.target, apiKeys: config.apiKeys ?? [], pieces, logger });
     say(running.apiUrl ? `listening on ${running.apiUrl}` : 'running');
     let stopping = false;
     const stop = async (code: number) => {
@@ -52,7 +55,7 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
     process.on('SIGTERM', () => void stop(0));
     running.workersDone.catch(() => void stop(1));
   })().catch((err: unknown) => {
-    say(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    entryLog.error({ err }, 'failed to start');
     process.exit(1);
   });
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Runtime } from '@temporalio/worker';
-import { TemporalLogger } from '../temporal/logger';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { openDatabase } from '../db/client';
 import { provideDatabase } from '../db/provide';
 import { seedDemoCatalogue } from '../db/seed';
+import { createLogger } from '../observability/logger';
+import { installTemporalRuntime } from '../observability/temporal-runtime';
 import { startOrderflow } from '../service';
 import { devCodecKeysFile } from '../temporal/codec-keys';
 import { provideTemporal } from '../temporal/embedded';
@@ -16,12 +16,14 @@ import { takeProcessLock } from './process-lock';
 // `npm start`: the whole of orderflow in one process on embedded defaults — Temporal dev
 // server and PostgreSQL (child processes), API, workers and the carrier sandbox.
 
-const say = (line: string) => console.log(`[orderflow] ${line}`);
-
 async function main(config: Config): Promise<void> {
+  // JSON lines (pino); `npx pino-pretty` makes them easy on the eye at a terminal.
+  const logger = createLogger({ level: config.logLevel });
+  const startLog = logger.child({ component: 'start' });
+  const say = (line: string) => startLog.info(line);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const releaseLock = takeProcessLock(path.join(config.dataDir, 'orderflow.pid'));
-  Runtime.install({ logger: new TemporalLogger(config.logLevel) });
+  const { metricsUrl: temporalMetricsUrl } = installTemporalRuntime(config, logger);
 
   const stops: (() => Promise<void>)[] = [async () => releaseLock()];
   let stopping: Promise<void> | undefined;
@@ -76,13 +78,14 @@ async function main(config: Config): Promise<void> {
       temporal: temporal.target,
       apiKeys: keys.list,
       uiCodecToken,
-      log: say,
+      logger,
     });
     stops.push(() => running.stop());
     running.workersDone.catch(() => void shutdown(1));
 
     say(`API            ${running.apiUrl}   (OpenAPI: ${running.apiUrl}/openapi.json)`);
     say(`Temporal UI    ${temporal.uiUrl ?? `your Temporal server at ${temporal.target.address}`}`);
+    say(`metrics        ${running.apiUrl}/metrics${config.metrics.public ? '' : ' (operator or admin key)'}${temporalMetricsUrl ? `; Temporal SDK ${temporalMetricsUrl}` : ''}`);
     if (running.sandboxUrl) say(`carrier sandbox ${running.sandboxUrl}`);
     say(`database       ${provided.description}`);
     if (!config.codec.keys) say(`payload keys   ${devCodecKeysFile(config.dataDir)} (dev keys; keep the file: histories need it — or set ORDERFLOW_CODEC_KEYS)`);

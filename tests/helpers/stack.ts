@@ -5,6 +5,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type Config, type Role } from '../../src/config';
 import type { Db } from '../../src/db/client';
+import type { Logger } from '../../src/observability/logger';
 import { startOrderflow, type RunningOrderflow } from '../../src/service';
 import { TEST_CODEC_KEYS } from './codec';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -40,7 +41,7 @@ export interface TestStack {
 /** Time runs 100 000 times faster than life: a two-day parcel journey takes about two seconds. */
 export const TEST_TIME_SCALE = '0.00001';
 
-export async function startTestStack(env: Record<string, string> = {}, options: { uiCodecToken?: string } = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { uiCodecToken?: string; logger?: Logger } = {}): Promise<TestStack> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-test-'));
   const config = loadConfig({
@@ -61,6 +62,8 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     ORDERFLOW_REQUIRE_PREPAYMENT: 'off',
     // The fixtures' key: a live history a test keeps can be replayed by another.
     ORDERFLOW_CODEC_KEYS: TEST_CODEC_KEYS,
+    // Tests poll orders every 50 ms with one key: the per-key rate limit is tested on its own (tests/e2e/operations.test.ts).
+    ORDERFLOW_RATE_LIMIT_PER_MINUTE: '100000000',
     ...env,
   });
   const bundle = inject('workflowBundlePath');
@@ -72,6 +75,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     workflowCode: bundle ? { workflowBundle: { codePath: bundle } } : undefined,
     uiCodecToken: options.uiCodecToken,
     log: () => undefined,
+    logger: options.logger,
   });
   const apiUrl = running.apiUrl!;
 

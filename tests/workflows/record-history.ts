@@ -403,6 +403,8 @@ const COMMON_ENV = {
   ORDERFLOW_STOCK_RECHECK_INTERVAL: '1000d',
   // The scenarios recorded so far pay nothing: their orders dispatch unpaid, as recorded.
   ORDERFLOW_REQUIRE_PREPAYMENT: 'off',
+  // The recorder polls every 50 ms with one key: not a client the per-key rate limit is for.
+  ORDERFLOW_RATE_LIMIT_PER_MINUTE: '100000000',
 };
 const WINDOWS = {
   long: { ORDERFLOW_SIGN_OFF_WINDOW: '1000d', ORDERFLOW_FEEDBACK_WINDOW: '1000d' },
