@@ -41,10 +41,11 @@ describe('Temporal from global setup', () => {
     expect(info.serverVersion).toBeTruthy();
   });
 
-  it('has all eight order search attributes with their types', async () => {
+  it('has all nine order search attributes with their types', async () => {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: inject('temporalNamespace') });
     const expected = Object.fromEntries(ORDER_SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)]));
-    expect(Object.keys(expected)).toHaveLength(8);
+    expect(Object.keys(expected)).toHaveLength(9);
+    expect(customAttributes).toHaveProperty('OrderNumber');
     expect(customAttributes).toMatchObject(expected);
   });
 });

@@ -41,6 +41,7 @@ describe('devServerArgs', () => {
     expect(attributes).toEqual([
       'OrderStatus=Keyword',
       'OrderStage=Keyword',
+      'OrderNumber=Keyword',
       'CustomerId=Keyword',
       'Channel=Keyword',
       'Priority=Keyword',
