@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { startPollingLoop } from '../background/polling-loop';
 import type { Db } from '../db/client';
 import { notifications } from '../db/schema';
 
@@ -64,9 +65,6 @@ export function startOutboxDispatcher(options: {
   const batch = options.batch ?? 50;
   const leaseMs = options.leaseMs ?? SEND_LEASE_MS;
   const log = options.log ?? (() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
 
   async function pass(): Promise<number> {
     // Claimed with a lease, so that several dispatchers (one per worker replica) never
@@ -139,25 +137,10 @@ export function startOutboxDispatcher(options: {
     return due.length;
   }
 
-  function schedule(delay: number) {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass()
-        .then((n) => schedule(n === batch ? 0 : intervalMs))
-        .catch((err: unknown) => {
-          log(`outbox pass failed: ${String(err)}`);
-          schedule(intervalMs * 4);
-        });
-    }, delay);
-  }
-  schedule(0);
+  const loop = startPollingLoop(pass, { intervalMs, batch, onError: (err) => log(`outbox pass failed: ${String(err)}`) });
 
   return {
     pass,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
-    },
+    stop: () => loop.stop(),
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { startPollingLoop } from '../background/polling-loop';
 import type { Db } from '../db/client';
 import { apiKeys, orderEvents, orderOwners, orders, webhookCursors, webhookDeliveries, webhookDeliveryAttempts, webhookSubscriptions } from '../db/schema';
 import type { CodecKey } from '../temporal/payload-codec';
@@ -65,9 +66,6 @@ export function startWebhookDispatcher(options: {
   const seen = new Map<number, Date>();
   /** The newest event id fanned out by this process (at least the stored cursor). */
   let highest = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
 
   async function fanOut(): Promise<number> {
     return db.transaction(async (tx) => {
@@ -254,25 +252,10 @@ export function startWebhookDispatcher(options: {
     return Math.max(fanned, delivered);
   }
 
-  function schedule(delay: number) {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass()
-        .then((n) => schedule(n === batch ? 0 : intervalMs))
-        .catch((err: unknown) => {
-          log(`webhook dispatcher: ${String(err)}`);
-          schedule(intervalMs * 4);
-        });
-    }, delay);
-  }
-  schedule(0);
+  const loop = startPollingLoop(pass, { intervalMs, batch, onError: (err) => log(`webhook dispatcher: ${String(err)}`) });
 
   return {
     pass,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
-    },
+    stop: () => loop.stop(),
   };
 }
