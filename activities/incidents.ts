@@ -7,7 +7,7 @@ import { multiply } from '../src/domain/money';
 import type { DelayCompensationPolicy, IncidentStatus, ResolutionChoice } from '../src/domain/delivery-exception';
 import { delayCompensation, laneOf, passesPromise } from '../src/domain/delivery-exception';
 import { isoDate } from '../src/domain/calendar';
-import type { SettlementMethod } from '../src/domain/order-status';
+import { refundJournal } from '../src/domain/settlement';
 import type { IncidentRecord, IncidentResolution } from '../workflows/order/activities';
 import { goodsOf, moneyText, noticeCustomer, paidFor, shipmentsOfOrder, type ShipmentRow } from './delivery-goods';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
@@ -29,11 +29,6 @@ import { refundedSoFar } from './settlement';
 //                 credit customer_credits (owed to the customer, spent or paid out later)
 // Settlement (activities/settlement.ts) posts the order's total less its refunds.
 
-const REFUND_DEBIT: Record<SettlementMethod, string> = {
-  prepaid: 'customer_prepayments',
-  cash_on_delivery: 'customer_refunds',
-  instalments: 'customer_refunds',
-};
 
 /**
  * What a shipment's decision records once its goods were refunded (no column for it in
@@ -288,21 +283,7 @@ export function createIncidentActivities(db: Db) {
         );
         if (amount === 0) return { amount: 0, currency: order.currency };
 
-        await postJournal(
-          tx,
-          order.id,
-          {
-            journalId,
-            memo: `Order ${order.number}: refund (${input.reason})`.slice(0, 500),
-            currency: order.currency,
-            lines: [
-              { account: REFUND_DEBIT[order.settlementMethod as SettlementMethod] ?? 'customer_refunds', side: 'debit', amount },
-              { account: 'cash', side: 'credit', amount },
-            ],
-          },
-          'refund',
-          input.incidentId,
-        );
+        await postJournal(tx, order.id, refundJournal(order, journalId, input.reason, amount), 'refund', input.incidentId);
         for (const { shipment, mark } of perShipment) {
           await tx
             .update(shipments)

@@ -2,7 +2,6 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { inventoryLevels, ledgerEntries, orderItems, orders, payments, products, warehouses } from '../src/db/schema';
 import type { Shortage } from '../src/domain/allocation';
-import type { SettlementMethod } from '../src/domain/order-status';
 import {
   stockoutOptions,
   substituteOffers,
@@ -11,6 +10,7 @@ import {
   type StockoutOption,
   type SubstituteCandidate,
 } from '../src/domain/stockout-options';
+import { refundJournal } from '../src/domain/settlement';
 import { replenishmentEta } from '../src/inventory/replenishment-eta';
 import { postJournal } from './ledger';
 import { lockOrder } from './order-status';
@@ -24,11 +24,6 @@ import { refundedSoFar } from './settlement';
 //   debit  customer_prepayments (prepaid) or customer_refunds (other methods)
 //   credit cash
 
-const REFUND_DEBIT: Record<SettlementMethod, string> = {
-  prepaid: 'customer_prepayments',
-  cash_on_delivery: 'customer_refunds',
-  instalments: 'customer_refunds',
-};
 
 export const stockoutRefundJournalId = (orderId: string) => `refund:stockout:${orderId}`;
 
@@ -119,20 +114,7 @@ export function createStockoutActivities(db: Db) {
         if (earlier) return { amount: earlier.amount, currency: order.currency };
         const amount = await paidNet(tx, input.orderId);
         if (amount === 0) return { amount: 0, currency: order.currency };
-        await postJournal(
-          tx,
-          order.id,
-          {
-            journalId: stockoutRefundJournalId(order.id),
-            memo: `Order ${order.number}: refund (${input.reason})`.slice(0, 500),
-            currency: order.currency,
-            lines: [
-              { account: REFUND_DEBIT[order.settlementMethod as SettlementMethod] ?? 'customer_refunds', side: 'debit', amount },
-              { account: 'cash', side: 'credit', amount },
-            ],
-          },
-          'refund',
-        );
+        await postJournal(tx, order.id, refundJournal(order, stockoutRefundJournalId(order.id), input.reason, amount), 'refund');
         return { amount, currency: order.currency };
       });
     },

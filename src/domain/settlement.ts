@@ -88,3 +88,28 @@ export function isBalanced(journal: Journal): boolean {
     journal.lines.filter((l) => l.side === side).reduce((n, l) => n + l.amount, 0);
   return total('debit') === total('credit');
 }
+
+/** What a refund pays back out of: the prepayment we hold, or a refund owed on the others. */
+const REFUND_DEBIT: Record<SettlementMethod, string> = {
+  prepaid: 'customer_prepayments',
+  cash_on_delivery: 'customer_refunds',
+  instalments: 'customer_refunds',
+};
+
+/** The one shape of a refund: the customer's money goes back out of cash. */
+export function refundJournal(
+  order: { number: string; currency: string; settlementMethod: string },
+  journalId: string,
+  reason: string,
+  amount: number,
+): Journal {
+  return {
+    journalId,
+    memo: `Order ${order.number}: refund (${reason})`.slice(0, 500),
+    currency: order.currency,
+    lines: [
+      { account: REFUND_DEBIT[order.settlementMethod as SettlementMethod] ?? 'customer_refunds', side: 'debit', amount },
+      { account: 'cash', side: 'credit', amount },
+    ],
+  };
+}
