@@ -189,7 +189,7 @@ async function incidentOf(api: Api, id: string, kind: string, status: string): P
 
 // ---- scenarios -----------------------------------------------------------------------
 
-type StackKind = 'long' | 'short' | 'exceptions';
+type StackKind = 'long' | 'short' | 'exceptions' | 'paid';
 
 /** What a scenario may touch besides the API: the carrier sandbox and the order's workflow. */
 interface Backstage {
@@ -213,6 +213,35 @@ interface Scenario {
 }
 
 export const SCENARIOS: Scenario[] = [
+  {
+    name: 'prepaid-paid',
+    stack: 'paid',
+    what: 'a prepaid order waits for its payment before DISPATCH, is paid over the API, and completes on its own',
+    async run(api) {
+      const { id, workflowId } = await create(api, order(TEA_AND_MUG));
+      const waiting = await waitForStatus(api, id, 'awaiting_payment');
+      const paid = await api.call('POST', '/v1/payments', {
+        orderId: id,
+        amount: waiting.total.amount,
+        currency: waiting.total.currency,
+        method: 'card',
+        reference: `psp-${waiting.number}`,
+      });
+      if (paid.status !== 201) throw new Error(`the payment answered ${paid.status}: ${JSON.stringify(paid.body)}`);
+      await waitForStatus(api, id, 'completed');
+      return workflowId;
+    },
+  },
+  {
+    name: 'cod-collected',
+    stack: 'short',
+    what: 'cash on delivery: the carrier collects at the door; SETTLE starts the collection of its remittance',
+    async run(api) {
+      const { id, workflowId } = await create(api, order(TEA_AND_MUG, { settlement: { method: 'cash_on_delivery' } }));
+      await waitForStatus(api, id, 'completed');
+      return workflowId;
+    },
+  },
   {
     name: 'happy-path',
     stack: 'long',
@@ -422,6 +451,8 @@ const WINDOWS = {
     ORDERFLOW_DELIVERY_CONFIRMATION_WINDOW: '1000d',
     ORDERFLOW_RETURN_WAIT: '1000d',
   },
+  // Short windows, and a prepaid order waits for its payment as it does in production.
+  paid: { ORDERFLOW_SIGN_OFF_WINDOW: '1d', ORDERFLOW_FEEDBACK_WINDOW: '1d', ORDERFLOW_REQUIRE_PREPAYMENT: 'on', ORDERFLOW_PREPAYMENT_WINDOW: '1000d' },
 } satisfies Record<StackKind, Record<string, string>>;
 
 function backstageOf(running: RunningOrderflow): Backstage {
@@ -493,7 +524,7 @@ async function main(only: string[]): Promise<void> {
     stops.push(() => temporal.stop());
 
     fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-    for (const kind of ['long', 'short', 'exceptions'] as const) {
+    for (const kind of ['long', 'short', 'exceptions', 'paid'] as const) {
       const mine = chosen.filter((s) => s.stack === kind);
       if (mine.length === 0) continue;
       await withOrderflow(kind, { db, temporal, dataDir }, async (running, api) => {
