@@ -1,6 +1,7 @@
 // A pass of background work run again and again: at once while passes come back full
-// (`batch` items done), after `intervalMs` when there was less, and after four intervals
-// when one fails (logged, never thrown). `stop()` lets the pass in hand finish.
+// (`batch` items done), after `intervalMs` when there was less, and after `errorDelayMs`
+// (four intervals unless told) when one fails (reported, never thrown). `stop()` lets the
+// pass in hand finish.
 
 export interface PollingLoop {
   stop(): Promise<void>;
@@ -8,7 +9,7 @@ export interface PollingLoop {
 
 export function startPollingLoop(
   pass: () => Promise<number>,
-  options: { intervalMs: number; batch: number; onError: (err: unknown) => void },
+  options: { intervalMs: number; batch: number; onError: (err: unknown) => void; errorDelayMs?: number },
 ): PollingLoop {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -21,7 +22,7 @@ export function startPollingLoop(
         .then((n) => schedule(n >= options.batch ? 0 : options.intervalMs))
         .catch((err: unknown) => {
           options.onError(err);
-          schedule(options.intervalMs * 4);
+          schedule(options.errorDelayMs ?? options.intervalMs * 4);
         });
     }, delay);
   }

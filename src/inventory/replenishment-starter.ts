@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { startPollingLoop, type PollingLoop } from '../background/polling-loop';
 import type { Db } from '../db/client';
 import {
   replenishmentWorkflowId,
@@ -69,23 +70,17 @@ export async function tellReplenishment(
 }
 
 /** Sweeps every `intervalMs` until stopped. */
-export function startReplenishmentStarter(deps: ReplenishmentStarterDeps & { intervalMs: number }): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = () => {
-    running = startPendingReplenishments(deps)
-      .catch((err: unknown) => deps.log(`replenishment sweep failed: ${String(err)}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, deps.intervalMs);
-      });
-  };
-  timer = setTimeout(tick, 0);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+export function startReplenishmentStarter(deps: ReplenishmentStarterDeps & { intervalMs: number }): PollingLoop {
+  return startPollingLoop(
+    async () => {
+      await startPendingReplenishments(deps);
+      return 0;
     },
-  };
+    {
+      intervalMs: deps.intervalMs,
+      batch: Number.POSITIVE_INFINITY,
+      errorDelayMs: deps.intervalMs,
+      onError: (err) => deps.log(`replenishment sweep failed: ${String(err)}`),
+    },
+  );
 }
