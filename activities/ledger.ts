@@ -2,7 +2,7 @@ import type { Tx } from '../src/db/client';
 import { ledgerEntries, type LedgerEntryKind } from '../src/db/schema';
 import { convertParts, formatRate } from '../src/domain/fx';
 import { isBalanced, type Journal, type JournalLine } from '../src/domain/settlement';
-import { orderCounterparty, settlementTerms, type Counterparty } from '../src/finance/settlement-terms';
+import { orderParty, settlementTerms, type Counterparty } from '../src/finance/settlement-terms';
 
 // The one way a journal reaches the ledger: balanced or not at all, and at most once
 // (unique per journal, account and side), so a retried activity posts nothing twice.
@@ -33,10 +33,11 @@ export async function postJournal(
   // would not balance.
   const lines = mergedLines(journal.lines);
   if (lines.length === 0) return;
-  const counterparty = opts.counterparty ?? (orderId ? await orderCounterparty(tx, orderId) : undefined);
-  if (!counterparty) throw new Error(`journal ${journal.journalId} names no counterparty`);
+  const party = opts.counterparty ? { counterparty: opts.counterparty } : orderId ? await orderParty(tx, orderId) : undefined;
+  if (!party) throw new Error(`journal ${journal.journalId} names no counterparty`);
+  const { counterparty } = party;
   const at = opts.at ?? new Date();
-  const terms = await settlementTerms(tx, counterparty, journal.currency, at);
+  const terms = await settlementTerms(tx, counterparty, journal.currency, at, 'agreement' in party ? party : undefined);
   const converted = new Map<number, number>();
   for (const side of ['debit', 'credit'] as const) {
     const indexes = lines.flatMap((l, i) => (l.side === side ? [i] : []));

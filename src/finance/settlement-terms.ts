@@ -57,23 +57,39 @@ export async function agreementWith(db: Db | Tx, counterparty: Counterparty) {
   return row;
 }
 
+type AgreementRow = typeof agreements.$inferSelect;
+
 /**
  * An order's own counterparty: its customer when finance has an agreement with them,
  * else its channel's partner when there is one for the channel, else the customer
- * with no agreement (settled in the order's currency).
+ * with no agreement (settled in the order's currency). The agreement comes with it, so
+ * posting a journal looks it up once.
  */
-export async function orderCounterparty(db: Db | Tx, orderId: string): Promise<Counterparty> {
+export async function orderParty(db: Db | Tx, orderId: string): Promise<{ counterparty: Counterparty; agreement: AgreementRow | null }> {
   const [order] = await db.select({ customerId: orders.customerId, channel: orders.channel }).from(orders).where(eq(orders.id, orderId));
   if (!order) throw new Error(`no order ${orderId}`);
   const customer: Counterparty = { kind: 'customer', id: order.customerId };
-  if (await agreementWith(db, customer)) return customer;
+  const withCustomer = await agreementWith(db, customer);
+  if (withCustomer) return { counterparty: customer, agreement: withCustomer };
   const partner: Counterparty = { kind: 'partner', id: order.channel };
-  if (await agreementWith(db, partner)) return partner;
-  return customer;
+  const withPartner = await agreementWith(db, partner);
+  if (withPartner) return { counterparty: partner, agreement: withPartner };
+  return { counterparty: customer, agreement: null };
 }
 
-export async function settlementTerms(db: Db | Tx, counterparty: Counterparty, currency: string, at: Date): Promise<SettlementTerms> {
-  const agreement = await agreementWith(db, counterparty);
+export async function orderCounterparty(db: Db | Tx, orderId: string): Promise<Counterparty> {
+  return (await orderParty(db, orderId)).counterparty;
+}
+
+/** `agreement`: the counterparty's agreement when the caller already has it (null: none). */
+export async function settlementTerms(
+  db: Db | Tx,
+  counterparty: Counterparty,
+  currency: string,
+  at: Date,
+  known?: { agreement: AgreementRow | null },
+): Promise<SettlementTerms> {
+  const agreement = known ? known.agreement : await agreementWith(db, counterparty);
   const settlementCurrency = agreement?.settlementCurrency ?? currency;
   const { rate, rateId } = await rateInForce(db, currency, settlementCurrency, at);
   return { counterparty, agreementId: agreement?.id ?? null, settlementCurrency, rate, rateId };
