@@ -530,6 +530,35 @@ describe('cancellation with compensation', () => {
 });
 
 describe('TRACK: carriers\' events', () => {
+  it('a webhook that arrives while a poll runs is recorded with the poll\'s answer: the order never reaches delivered with a step missing', async () => {
+    const order = await harness.startOrder();
+    const polling = order.world.hold('pollTracking');
+    await polling.reached();
+    const [shipment] = (await order.view()).shipments;
+    // The carrier's webhook for the step before delivery comes in while the poll is out.
+    await order.handle.signal(messages.trackingEvent, {
+      eventId: `${shipment!.trackingNumber}-2`,
+      carrier: shipment!.carrier,
+      trackingNumber: shipment!.trackingNumber!,
+      reference: shipment!.shipmentId,
+      status: 'out_for_delivery',
+      occurredAt: new Date().toISOString(),
+      location: 'Berlin',
+      description: 'out for delivery',
+    });
+    // A query answers only once the signal is in the workflow's state.
+    expect((await order.view()).status).toBe('dispatched');
+    polling.open();
+
+    await order.waitForView((v) => v.status === 'delivered' || v.openQuestions.some((q) => q.kind === 'sign_off'), 'delivered');
+    const calls = order.world.callsOf('recordTracking');
+    const reachingDelivered = calls.findIndex((c) => c.input.transitions.some((t: { status: string }) => t.status === 'delivered'));
+    expect(reachingDelivered).toBeGreaterThanOrEqual(0);
+    const recordedBy = calls.slice(0, reachingDelivered + 1).flatMap((c) => c.input.events.map((e: CarrierTrackingEvent) => e.status));
+    expect(recordedBy).toEqual(expect.arrayContaining(['in_transit', 'out_for_delivery', 'delivered']));
+    expect(calls.flatMap((c) => c.input.events.map((e: CarrierTrackingEvent) => e.eventId)).filter((id: string) => id.endsWith('-2'))).toHaveLength(1);
+  });
+
   it("an event with a shipment's reference but another carrier is ignored; the order does not move", async () => {
     const order = await harness.startOrder({ settings: PARK_IN_TRACK });
     const dispatched = await order.waitForStatus('dispatched');

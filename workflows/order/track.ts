@@ -21,6 +21,8 @@ import type { OrderState, ShipmentState } from './state';
 export const TRACKING_PATCHES = {
   /** An event is taken only from the shipment's own carrier, whatever its reference says. */
   carrierMustMatch: 'tracking-event-carrier-must-match',
+  /** A webhook that came in while a poll ran is recorded with the poll's answer. */
+  pollTakesInbox: 'tracking-poll-takes-inbox',
 } as const;
 
 /**
@@ -50,8 +52,15 @@ export async function track(order: OrderRun): Promise<void> {
     }
     // A wait cut short by a playbook's deadline is not a poll's turn.
     const events = news ? state.trackingInbox.splice(0) : wait === pollIn ? await poll(order) : [];
-    const fresh = events.filter((e) => shipmentOf(order, e) !== undefined && (news || !state.seenTrackingEvents.includes(e.eventId)));
+    let fresh = events.filter((e) => shipmentOf(order, e) !== undefined && (news || !state.seenTrackingEvents.includes(e.eventId)));
     for (const e of fresh) see(order, e.eventId);
+    // A webhook that arrived while the poll ran was marked seen, so the poll's answer left
+    // it out: recorded on its own after a later event, the order would reach `delivered`
+    // with the step before it missing from its record for a moment.
+    if (!news && state.trackingInbox.length > 0 && patched(TRACKING_PATCHES.pollTakesInbox)) {
+      const arrived = state.trackingInbox.splice(0).filter((e) => shipmentOf(order, e) !== undefined);
+      fresh = [...arrived, ...fresh].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+    }
 
     if (fresh.length > 0) {
       await record(order, fresh);
