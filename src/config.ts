@@ -235,6 +235,8 @@ const EnvSchema = z.object({
   SMS_AUTH_TOKEN: z.string().min(1).optional(),
   SMS_FROM: z.string().min(1).default('+15005550006'),
   SMS_SANDBOX_PORT: port(0),
+  /** on: the production outbox may keep notices as files (.eml, SMS sandbox) without SMTP_URL / SMS_API_URL. */
+  NOTICES_SANDBOX: z.enum(['on', 'off']).default('off'),
   NOTIFICATION_RETRY_BASE: duration('30s'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   // Running it (issue 10): limits, CORS, HSTS behind https, who may scrape /metrics, and the
@@ -371,6 +373,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         sandboxDir: path.join(dataDir, 'sms'),
       },
       retryBaseMs: e.NOTIFICATION_RETRY_BASE,
+      /** The production entry points accept file/sandbox delivery only when this is set. */
+      sandboxAllowed: e.NOTICES_SANDBOX === 'on',
     },
     /** Month-end settlement runs (R6.6–R6.9). */
     settlement: { decisionWaitMs: scaleDuration(e.ORDERFLOW_SETTLEMENT_DECISION_WAIT, scale) },

@@ -31,6 +31,10 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
     console.error('ORDERFLOW_CODEC_KEYS must be set (id:base64key,…; `openssl rand -base64 32` makes a key) for the production entry points: every API and worker process needs the same keys.');
     process.exit(2);
   }
+  for (const refusal of productionRefusals(config, pieces)) {
+    console.error(refusal);
+    process.exit(2);
+  }
   const logger = createLogger({ level: config.logLevel }).child({ process: name });
   const entryLog = logger.child({ component: 'entry-point' });
   const say = (line: string) => entryLog.info(line);
@@ -58,4 +62,27 @@ export function runEntryPoint(name: string, pieces: OrderflowPieces): void {
     entryLog.error({ err }, 'failed to start');
     process.exit(1);
   });
+}
+
+/**
+ * What a production process must be told rather than make up: a customer-id secret of
+ * its own would give one customer different CustomerIds on different replicas, and an
+ * outbox without providers would mark notices `sent` that only a file on one container
+ * holds.
+ */
+export function productionRefusals(config: ReturnType<typeof loadConfig>, pieces: OrderflowPieces): string[] {
+  const out: string[] = [];
+  if (pieces.api && !config.customerIdSecret) {
+    out.push('ORDERFLOW_CUSTOMER_ID_SECRET must be set (16+ characters, the same for every API process) for the API entry point: it keys the opaque CustomerId.');
+  }
+  const n = config.notifications;
+  if (pieces.outbox && !n.sandboxAllowed) {
+    const missing = [...(n.smtpUrl ? [] : ['SMTP_URL']), ...(n.sms.apiUrl ? [] : ['SMS_API_URL'])];
+    if (missing.length > 0) {
+      out.push(
+        `${missing.join(' and ')} must be set for the outbox in production: notices would otherwise only be kept as files in the data directory. Set NOTICES_SANDBOX=on to accept that (a trial or staging set-up).`,
+      );
+    }
+  }
+  return out;
 }
