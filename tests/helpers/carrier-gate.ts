@@ -5,13 +5,15 @@ import type { AddressInfo } from 'node:net';
  * A door in front of the real carrier sandbox (point CARRIER_API_URL at `url`, then set
  * `target` to the sandbox). Open, it passes everything through. A test may close it to
  * hold rate requests (an order held there has reserved stock and is not yet with a
- * carrier), or make it refuse bookings as a carrier would.
+ * carrier), or make it refuse bookings or tracking polls as a carrier would.
  */
 export async function startCarrierGate() {
   let target = '';
   let open = true;
   let refuseBookings = false;
   let refused = 0;
+  let refuseTracking = false;
+  let refusedPolls = 0;
   const held: (() => void)[] = [];
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -22,6 +24,12 @@ export async function startCarrierGate() {
         refused++;
         res.writeHead(422, { 'content-type': 'application/problem+json' });
         res.end(JSON.stringify({ title: 'Booking refused', detail: 'pick-up address not served this week', code: 'pickup_unavailable' }));
+        return;
+      }
+      if (refuseTracking && req.method === 'GET' && /^\/v1\/shipments\/[^/]+$/.test(req.url ?? '')) {
+        refusedPolls++;
+        res.writeHead(404, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ title: 'Not found', detail: 'tracking service unavailable for this parcel', code: 'shipment_not_found' }));
         return;
       }
       const headers: Record<string, string> = {};
@@ -60,6 +68,11 @@ export async function startCarrierGate() {
       refuseBookings = on;
     },
     refusedBookings: () => refused,
+    /** Answers tracking polls (GET /v1/shipments/{n}) with a carrier's 404. */
+    set refuseTracking(on: boolean) {
+      refuseTracking = on;
+    },
+    refusedPolls: () => refusedPolls,
     stop: () =>
       new Promise<void>((resolve) => {
         open = true;
