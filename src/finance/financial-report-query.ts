@@ -78,7 +78,15 @@ export async function financialReport(db: Db, window: ReportWindow, counterparty
     from ledger_entries e
     left join agreements a on a.counterparty_kind = e.counterparty_kind and a.counterparty_id = e.counterparty_id
     join bounds b on b.time_zone = coalesce(a.time_zone, ${UTC})
-    left join settlements s on s.id = e.settlement_id
+    -- The run an entry was settled by: the one that posted it, else the run of its
+    -- agreement whose period holds it (one per agreement and period).
+    left join lateral (
+      select r.status, r.settled_at from settlements r
+      where r.id = e.settlement_id
+         or (e.settlement_id is null and r.agreement_id = e.agreement_id and e.created_at >= r.period_start and e.created_at < r.period_end)
+      order by (r.id = e.settlement_id) desc nulls last
+      limit 1
+    ) s on true
     where (e.created_at < b.end_at or e.settlement_id is not null) ${filter}
     group by e.counterparty_kind, e.counterparty_id, e.settlement_currency, e.kind, e.account, e.side
   `)) as unknown as SumRow[];

@@ -12,8 +12,10 @@ import type { CounterpartyKind, LedgerEntryKind } from '../db/schema';
 //                 accounts, every entry before the end (customer_prepayments is a
 //                 liability, not a receivable)
 //   collected     money in: `cash` debits of kinds payment and cod_remitted in the period
-//   settled       entries of settlement runs settled in the period (ledger_entries.settlement_id
-//                 → settlements.status = 'settled', settled_at in the period): their debits
+//   settled       entries covered by settlement runs settled in the period — those a run
+//                 posted (ledger_entries.settlement_id) and those of the run's agreement
+//                 within the run's own period — with the run's status `settled` and
+//                 settled_at in the report's period: their debits
 //   adjustments, refunds, compensation, carrierCharges, writeOffs
 //                 the journals of that kind entered in the period: their debits (equal
 //                 to their credits, every journal balances)

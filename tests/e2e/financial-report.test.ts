@@ -138,6 +138,7 @@ describe('GET /v1/reports/financial', () => {
           filter (where e.account in ('cod_receivable', 'instalment_receivable', 'carrier_cod_receivable', 'counterparty_balance')), 0)::int as receivables,
         coalesce(sum(e.settlement_amount) filter (where e.kind in ('payment', 'cod_remitted') and e.account = 'cash' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as collected,
         coalesce((select sum(x.settlement_amount) from ledger_entries x join settlements s on s.id = x.settlement_id
+            or (x.settlement_id is null and s.agreement_id = x.agreement_id and x.created_at >= s.period_start and x.created_at < s.period_end)
           where x.counterparty_kind = ${cp.kind} and x.counterparty_id = ${cp.id} and x.side = 'debit' and s.status = 'settled'
             and s.settled_at >= ${bounds.start}::timestamptz and s.settled_at < ${bounds.end}::timestamptz), 0)::int as settled,
         coalesce(sum(e.settlement_amount) filter (where e.kind = 'adjustment' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as adjustments,
@@ -181,7 +182,9 @@ describe('GET /v1/reports/financial', () => {
       revenue: 26_000,
       receivables: 16_590,
       collected: 19_000,
-      settled: 579,
+      // The October run, settled on 21 November: the 123 + 456 it posted, and the
+      // 10 000 sale of its period (the last millisecond of October, Berlin).
+      settled: 579 + 10_000,
       adjustments: 200,
       refunds: 3_000,
       compensation: 0,
@@ -259,7 +262,7 @@ describe('GET /v1/reports/financial', () => {
     expect(rows.slice(1)).toEqual([
       `carrier,dhl-test,EUR,UTC,${BOUNDS.carrier.start},${BOUNDS.carrier.end},0.00,0.00,0.00,0.00,0.00,0.00,0.00,13.49,0.00`,
       `customer,"cust-<b>""uk"",&",GBP,Asia/Tokyo,${BOUNDS.customer.start},${BOUNDS.customer.end},85.72,77.14,51.44,0.00,0.00,4.29,8.58,0.00,0.00`,
-      `partner,shop-de,EUR,Europe/Berlin,${BOUNDS.partner.start},${BOUNDS.partner.end},260.00,165.90,190.00,5.79,2.00,30.00,0.00,0.00,4.56`,
+      `partner,shop-de,EUR,Europe/Berlin,${BOUNDS.partner.start},${BOUNDS.partner.end},260.00,165.90,190.00,105.79,2.00,30.00,0.00,0.00,4.56`,
     ]);
   });
 
