@@ -14,7 +14,7 @@ import type { CounterpartyKind, LedgerEntryKind } from '../db/schema';
 //   collected     money in: `cash` debits of kinds payment and cod_remitted in the period
 //   settled       entries of settlement runs settled in the period (ledger_entries.settlement_id
 //                 → settlements.status = 'settled', settled_at in the period): their debits
-//   adjustments, refunds, compensation, carrierCharges, writeOffs
+//   adjustments, refunds, compensation, carrierCharges, writeOffs, purchases
 //                 the journals of that kind entered in the period: their debits (equal
 //                 to their credits, every journal balances)
 
@@ -29,9 +29,10 @@ const VOLUME_FIGURES = {
   compensation: 'compensation',
   carrierCharges: 'carrier_charge',
   writeOffs: 'write_off',
+  purchases: 'purchase',
 } as const satisfies Record<string, LedgerEntryKind>;
 
-export const FIGURES = ['revenue', 'receivables', 'collected', 'settled', 'adjustments', 'refunds', 'compensation', 'carrierCharges', 'writeOffs'] as const;
+export const FIGURES = ['revenue', 'receivables', 'collected', 'settled', 'adjustments', 'refunds', 'compensation', 'carrierCharges', 'writeOffs', 'purchases'] as const;
 export type Figure = (typeof FIGURES)[number];
 
 /** One sum of the ledger: a counterparty's entries of one kind, account and side. */
