@@ -46,6 +46,7 @@ const BALANCE_DIRECTION: Record<LineKind, 1 | -1> = {
   compensation: -1,
   carrier_charge: -1,
   write_off: -1,
+  purchase: -1,
 };
 
 export const RECONCILIATION_ACTOR = 'reconciliation';

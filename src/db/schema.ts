@@ -176,11 +176,17 @@ export const stockAlerts = pgTable(
 
 export type PurchaseOrderStatus = 'open' | 'received';
 
+/** Purchase order numbers the supplier quotes back on its statement: PO-1000001, … */
+export const purchaseOrderNumbers = pgSequence('purchase_order_numbers', { startWith: 1_000_001 });
+
 /** Goods ordered from the product's supplier for one warehouse (R2.3, R2.6). */
 export const purchaseOrders = pgTable(
   'purchase_orders',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    number: text('number')
+      .notNull()
+      .default(sql`'PO-' || nextval('purchase_order_numbers')`),
     sku: text('sku')
       .notNull()
       .references(() => products.sku),
@@ -189,6 +195,8 @@ export const purchaseOrders = pgTable(
       .references(() => warehouses.code),
     quantity: integer('quantity').notNull(),
     supplier: text('supplier').notNull(),
+    /** The purchase price per unit (minor units of `currency`): what a receipt owes the supplier. */
+    unitCost: money('unit_cost').notNull(),
     expedited: boolean('expedited').notNull().default(false),
     /** What expediting costs (minor units of `currency`); null when not expedited. */
     expediteCost: money('expedite_cost'),
@@ -205,8 +213,10 @@ export const purchaseOrders = pgTable(
   },
   (t) => [
     uniqueIndex('purchase_orders_idempotency_key').on(t.idempotencyKey),
+    uniqueIndex('purchase_orders_number').on(t.number),
     index('purchase_orders_sku_warehouse').on(t.sku, t.warehouseCode, t.status),
     check('purchase_orders_quantity_positive', sql`${t.quantity} > 0`),
+    check('purchase_orders_unit_cost_non_negative', sql`${t.unitCost} >= 0`),
   ],
 );
 
@@ -499,9 +509,13 @@ export const LEDGER_ENTRY_KINDS = [
   'carrier_charge',
   'adjustment',
   'write_off',
+  /** Goods received against a purchase order: inventory owed to the supplier. */
+  'purchase',
 ] as const;
 export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
-export type CounterpartyKind = 'customer' | 'partner' | 'carrier';
+/** Whom we settle with: suppliers are paid for purchase orders' receipts. */
+export const COUNTERPARTY_KINDS = ['customer', 'partner', 'carrier', 'supplier'] as const;
+export type CounterpartyKind = (typeof COUNTERPARTY_KINDS)[number];
 
 /** Double-entry journal: every journal's debits equal its credits. */
 export const ledgerEntries = pgTable(

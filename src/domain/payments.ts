@@ -13,7 +13,7 @@ export interface PaymentNotice {
   currency: string;
   method: PaymentMethod;
   /** The customer (prepaid, instalments) or the carrier remitting cash collected (COD). */
-  payerKind: 'customer' | 'partner' | 'carrier';
+  payerKind: 'customer' | 'partner' | 'carrier' | 'supplier';
   payerId: string;
   /** Which instalment it pays, when the payer said so. */
   instalmentNumber?: number;

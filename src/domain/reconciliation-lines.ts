@@ -1,12 +1,12 @@
 // R6.5: the one line format both parties' records are normalised into before matching
 // (documented in the README). Amounts are integer minor units; `reference` is the key
-// both sides share: the order number, or the payment's reference.
+// both sides share: the order number, the payment's reference, or the purchase order's number.
 
-export const LINE_KINDS = ['sale', 'payment', 'refund', 'compensation', 'cod_collected', 'cod_remitted', 'carrier_charge', 'adjustment', 'write_off'] as const;
+export const LINE_KINDS = ['sale', 'payment', 'refund', 'compensation', 'cod_collected', 'cod_remitted', 'carrier_charge', 'adjustment', 'write_off', 'purchase'] as const;
 export type LineKind = (typeof LINE_KINDS)[number];
 
 export interface StatementLine {
-  /** What both sides call the transaction: an order number (OF-1000001) or a payment reference. */
+  /** What both sides call the transaction: an order number (OF-1000001), a payment reference, or a purchase order number (PO-1000001). */
   reference: string;
   kind: LineKind;
   /** Minor units, positive: the direction is in `kind`. */

@@ -164,6 +164,7 @@ const LABEL: Record<LineKind, string> = {
   carrier_charge: 'carrier charge',
   adjustment: 'adjustment',
   write_off: 'write-off',
+  purchase: 'purchase',
 };
 
 const NOT_ON_THEIRS: Partial<Record<LineKind, string>> = {
@@ -174,6 +175,7 @@ const NOT_ON_THEIRS: Partial<Record<LineKind, string>> = {
   cod_collected: 'collected after their cut-off, or not reported by the driver',
   cod_remitted: 'remitted after their cut-off, or still in transit',
   carrier_charge: 'not billed yet, or billed on another account',
+  purchase: 'received after their cut-off, or not invoiced yet',
 };
 
 const NOT_ON_OURS: Partial<Record<LineKind, string>> = {
@@ -184,6 +186,7 @@ const NOT_ON_OURS: Partial<Record<LineKind, string>> = {
   cod_collected: 'delivery not confirmed to us yet, or another merchant’s parcel',
   cod_remitted: 'remittance not arrived yet, or credited to another account',
   carrier_charge: 'a surcharge we were not told of, or a shipment not booked by us',
+  purchase: 'invoiced before we received the goods, or a purchase order not ours',
 };
 
 const AMOUNT: Partial<Record<LineKind, string>> = {
@@ -194,6 +197,7 @@ const AMOUNT: Partial<Record<LineKind, string>> = {
   cod_collected: 'cash short at the door, or a collection fee deducted',
   cod_remitted: 'a collection fee deducted from the remittance',
   carrier_charge: 'surcharges (fuel, remote area) or another rate card',
+  purchase: 'a price other than the purchase order’s, or a quantity other than received',
 };
 
 function missingCause(side: 'ours' | 'theirs', kind: LineKind): string {

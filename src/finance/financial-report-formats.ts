@@ -23,6 +23,7 @@ const CSV_NAMES: Record<Figure, string> = {
   compensation: 'compensation',
   carrierCharges: 'carrier_charges',
   writeOffs: 'write_offs',
+  purchases: 'purchases',
 };
 
 const TITLES: Record<Figure, string> = {
@@ -35,6 +36,7 @@ const TITLES: Record<Figure, string> = {
   compensation: 'Compensation',
   carrierCharges: 'Carrier charges',
   writeOffs: 'Write-offs',
+  purchases: 'Purchases',
 };
 
 /** 12345 EUR → "123.45"; 500 JPY → "500"; -1234 BHD → "-1.234". Exact, no float. */

@@ -16,7 +16,7 @@ import type { CounterpartyKind, LedgerEntryKind } from '../db/schema';
 //                 posted (ledger_entries.settlement_id) and those of the run's agreement
 //                 within the run's own period — with the run's status `settled` and
 //                 settled_at in the report's period: their debits
-//   adjustments, refunds, compensation, carrierCharges, writeOffs
+//   adjustments, refunds, compensation, carrierCharges, writeOffs, purchases
 //                 the journals of that kind entered in the period: their debits (equal
 //                 to their credits, every journal balances)
 
@@ -31,9 +31,10 @@ const VOLUME_FIGURES = {
   compensation: 'compensation',
   carrierCharges: 'carrier_charge',
   writeOffs: 'write_off',
+  purchases: 'purchase',
 } as const satisfies Record<string, LedgerEntryKind>;
 
-export const FIGURES = ['revenue', 'receivables', 'collected', 'settled', 'adjustments', 'refunds', 'compensation', 'carrierCharges', 'writeOffs'] as const;
+export const FIGURES = ['revenue', 'receivables', 'collected', 'settled', 'adjustments', 'refunds', 'compensation', 'carrierCharges', 'writeOffs', 'purchases'] as const;
 export type Figure = (typeof FIGURES)[number];
 
 /** One sum of the ledger: a counterparty's entries of one kind, account and side. */

@@ -1,6 +1,7 @@
 import { and, eq, gte, inArray, isNull, lt } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
-import { ledgerEntries, orders, payments, type CounterpartyKind, type LedgerEntryKind } from '../db/schema';
+import { ledgerEntries, orders, payments, purchaseOrders, type CounterpartyKind, type LedgerEntryKind } from '../db/schema';
+import { purchaseOrderOfJournal } from '../domain/purchasing';
 import type { LineKind, StatementLine } from '../domain/reconciliation-lines';
 
 // R6.4: our side of a settlement, in the common line format. The rule:
@@ -10,8 +11,9 @@ import type { LineKind, StatementLine } from '../domain/reconciliation-lines';
 // - its amount is the journal's debit total in settlement currency (settlement_amount,
 //   settlement_currency), so both sides are compared in the currency we settle in;
 // - its reference is what the counterparty knows the transaction by: the payment's own
-//   reference for a payment journal (`payment:{paymentId}`), else the order's number
-//   (orders.number) for a journal of an order, else the journal id itself;
+//   reference for a payment journal (`payment:{paymentId}`), the purchase order's number
+//   (purchase_orders.number, PO-1000001) for a purchase journal (one per receipt), else
+//   the order's number (orders.number) for a journal of an order, else the journal id;
 // - journals a settlement run posted (adjustments and write-offs carrying settlement_id)
 //   are the outcome of reconciling, not a transaction to reconcile, and are left out.
 
@@ -62,6 +64,12 @@ export async function ourLines(db: Db | Tx, query: OurLinesQuery): Promise<State
 
   const orderIds = [...new Set([...journals.values()].flatMap((j) => (j.orderId ? [j.orderId] : [])))];
   const paymentIds = [...journals.keys()].flatMap((id) => PAYMENT_JOURNAL.exec(id)?.slice(1, 2) ?? []);
+  const purchaseOrderIds = [...new Set([...journals.keys()].flatMap((id) => purchaseOrderOfJournal(id) ?? []))];
+  const poNumbers = new Map(
+    purchaseOrderIds.length
+      ? (await db.select({ id: purchaseOrders.id, number: purchaseOrders.number }).from(purchaseOrders).where(inArray(purchaseOrders.id, purchaseOrderIds))).map((p) => [p.id.toLowerCase(), p.number])
+      : [],
+  );
   const numbers = new Map(
     orderIds.length ? (await db.select({ id: orders.id, number: orders.number }).from(orders).where(inArray(orders.id, orderIds))).map((o) => [o.id, o.number]) : [],
   );
@@ -74,7 +82,12 @@ export async function ourLines(db: Db | Tx, query: OurLinesQuery): Promise<State
   const day = new Intl.DateTimeFormat('en-CA', { timeZone: query.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   return [...journals].map(([journalId, j]) => {
     const paymentId = PAYMENT_JOURNAL.exec(journalId)?.[1]?.toLowerCase();
-    const reference = (paymentId && paymentReferences.get(paymentId)) || (j.orderId && numbers.get(j.orderId)) || journalId;
+    const purchaseOrderId = purchaseOrderOfJournal(journalId);
+    const reference =
+      (paymentId && paymentReferences.get(paymentId)) ||
+      (purchaseOrderId && poNumbers.get(purchaseOrderId)) ||
+      (j.orderId && numbers.get(j.orderId)) ||
+      journalId;
     return {
       reference,
       kind: lineKindOf(j.kind),

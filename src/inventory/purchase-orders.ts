@@ -1,7 +1,10 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { purchaseOrders, type PurchaseOrderStatus } from '../db/schema';
+import { postJournal } from '../../activities/ledger';
+import type { Db, Tx } from '../db/client';
+import { products, purchaseOrders, type PurchaseOrderStatus } from '../db/schema';
+import { purchaseJournal } from '../domain/purchasing';
 import type { PurchaseTerms } from '../domain/replenishment';
+import { FxRateMissing } from '../finance/settlement-terms';
 import type { BackorderDeps } from './back-orders';
 import { receiveGoods, type Receipt, type ReceiptOutcome, type ReceiptSource } from './receipts';
 import { tellReplenishment } from './replenishment-starter';
@@ -9,7 +12,8 @@ import { tellReplenishment } from './replenishment-starter';
 // Purchase orders to a product's supplier (R2.3, R2.6), placed by the replenishment
 // workflow and received through the normal receipt path (POST /v1/inventory/receipts
 // with purchaseOrderId): the receipt movement, the waiting orders woken, and then the
-// order marked received and its replenishment told.
+// order marked received and its replenishment told. A receipt is also what we owe the
+// supplier: a `purchase` journal at the order's unit cost, in the receipt's transaction.
 
 export type PurchaseOrder = typeof purchaseOrders.$inferSelect;
 
@@ -21,8 +25,10 @@ export interface PurchaseOrderRequest extends PurchaseTerms {
   alertId?: string | null;
 }
 
-/** Places it once per key; a repeat returns the one placed. */
+/** Places it once per key, at the product's purchase price (unit cost) now; a repeat returns the one placed. */
 export async function placePurchaseOrder(db: Db, r: PurchaseOrderRequest): Promise<PurchaseOrder> {
+  const [product] = await db.select({ unitCost: products.unitCost }).from(products).where(eq(products.sku, r.sku));
+  if (!product) throw new Error(`no product ${r.sku} to order`);
   const [placed] = await db
     .insert(purchaseOrders)
     .values({
@@ -30,6 +36,7 @@ export async function placePurchaseOrder(db: Db, r: PurchaseOrderRequest): Promi
       warehouseCode: r.warehouse,
       quantity: r.quantity,
       supplier: r.supplier,
+      unitCost: product.unitCost,
       leadTimeDays: r.leadTimeDays,
       expedited: r.expedited,
       expediteCost: r.expediteCost,
@@ -52,7 +59,9 @@ export async function purchaseOrderById(db: Db, id: string): Promise<PurchaseOrd
 
 export type PurchaseOrderReceiptOutcome =
   | ReceiptOutcome
-  | { kind: 'mismatch'; errors: { field: string; message: string }[] };
+  | { kind: 'mismatch'; errors: { field: string; message: string }[] }
+  /** The supplier settles in another currency and finance has posted no rate: nothing received. */
+  | { kind: 'no_rate'; message: string };
 
 /** Goods received against a purchase order: its SKU and warehouse, the receipt path, then the order closed. */
 export async function receiveAgainstPurchaseOrder(
@@ -67,7 +76,26 @@ export async function receiveAgainstPurchaseOrder(
     ...(po.warehouseCode === receipt.warehouse ? [] : [{ field: 'warehouse', message: `purchase order ${po.id} is for ${po.warehouseCode}` }]),
   ];
   if (errors.length > 0) return { kind: 'mismatch', errors };
-  const outcome = await receiveGoods(deps, { ...receipt, reference: receipt.reference ?? `po:${po.id}` }, source);
+  const owed = async (tx: Tx, receiptKey: string) => {
+    const journal = purchaseJournal({
+      purchaseOrderId: po.id,
+      purchaseOrderNumber: po.number,
+      receiptKey,
+      supplier: po.supplier,
+      sku: po.sku,
+      quantity: receipt.quantity,
+      unitCost: po.unitCost,
+      currency: po.currency,
+    });
+    await postJournal(tx, null, journal, 'purchase', { counterparty: { kind: 'supplier', id: po.supplier } });
+  };
+  let outcome: ReceiptOutcome;
+  try {
+    outcome = await receiveGoods(deps, { ...receipt, reference: receipt.reference ?? `po:${po.id}` }, source, owed);
+  } catch (err) {
+    if (err instanceof FxRateMissing) return { kind: 'no_rate', message: err.message };
+    throw err;
+  }
   if (outcome.kind === 'received' || outcome.kind === 'repeated') {
     const [closed] = await deps.db
       .update(purchaseOrders)

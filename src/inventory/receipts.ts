@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { Db, Tx } from '../db/client';
 import { products, warehouses } from '../db/schema';
 import { wakeBackorders, type BackorderDeps } from './back-orders';
 import { receive, type StockLevel } from './stock-ledger';
@@ -44,7 +44,10 @@ export function receiptKey(receipt: Receipt, source: ReceiptSource): string {
   return `receipt:${randomUUID()}`;
 }
 
-export async function receiveGoods(deps: BackorderDeps, receipt: Receipt, source: ReceiptSource): Promise<ReceiptOutcome> {
+/** Done in the receipt's own transaction when it is recorded (not on a repeat): both or neither. */
+export type WithReceipt = (tx: Tx, receiptKey: string) => Promise<void>;
+
+export async function receiveGoods(deps: BackorderDeps, receipt: Receipt, source: ReceiptSource, withReceipt?: WithReceipt): Promise<ReceiptOutcome> {
   const { db } = deps;
   const refusal = await unknownGoods(db, receipt);
   if (refusal) return { kind: 'refused', refusal };
@@ -58,7 +61,10 @@ export async function receiveGoods(deps: BackorderDeps, receipt: Receipt, source
       reference: receipt.reference ?? null,
       key,
     });
-    if (result.recorded) return { kind: 'received', level: result.level };
+    if (result.recorded) {
+      await withReceipt?.(tx, key);
+      return { kind: 'received', level: result.level };
+    }
     const { earlier } = result;
     const same =
       earlier.sku === receipt.sku &&

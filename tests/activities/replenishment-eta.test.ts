@@ -32,6 +32,7 @@ describe('replenishment ETA', () => {
       warehouseCode: 'BER-1',
       quantity: 10,
       supplier: 'Steingut GmbH',
+      unitCost: 800,
       currency: 'EUR',
       leadTimeDays: 4,
       expectedAt: new Date('2030-02-03T09:00:00Z'),

@@ -27,7 +27,7 @@ const BOUNDS = {
   carrier: { start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z', zone: 'UTC' },
 } as const;
 
-const FIGURES = ['revenue', 'receivables', 'collected', 'settled', 'adjustments', 'refunds', 'compensation', 'carrierCharges', 'writeOffs'] as const;
+const FIGURES = ['revenue', 'receivables', 'collected', 'settled', 'adjustments', 'refunds', 'compensation', 'carrierCharges', 'writeOffs', 'purchases'] as const;
 type Figures = Record<(typeof FIGURES)[number], number>;
 
 const finance = { key: TEST_KEYS.finance };
@@ -145,7 +145,8 @@ describe('GET /v1/reports/financial', () => {
         coalesce(sum(e.settlement_amount) filter (where e.kind = 'refund' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as refunds,
         coalesce(sum(e.settlement_amount) filter (where e.kind = 'compensation' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as compensation,
         coalesce(sum(e.settlement_amount) filter (where e.kind = 'carrier_charge' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as "carrierCharges",
-        coalesce(sum(e.settlement_amount) filter (where e.kind = 'write_off' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as "writeOffs"
+        coalesce(sum(e.settlement_amount) filter (where e.kind = 'write_off' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as "writeOffs",
+        coalesce(sum(e.settlement_amount) filter (where e.kind = 'purchase' and e.side = 'debit' and e.created_at >= ${bounds.start}::timestamptz), 0)::int as purchases
       from ledger_entries e
       where e.counterparty_kind = ${cp.kind} and e.counterparty_id = ${cp.id} and e.created_at < ${bounds.end}::timestamptz
     `)) as unknown as Figures[];
@@ -171,7 +172,7 @@ describe('GET /v1/reports/financial', () => {
     ]);
     for (const line of lines) {
       const cp = line.counterparty as { kind: CounterpartyKind; id: string };
-      expect(amounts(line), `${cp.kind}:${cp.id}`).toEqual(await ledgerFigures(cp, BOUNDS[cp.kind]));
+      expect(amounts(line), `${cp.kind}:${cp.id}`).toEqual(await ledgerFigures(cp, BOUNDS[cp.kind as keyof typeof BOUNDS]));
       for (const f of FIGURES) expect(line[f].currency).toBe(line.currency);
     }
 
@@ -190,6 +191,7 @@ describe('GET /v1/reports/financial', () => {
       compensation: 0,
       carrierCharges: 0,
       writeOffs: 456,
+      purchases: 0,
     });
     // EUR 99.99 × 0.8573 = GBP 85.721427 → 85.72; 10.01 → 8.58; 5.00 → 4.2865 → 4.29; 60.00 → 51.44; 50.00 → 42.865 → 42.86
     expect(customer).toEqual({
@@ -202,6 +204,7 @@ describe('GET /v1/reports/financial', () => {
       compensation: 858,
       carrierCharges: 0,
       writeOffs: 0,
+      purchases: 0,
     });
     expect(carrier).toMatchObject({ carrierCharges: 1_349, revenue: 0, receivables: 0 });
     expect(lines.map((l) => l.entries)).toEqual([4, 8, 17]);
@@ -257,12 +260,12 @@ describe('GET /v1/reports/financial', () => {
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="financial-report-2026-11.csv"');
     const rows = (res.body as string).trimEnd().split('\r\n');
     expect(rows[0]).toBe(
-      'counterparty_kind,counterparty_id,currency,time_zone,period_start,period_end,revenue,receivables,collected,settled,adjustments,refunds,compensation,carrier_charges,write_offs',
+      'counterparty_kind,counterparty_id,currency,time_zone,period_start,period_end,revenue,receivables,collected,settled,adjustments,refunds,compensation,carrier_charges,write_offs,purchases',
     );
     expect(rows.slice(1)).toEqual([
-      `carrier,dhl-test,EUR,UTC,${BOUNDS.carrier.start},${BOUNDS.carrier.end},0.00,0.00,0.00,0.00,0.00,0.00,0.00,13.49,0.00`,
-      `customer,"cust-<b>""uk"",&",GBP,Asia/Tokyo,${BOUNDS.customer.start},${BOUNDS.customer.end},85.72,77.14,51.44,0.00,0.00,4.29,8.58,0.00,0.00`,
-      `partner,shop-de,EUR,Europe/Berlin,${BOUNDS.partner.start},${BOUNDS.partner.end},260.00,165.90,190.00,105.79,2.00,30.00,0.00,0.00,4.56`,
+      `carrier,dhl-test,EUR,UTC,${BOUNDS.carrier.start},${BOUNDS.carrier.end},0.00,0.00,0.00,0.00,0.00,0.00,0.00,13.49,0.00,0.00`,
+      `customer,"cust-<b>""uk"",&",GBP,Asia/Tokyo,${BOUNDS.customer.start},${BOUNDS.customer.end},85.72,77.14,51.44,0.00,0.00,4.29,8.58,0.00,0.00,0.00`,
+      `partner,shop-de,EUR,Europe/Berlin,${BOUNDS.partner.start},${BOUNDS.partner.end},260.00,165.90,190.00,105.79,2.00,30.00,0.00,0.00,4.56,0.00`,
     ]);
   });
 

@@ -74,7 +74,7 @@ describe('agreements, fx rates and settlement runs', () => {
 
   it('agreements: invalid terms name their fields; only finance (and admin) may call', async () => {
     const bad = await post('/v1/agreements', {
-      counterparty: { kind: 'supplier', id: '' },
+      counterparty: { kind: 'vendor', id: '' },
       method: 'barter',
       cycle: 'weekly',
       settlementDay: 29,

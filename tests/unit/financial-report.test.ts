@@ -59,6 +59,9 @@ describe('buildFinancialReport', () => {
     expect(of({ account: 'customer_prepayments', side: 'debit' })).toEqual({});
     expect(of({ kind: 'write_off', account: 'bad_debt', side: 'debit', settled: 40 })).toEqual({ writeOffs: 100, settled: 40 });
     expect(of({ kind: 'carrier_charge', account: 'shipping_expense', side: 'debit' })).toEqual({ carrierCharges: 100 });
+    // A purchase is what we owe a supplier: a purchase, never a receivable.
+    expect(of({ kind: 'purchase', account: 'inventory', side: 'debit' })).toEqual({ purchases: 100 });
+    expect(of({ kind: 'purchase', account: 'supplier_payable', side: 'credit' })).toEqual({});
   });
 
   it('leaves out counterparties with nothing in the period and nothing outstanding', () => {
@@ -110,7 +113,7 @@ describe('rendering', () => {
       windowOf,
     );
     const [, row] = reportCsv(report).split('\r\n');
-    expect(row).toBe(`customer,"'=HYPERLINK(""x""),1",EUR,UTC,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,0.00,0.00,0.00,0.00,0.00,10.50,0.00,0.00,0.00`);
+    expect(row).toBe(`customer,"'=HYPERLINK(""x""),1",EUR,UTC,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,0.00,0.00,0.00,0.00,0.00,10.50,0.00,0.00,0.00,0.00`);
     expect(escapeHtml(`<a href="x">&'`)).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&#39;');
   });
 });

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
+import { COUNTERPARTY_KINDS } from '../../db/schema';
 import { SETTLEMENT_METHODS } from '../../domain/order-status';
 import { SETTLEMENT_CYCLES } from '../../domain/settlement-cycle';
 import { isValidTimeZone } from '../../domain/settlement-period';
@@ -18,7 +19,7 @@ export const KnownCurrency = z.string().refine((c) => /^[A-Z]{3}$/.test(c) && KN
 
 const AgreementBody = z.strictObject({
   counterparty: z.strictObject({
-    kind: z.enum(['customer', 'partner', 'carrier']),
+    kind: z.enum(COUNTERPARTY_KINDS),
     id: z.string().trim().min(1).max(100),
   }),
   method: z.enum(SETTLEMENT_METHODS),
@@ -30,7 +31,7 @@ const AgreementBody = z.strictObject({
 });
 
 const AgreementQuery = z.strictObject({
-  counterpartyKind: z.enum(['customer', 'partner', 'carrier']).optional(),
+  counterpartyKind: z.enum(COUNTERPARTY_KINDS).optional(),
   counterpartyId: z.string().min(1).max(100).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

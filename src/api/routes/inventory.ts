@@ -33,13 +33,14 @@ export function inventoryRoutes(deps: { db: Db; client: Client; log: (message: s
       method: 'post',
       path: '/v1/inventory/receipts',
       tag: 'inventory',
-      summary: 'Goods received into a warehouse (at most once per Idempotency-Key)',
+      summary: 'Goods received into a warehouse (at most once per Idempotency-Key); against a purchase order, also a `purchase` journal owed to its supplier',
       access: ['operator'],
       body: ReceiptBody,
       idempotent: true,
       responses: {
         201: 'received; the new stock figure',
         200: 'the same receipt again',
+        409: "against a purchase order whose supplier settles in another currency with no exchange rate in force (names purchaseOrderId)",
         422: 'unknown warehouse or SKU, or not what the purchase order (purchaseOrderId) is for',
       },
       async handler({ req, res, body, caller }) {
@@ -50,6 +51,9 @@ export function inventoryRoutes(deps: { db: Db; client: Client; log: (message: s
           : await receiveGoods(deps, receipt, source);
         if (outcome.kind === 'mismatch') {
           throw new HttpProblem(422, 'Invalid request', outcome.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors: outcome.errors });
+        }
+        if (outcome.kind === 'no_rate') {
+          throw new HttpProblem(409, 'Conflict', outcome.message, { errors: [{ field: 'purchaseOrderId', message: outcome.message }] });
         }
         if (outcome.kind === 'refused') throw refusalProblem(outcome.refusal);
         res.status(outcome.kind === 'received' ? 201 : 200).json(levelJson(outcome.level));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client';
+import type { CounterpartyKind } from '../../db/schema';
 import { parsePeriod } from '../../domain/settlement-period';
 import { reportCsv, reportHtml, reportJson, type ReportHeading } from '../../finance/financial-report-formats';
 import { financialReport, type ReportWindow } from '../../finance/financial-report-query';
@@ -9,7 +10,7 @@ import { route } from '../route';
 // R6.10: the financial report over HTTP. What each figure means is
 // src/finance/financial-report.ts; this file parses the question and picks the format.
 
-const COUNTERPARTY = /^(customer|partner|carrier):(.{1,200})$/s;
+const COUNTERPARTY = /^(customer|partner|carrier|supplier):(.{1,200})$/s;
 
 const calendarDate = z.iso.date('a calendar date, YYYY-MM-DD');
 
@@ -31,10 +32,10 @@ export const FinancialReportQuery = z
     to: calendarDate.optional(),
     counterparty: z
       .string()
-      .regex(COUNTERPARTY, 'kind:id, kind one of customer, partner, carrier')
+      .regex(COUNTERPARTY, 'kind:id, kind one of customer, partner, carrier, supplier')
       .transform((text) => {
         const [, kind, id] = COUNTERPARTY.exec(text)!;
-        return { kind: kind as 'customer' | 'partner' | 'carrier', id: id! };
+        return { kind: kind as CounterpartyKind, id: id! };
       })
       .optional(),
   })

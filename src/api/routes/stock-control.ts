@@ -97,10 +97,12 @@ const transferJson = (t: StockTransfer) => ({
 
 const purchaseOrderJson = (p: PurchaseOrder) => ({
   id: p.id,
+  number: p.number,
   sku: p.sku,
   warehouse: p.warehouseCode,
   quantity: p.quantity,
   supplier: p.supplier,
+  unitCost: { amount: p.unitCost, currency: p.currency },
   expedited: p.expedited,
   expediteCost: p.expediteCost === null ? null : { amount: p.expediteCost, currency: p.currency },
   leadTimeDays: p.leadTimeDays,
