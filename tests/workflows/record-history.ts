@@ -8,14 +8,17 @@
  *
  * It needs no Postgres and no Temporal of yours: an embedded PostgreSQL, a Temporal dev server
  * of its own (found as `npm start` finds one), and the whole of orderflow in this process.
- * Each scenario drives one order through the public HTTP API, exactly as an integrator
- * would, and its workflow history is written to tests/workflows/histories/<scenario>.json.
+ * Each scenario drives one workflow to its end through the public HTTP API, exactly as an
+ * integrator, an operator or finance would — an order, or one of the workflows beside it
+ * (settlement and its Schedule's launcher, collection, replenishment, complaint) — and
+ * its history is written to tests/workflows/histories/<scenario>.json.
  * Re-record (and commit the new files) only on purpose: the old histories are what
  * orders already in flight look like.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, type Role } from '../../src/config';
@@ -26,6 +29,7 @@ import { startOrderflow, type RunningOrderflow } from '../../src/service';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { locateTemporalCli } from '../../src/temporal/locator';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { periodContaining, previousPeriod } from '../../src/domain/settlement-period';
 import { TEST_CODEC_KEYS } from '../helpers/codec';
 import { orderWorkflowId } from '../../workflows/order/messages';
 
@@ -187,16 +191,64 @@ async function incidentOf(api: Api, id: string, kind: string, status: string): P
   );
 }
 
+// ---- the back office -----------------------------------------------------------------
+
+/** A call that must succeed (2xx), as `role`; answers the body. */
+async function must(api: Api, role: Role, method: string, url: string, body?: unknown): Promise<any> {
+  const res = await api.call(method, url, body, role);
+  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+const finance = (api: Api, method: string, url: string, body?: unknown) => must(api, 'finance', method, url, body);
+const operator = (api: Api, method: string, url: string, body?: unknown) => must(api, 'operator', method, url, body);
+
+async function pay(api: Api, body: Record<string, unknown>, role: Role = 'integrator'): Promise<void> {
+  const res = await api.call('POST', '/v1/payments', body, role);
+  if (res.status !== 201) throw new Error(`the payment ${JSON.stringify(body)} answered ${res.status}: ${JSON.stringify(res.body)}`);
+}
+
+const SETTLEMENT_ZONE = 'Europe/Berlin';
+/** The month just ended: a period a run may settle. */
+const lastMonth = () => previousPeriod(periodContaining('monthly', new Date(), SETTLEMENT_ZONE));
+/** The fourth day of a period `YYYY-MM`, as a statement line's date. */
+const dayIn = (period: string) => `${period}-04`;
+
+/** A monthly agreement with a partner, settled in EUR (the recorder's database is new each time). */
+async function newAgreement(api: Api, partner: string): Promise<{ id: string }> {
+  return finance(api, 'POST', '/v1/agreements', {
+    counterparty: { kind: 'partner', id: partner },
+    method: 'prepaid',
+    cycle: 'monthly',
+    settlementDay: 5,
+    settlementCurrency: 'EUR',
+    timeZone: SETTLEMENT_ZONE,
+  });
+}
+
+async function settlementIn(api: Api, id: string, status: string): Promise<any> {
+  return poll(`settlement ${id} to reach ${status}`, async () => {
+    const res = await api.call('GET', `/v1/settlements/${id}`, undefined, 'finance');
+    return res.status === 200 && res.body.status === status ? res.body : undefined;
+  });
+}
+
 // ---- scenarios -----------------------------------------------------------------------
 
-type StackKind = 'long' | 'short' | 'exceptions' | 'paid';
+type StackKind = 'long' | 'short' | 'exceptions' | 'paid' | 'back-office';
 
-/** What a scenario may touch besides the API: the carrier sandbox and the order's workflow. */
+/** What a scenario may touch besides the API: the carrier sandbox and the workflows. */
 interface Backstage {
   /** The sandbox's fate trigger (`POST /sandbox/shipments/:tn/fate`): what happens to that parcel. */
   fate(trackingNumber: string, body: Record<string, unknown>): Promise<void>;
   /** Waits until the workflow itself (its `view` query), not only the database, shows `status`. */
   workflowStatus(orderId: string, status: string): Promise<void>;
+  /**
+   * Polls the `view` query (every workflow type has one) of `workflowId` until `until`
+   * holds: for what the API does not show, such as a collection's instalment schedule.
+   */
+  view<T>(workflowId: string, until: (view: T) => boolean): Promise<T>;
+  /** The Temporal client, for what only Temporal knows (which launcher a Schedule started). */
+  client: Client;
 }
 
 interface Scenario {
@@ -204,11 +256,13 @@ interface Scenario {
   /**
    * Which orderflow runs it: `long` windows wait for people, `short` ones close on their
    * own, `exceptions` has the sandbox collect parcels a month after booking (so the
-   * scenario decides each parcel's fate) and waits long for the customer's answers.
+   * scenario decides each parcel's fate) and waits long for the customer's answers,
+   * `back-office` lets orders complete on their own and waits long for finance, carriers
+   * remitting, instalments, operators and goods in transit (the other workflow types).
    */
   stack: StackKind;
   what: string;
-  /** Drives one order to its end; returns its workflow id. */
+  /** Drives one workflow (an order's, or one beside it) to its end; returns its workflow id. */
   run(api: Api, backstage: Backstage): Promise<string>;
 }
 
@@ -416,6 +470,126 @@ export const SCENARIOS: Scenario[] = [
       return workflowId;
     },
   },
+  // ---- the workflows beside the orders ------------------------------------------------
+  {
+    name: 'settlement-adjusted',
+    stack: 'back-office',
+    what: "a partner's statement shows a sale we never recorded; the run waits for finance, who adjusts it, and settles",
+    async run(api, backstage) {
+      const agreement = await newAgreement(api, 'partner-record-adjusted');
+      const period = lastMonth();
+      await finance(api, 'POST', '/v1/statements', {
+        agreementId: agreement.id,
+        period,
+        format: 'csv',
+        content: `reference,kind,amount,currency,date\nOF-9999999,sale,12.30,EUR,${dayIn(period)}\n`,
+      });
+      const started = await finance(api, 'POST', '/v1/settlements', { agreementId: agreement.id, period });
+      const id: string = started.id;
+      const waiting = await settlementIn(api, id, 'awaiting_decisions');
+      // The run's own wait, not only the row: the update is judged by the workflow.
+      await backstage.view<{ openDiscrepancies: string[] }>(id, (v) => v.openDiscrepancies.length === 1);
+      if (waiting.discrepancies.length !== 1) throw new Error(`expected one discrepancy, got ${JSON.stringify(waiting.discrepancies)}`);
+      const [d] = waiting.discrepancies;
+      const decided = await finance(api, 'POST', `/v1/settlements/${id}/discrepancies/${d.id}/resolution`, {
+        action: 'adjust',
+        note: 'their sale stands; we book it',
+      });
+      if (decided.status !== 'resolved') throw new Error(`the decision answered ${JSON.stringify(decided)}`);
+      await settlementIn(api, id, 'settled');
+      return id;
+    },
+  },
+  {
+    name: 'settlement-launched',
+    stack: 'back-office',
+    what: "an agreement's Schedule fires: its launcher names the period just ended and starts that run once",
+    async run(api, backstage) {
+      const agreement = await newAgreement(api, 'partner-record-launched');
+      const fired = await api.call('POST', `/v1/agreements/${agreement.id}/schedule/trigger`, {}, 'finance');
+      if (fired.status !== 202) throw new Error(`the trigger answered ${fired.status}: ${JSON.stringify(fired.body)}`);
+      const launcherId = await poll(`the Schedule of ${agreement.id} to start its launcher`, async () => {
+        const described = await backstage.client.schedule.getHandle(fired.body.scheduleId).describe();
+        return described.info.recentActions[0]?.action.workflow.workflowId;
+      });
+      // The run it started settles too (nothing to reconcile), so nothing is left running.
+      await settlementIn(api, `settlement-${agreement.id}-${lastMonth()}`, 'settled');
+      return launcherId;
+    },
+  },
+  {
+    name: 'collection-cod-remitted',
+    stack: 'back-office',
+    what: 'a cash-on-delivery order completes; its collection waits for the carrier, which remits the cash (POST /v1/payments)',
+    async run(api, backstage) {
+      const { id } = await create(api, order(TEA_AND_MUG, { settlement: { method: 'cash_on_delivery' } }));
+      const done = await waitForStatus(api, id, 'completed');
+      const workflowId = `collection-${id}`;
+      const waiting = await backstage.view<{ status: string; expected: number; currency: string; carrier: string }>(workflowId, (v) => v.status === 'awaiting_remittance');
+      await pay(api, { orderId: id, amount: waiting.expected, currency: waiting.currency, method: 'cod_remittance', reference: `remit-${done.number}`, carrier: waiting.carrier }, 'carrier');
+      return workflowId;
+    },
+  },
+  {
+    name: 'collection-instalments-paid',
+    stack: 'back-office',
+    what: 'an order paid in three instalments completes; each instalment is paid by its number before it falls due',
+    async run(api, backstage) {
+      const { id } = await create(api, order(TEA_AND_MUG, { settlement: { method: 'instalments', instalments: 3 } }));
+      const done = await waitForStatus(api, id, 'completed');
+      const workflowId = `collection-${id}`;
+      const waiting = await backstage.view<{ status: string; currency: string; instalments: { number: number; amount: number }[] }>(
+        workflowId,
+        (v) => v.status === 'awaiting_instalments',
+      );
+      if (waiting.instalments.length !== 3) throw new Error(`expected three instalments, got ${JSON.stringify(waiting.instalments)}`);
+      for (const i of waiting.instalments) {
+        await pay(api, { orderId: id, amount: i.amount, currency: waiting.currency, method: 'bank_transfer', reference: `sepa-${done.number}-${i.number}`, instalmentNumber: i.number });
+      }
+      return workflowId;
+    },
+  },
+  {
+    name: 'replenishment-transferred',
+    stack: 'back-office',
+    what: 'a safety stock set above what Berlin holds: the replenishment sends a transfer from Munich, which is received; restocked',
+    async run(api) {
+      const sku = 'RECORD-REPL-1';
+      await operator(api, 'POST', '/v1/products', {
+        sku,
+        name: 'Recorded replenishment',
+        spec: 'test item',
+        unitPrice: 1000,
+        unitCost: 400,
+        currency: 'EUR',
+        weightGrams: 300,
+        dimensionsCm: { length: 10, width: 10, height: 10 },
+        handling: 'standard',
+      });
+      await operator(api, 'POST', '/v1/inventory/receipts', { warehouse: 'MUC-1', sku, quantity: 20 });
+      await operator(api, 'PUT', `/v1/inventory/${sku}/thresholds`, { warehouse: 'BER-1', safetyStock: 2, reorderQuantity: 2 });
+      const transfer = await poll('the replenishment to send a transfer', async () => (await api.call('GET', `/v1/inventory/transfers?sku=${sku}`, undefined, 'operator')).body?.data?.[0]);
+      if (transfer.from !== 'MUC-1' || transfer.to !== 'BER-1') throw new Error(`expected a transfer from MUC-1 to BER-1, got ${JSON.stringify(transfer)}`);
+      await operator(api, 'POST', `/v1/inventory/transfers/${transfer.id}/receipt`);
+      return `replenishment-${sku}-BER-1`;
+    },
+  },
+  {
+    name: 'complaint-resolved',
+    stack: 'back-office',
+    what: 'a complaint about an order is answered by an operator, then resolved, within its deadlines',
+    async run(api, backstage) {
+      const { id } = await create(api, order(TEA_AND_MUG));
+      const filed = await api.call('POST', `/v1/orders/${id}/complaints`, { category: 'delivery', message: 'The box arrived dented', channel: 'phone' });
+      if (filed.status !== 201) throw new Error(`the complaint answered ${filed.status}: ${JSON.stringify(filed.body)}`);
+      const workflowId: string = filed.body.workflowId;
+      await operator(api, 'POST', `/v1/complaints/${filed.body.id}/responses`, { message: 'Sorry: we are looking into it', by: 'Olga' });
+      // Each answer its own signal in the history.
+      await backstage.view<{ status: string }>(workflowId, (v) => v.status === 'responded');
+      await operator(api, 'POST', `/v1/complaints/${filed.body.id}/responses`, { message: 'A new box is on its way', by: 'Olga', resolve: true });
+      return workflowId;
+    },
+  },
 ];
 
 // ---- the stack -----------------------------------------------------------------------
@@ -453,6 +627,21 @@ const WINDOWS = {
   },
   // Short windows, and a prepaid order waits for its payment as it does in production.
   paid: { ORDERFLOW_SIGN_OFF_WINDOW: '1d', ORDERFLOW_FEEDBACK_WINDOW: '1d', ORDERFLOW_REQUIRE_PREPAYMENT: 'on', ORDERFLOW_PREPAYMENT_WINDOW: '1000d' },
+  // Orders complete on their own; every wait of the other workflows outlasts its scenario,
+  // so each history shows the path its scenario drove, never a reminder or a flag.
+  'back-office': {
+    ORDERFLOW_SIGN_OFF_WINDOW: '1d',
+    ORDERFLOW_FEEDBACK_WINDOW: '1d',
+    ORDERFLOW_SETTLEMENT_DECISION_WAIT: '1000d',
+    ORDERFLOW_COD_REMITTANCE_WINDOW: '1000d',
+    ORDERFLOW_COD_REMITTANCE_GRACE: '1000d',
+    ORDERFLOW_INSTALMENT_INTERVAL: '1000d',
+    ORDERFLOW_DUNNING_INTERVAL: '1000d',
+    ORDERFLOW_COMPLAINT_RESPONSE_WINDOW: '1000d',
+    ORDERFLOW_COMPLAINT_ESCALATION_WINDOW: '1000d',
+    ORDERFLOW_TRANSFER_LEAD_TIME: '1000d',
+    ORDERFLOW_REPLENISHMENT_GRACE: '1000d',
+  },
 } satisfies Record<StackKind, Record<string, string>>;
 
 function backstageOf(running: RunningOrderflow): Backstage {
@@ -471,6 +660,18 @@ function backstageOf(running: RunningOrderflow): Backstage {
         (await handle.query<{ status: string }>('view')).status === status ? true : undefined,
       );
     },
+    async view<T>(workflowId: string, until: (view: T) => boolean) {
+      const handle = running.client.workflow.getHandle(workflowId);
+      return poll(`the view of ${workflowId}`, async () => {
+        // Not started yet (a collection starts as its order completes): ask again.
+        const seen = await handle.query<T>('view').catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        });
+        return seen !== undefined && until(seen) ? seen : undefined;
+      });
+    },
+    client: running.client,
   };
 }
 
@@ -524,7 +725,7 @@ async function main(only: string[]): Promise<void> {
     stops.push(() => temporal.stop());
 
     fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-    for (const kind of ['long', 'short', 'exceptions', 'paid'] as const) {
+    for (const kind of Object.keys(WINDOWS) as StackKind[]) {
       const mine = chosen.filter((s) => s.stack === kind);
       if (mine.length === 0) continue;
       await withOrderflow(kind, { db, temporal, dataDir }, async (running, api) => {

@@ -35,6 +35,16 @@ function loadHistory(file: string): History {
   return historyFromJson(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
 }
 
+/** The workflow type a history ran (orderWorkflow, settlementWorkflow, …). */
+const workflowTypeOf = (history: History) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+/** The histories of orders; the others are of the workflows beside them (settlement, collection, …). */
+const orderFiles = historyFiles.filter((file) => workflowTypeOf(loadHistory(file)) === 'orderWorkflow');
+/** Every workflow type the workers run, and its file: the exports of workflows/index.ts. */
+const workflowSources = [...fs.readFileSync(path.join(REPO_ROOT, 'workflows', 'index.ts'), 'utf8').matchAll(/^export \{ (\w+) \} from '\.\/(.+)';$/gm)].map(
+  (m) => ({ type: m[1]!, file: `${m[2]!}.ts` }),
+);
+const workflowTypes = workflowSources.map((w) => w.type);
+
 function todaysCode(): ReplayWorkerOptions {
   const bundle = inject('workflowBundlePath');
   // Histories recorded before the codec are plain (they pass through it); later ones are
@@ -61,14 +71,21 @@ async function replayAll(options: ReplayWorkerOptions, histories: { workflowId: 
 // ---- the committed histories ---------------------------------------------------------
 
 describe('committed histories', () => {
-  it('cover every scenario of the recorder, each a whole order life', () => {
+  it('cover every scenario of the recorder, each a whole workflow life', () => {
     // Other histories may join them (say, one exported from production for a bug).
     expect(historyFiles).toEqual(expect.arrayContaining(recordedFiles));
     for (const file of recordedFiles) {
       const types = eventTypes(loadHistory(file));
       expect(types[0], file).toBe(WORKFLOW_EXECUTION_STARTED);
-      expect(types.at(-1), `${file} ends with the order's end`).toBe(WORKFLOW_EXECUTION_COMPLETED);
+      expect(types.at(-1), `${file} ends with its workflow's end`).toBe(WORKFLOW_EXECUTION_COMPLETED);
     }
+  });
+
+  it('cover every workflow type the workers run, not only orders', () => {
+    // A new workflow type comes with a recorder scenario, or a change to it goes unreplayed.
+    expect(workflowTypes).toEqual(expect.arrayContaining(['orderWorkflow', 'settlementWorkflow', 'collectionWorkflow']));
+    const recorded = new Set(recordedFiles.map((file) => workflowTypeOf(loadHistory(file))));
+    expect([...recorded].sort()).toEqual([...workflowTypes].sort());
   });
 
   it.each(historyFiles)('%s replays on the current workflow code', async (file) => {
@@ -141,15 +158,22 @@ describe('an order run now', () => {
      * real ones do; workflows/ itself is never touched.
      */
     async function bundleVariant(file: string, edit: (source: string) => string): Promise<ReplayWorkerOptions> {
+      return bundleEdited({ [file]: edit });
+    }
+
+    /** As bundleVariant, with several files of workflows/ edited at once. */
+    async function bundleEdited(edits: Record<string, (source: string) => string>): Promise<ReplayWorkerOptions> {
       const root = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-replay-variant-'));
       made.push(root);
       fs.cpSync(path.join(REPO_ROOT, 'workflows'), path.join(root, 'workflows'), { recursive: true });
       for (const dir of ['src', 'activities', 'node_modules']) fs.symlinkSync(path.join(REPO_ROOT, dir), path.join(root, dir), 'dir');
-      const target = path.join(root, 'workflows', file);
-      const before = fs.readFileSync(target, 'utf8');
-      const after = edit(before);
-      expect(after, `the edit of workflows/${file} must change it (has the code it anchors on moved?)`).not.toBe(before);
-      fs.writeFileSync(target, after);
+      for (const [file, edit] of Object.entries(edits)) {
+        const target = path.join(root, 'workflows', file);
+        const before = fs.readFileSync(target, 'utf8');
+        const after = edit(before);
+        expect(after, `the edit of workflows/${file} must change it (has the code it anchors on moved?)`).not.toBe(before);
+        fs.writeFileSync(target, after);
+      }
       const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
       return { workflowBundle: { code }, dataConverter: dataConverterFor(testCodec()) };
     }
@@ -209,10 +233,28 @@ describe('an order run now', () => {
 
     it('a timer before VERIFY breaks every order, with a DeterminismViolationError from runReplayHistory', async () => {
       const variant = await bundleVariant('order/verify.ts', (source) => withImport('sleep')(atStartOf('verify', `  await sleep(1);`)(source)));
-      for (const file of historyFiles) {
+      expect(orderFiles.length).toBeGreaterThan(0);
+      for (const file of orderFiles) {
         await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).rejects.toBeInstanceOf(DeterminismViolationError);
       }
       await expect(Worker.runReplayHistory(variant, liveHistory(), 'live')).rejects.toThrow(/nondetermin/i);
+      // The workflows beside the orders never VERIFY: untouched.
+      const others = await replayAll(variant, committed().filter(({ workflowId }) => !orderFiles.includes(workflowId)));
+      expect([...others].filter(([, error]) => error !== undefined)).toEqual([]);
+    });
+
+    it('a timer at the start of every other workflow type breaks each of their histories, and no order', async () => {
+      // The net holds for settlement, its launcher, collection, replenishment and complaint too.
+      const others = workflowSources.filter((w) => w.type !== 'orderWorkflow');
+      expect(others.length).toBeGreaterThan(0);
+      const variant = await bundleEdited(
+        Object.fromEntries(others.map((w) => [w.file, (source: string) => withImport('sleep')(atStartOf(w.type, `  await sleep(1);`)(source))])),
+      );
+      const results = await replayAll(variant, committed());
+      for (const file of historyFiles) {
+        if (orderFiles.includes(file)) expect(results.get(file), file).toBeUndefined();
+        else expect(results.get(file), `${file} must not replay`).toBeInstanceOf(DeterminismViolationError);
+      }
     });
   });
 });
