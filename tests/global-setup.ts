@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../src/db/client';
 import { startDevServer } from '../src/temporal/dev-server';
 import { locateTemporalCli } from '../src/temporal/locator';
+import { FAILURE_CONVERTER_PATH } from '../src/temporal/payload-codec';
 import { ensureSearchAttributes } from '../src/temporal/register-search-attributes';
 import { ORDER_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { databaseUrl, startPostgres, withAdmin } from './helpers/postgres-server';
@@ -153,7 +154,9 @@ async function bundleWorkflows(runDir: string): Promise<string | null> {
   // The explicit file, not require.resolve('../workflows'): vitest runs this file through
   // Vite, where `require` is Node's own and does not resolve .ts files.
   // The bundler's default logger prints every webpack step; keep warnings.
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  // With orderflow's failure converter, as a worker bundling on its own would be: failures
+  // raised in workflow code keep their message sealed too.
+  const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
   const file = path.join(runDir, 'workflow-bundle.js');
   fs.writeFileSync(file, code);
   return file;

@@ -1,9 +1,11 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import path from 'node:path';
+import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
 // Every payload orderflow hands to Temporal — workflow and activity inputs and results,
-// signals, updates, queries, failure details — is sealed with AES-256-GCM before it
+// signals, updates, queries, failure details, and (through FAILURE_CONVERTER_PATH)
+// failure messages and stack traces — is sealed with AES-256-GCM before it
 // leaves the process, so the server's history holds no personal data in clear. The
 // whole original payload (metadata and data) is protobuf-encoded and encrypted; the new
 // payload names only its encoding and the id of the key that sealed it. Several keys let
@@ -105,7 +107,14 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
+/**
+ * Failure messages and stack traces are not payloads: this converter moves them into one
+ * (`encodedAttributes`), so the codec seals them too. Clients and workers load it by path;
+ * a workflow bundle built ahead of time needs it too: `bundleWorkflowCode({ …, failureConverterPath })`.
+ */
+export const FAILURE_CONVERTER_PATH = path.resolve(__dirname, 'failure-converter.cjs');
+
 /** What clients and workers are given: `dataConverter: dataConverterFor(codec)`. */
-export function dataConverterFor(codec: PayloadCodec): { payloadCodecs: PayloadCodec[] } {
-  return { payloadCodecs: [codec] };
+export function dataConverterFor(codec: PayloadCodec): DataConverter & { payloadCodecs: PayloadCodec[] } {
+  return { payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH };
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { dataConverterFor } from '../../src/temporal/payload-codec';
-import { TEST_CODEC_KEYS, testCodec } from '../helpers/codec';
+import { TEST_CODEC_KEYS, failuresIn, testCodec } from '../helpers/codec';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { freePort } from '../helpers/free-port';
 import { sampleOrder } from '../helpers/orders';
@@ -117,8 +117,8 @@ describe('the running service with a database user that lacks a privilege', () =
         async () => {
           // While a step is being retried, its last failure is what the Web UI shows.
           const { pendingActivities } = (await client.workflow.getHandle(workflowId).describe()).raw;
-          for (const pending of pendingActivities ?? []) {
-            const shown = pending.lastFailure?.message ?? '';
+          for (const failure of await failuresIn(pendingActivities ?? [], testCodec())) {
+            const shown = (failure.opened ?? failure.stored).message;
             if (shown.includes(CUSTOMER.name) || shown.includes(CUSTOMER.address.line1)) return { leaked: shown };
           }
           // No row in Postgres to read (the insert is what fails): the workflow's own view.
@@ -130,9 +130,11 @@ describe('the running service with a database user that lacks a privilege', () =
       expect(seen.leaked, "customer data in a pending activity's last failure").toBeUndefined();
       const flagged = seen.order;
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
-      const failures = (history.events ?? []).flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : []));
-      expect(failures.length).toBeGreaterThan(0);
-      const recorded = JSON.stringify(failures);
+      const failed = (history.events ?? []).flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : []));
+      expect(failed.length).toBeGreaterThan(0);
+      // Failure messages are sealed in the history; read them as an operator with the key would.
+      const opened = await failuresIn(history.events?.filter((e) => e.activityTaskFailedEventAttributes), testCodec());
+      const recorded = JSON.stringify(opened.map((f) => f.opened ?? f.stored));
       const reason = flagged!.attentionReason ?? '';
       for (const text of [recorded, reason]) {
         // The database's message, and what to do about it.

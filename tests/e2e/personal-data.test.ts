@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { codecEndpointFor, provideTemporal } from '../../src/temporal/embedded';
 import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
+import { failuresIn } from '../helpers/codec';
 import { FEEDBACK, SIGN_OFF, sampleOrder, waitForStatus } from '../helpers/orders';
 import { TEST_KEYS, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -131,6 +132,35 @@ describe('personal data in Temporal', () => {
     expect(clearText(decoded.stdout)).toContain(PERSON.street);
     const sealed = await show([]);
     expect(clearText(sealed.stdout)).not.toContain(PERSON.name);
+  });
+
+  it("seals failure messages and stack traces too: the history says 'Encoded failure', the UI's codec endpoint gives the message back", async () => {
+    // An item name the catalogue does not know, carrying the customer's name (a gift
+    // engraving): verification fails, and its message quotes the name the order gave.
+    const order = sampleOrder({
+      customer: { name: PERSON.name, email: PERSON.email, address: { line1: PERSON.street, city: 'Berlin', region: 'BE', postalCode: '10117', country: 'DE' } },
+      items: [{ sku: 'TEA-OOLONG-100', quantity: 1, unitPrice: 1290, name: `Engraved for ${PERSON.name}` }],
+    });
+    const created = await stack.api('POST', '/v1/orders', { body: order });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await waitForStatus(stack, created.body.id, 'needs_correction');
+
+    const plain = new Client({ connection: stack.running.client.connection, namespace: stack.config.temporal.namespace });
+    const history = await plain.workflow.getHandle(created.body.workflowId).fetchHistory();
+    const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
+    expect(failed.length).toBeGreaterThan(0);
+    const failures = await failuresIn(failed, stack.running.codec);
+    for (const f of failures) expect(f.stored).toEqual({ message: 'Encoded failure', stackTrace: '' });
+    expect(readableText(history).join('\n')).not.toContain(PERSON.name);
+
+    // What the UI does to show the failure: decode its encodedAttributes at /codec/decode.
+    const sealed = failed.map((e) => e.activityTaskFailedEventAttributes!.failure!.encodedAttributes!);
+    const decoded = await stack.api('POST', '/codec/decode', { key: TEST_KEYS.operator, body: { payloads: sealed.map(wire) } });
+    expect(decoded.status, JSON.stringify(decoded.body)).toBe(200);
+    const attrs = (decoded.body.payloads as { data: string }[]).map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as { message: string; stack_trace: string });
+    expect(attrs[0]!.message).toMatch(/^order cannot be accepted: /);
+    expect(attrs[0]!.message).toContain(`Engraved for ${PERSON.name}`);
+    expect(attrs[0]!.stack_trace).toMatch(/verifyOrder/);
   });
 
   it('encode then decode round-trips, and plain payloads pass decode untouched', async () => {

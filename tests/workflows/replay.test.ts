@@ -5,7 +5,7 @@ import { DefaultLogger, Worker, bundleWorkflowCode, type ReplayWorkerOptions } f
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
-import { dataConverterFor } from '../../src/temporal/payload-codec';
+import { FAILURE_CONVERTER_PATH, dataConverterFor } from '../../src/temporal/payload-codec';
 import { WORKFLOWS_PATH } from '../../src/temporal/workers';
 import { testCodec } from '../helpers/codec';
 import { FEEDBACK, SIGN_OFF, sampleOrder, waitForStatus } from '../helpers/orders';
@@ -174,7 +174,7 @@ describe('an order run now', () => {
         expect(after, `the edit of workflows/${file} must change it (has the code it anchors on moved?)`).not.toBe(before);
         fs.writeFileSync(target, after);
       }
-      const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
+      const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
       return { workflowBundle: { code }, dataConverter: dataConverterFor(testCodec()) };
     }
 
