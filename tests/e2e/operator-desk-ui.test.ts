@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { METADATA_ENCODING_KEY } from '@temporalio/common';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { pickFreePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { locateTemporalCli } from '../../src/temporal/locator';
+import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createProduct, receiveStock, sampleOrder, uniqueSku, waitForStatus } from '../helpers/orders';
 import { TEST_KEYS, startTestStack, type TestStack } from '../helpers/stack';
@@ -175,7 +177,12 @@ describe("the operator's desk in the Temporal Web UI", () => {
     expect(cancelled.needsAttention).toBe(false);
     expect(JSON.stringify(cancelled.timeline.at(-1))).toContain('no boat to Heligoland this week');
     // Closed in Temporal first (a cancelled order still gives its stock back), then shown so.
-    await stack.running.client.workflow.getHandle(workflowId).result();
+    const handle = stack.running.client.workflow.getHandle(workflowId);
+    await handle.result();
+    // The UI sealed the signal's input through /codec/…/encode: the history holds no operator's words in clear.
+    const signalled = (await handle.fetchHistory()).events?.map((e) => e.workflowExecutionSignaledEventAttributes).find((a) => a?.signalName === 'operatorAction');
+    const encoding = signalled?.input?.payloads?.[0]?.metadata?.[METADATA_ENCODING_KEY];
+    expect(Buffer.from(encoding ?? new Uint8Array()).toString()).toBe(ENCRYPTED_ENCODING);
     await page.reload();
     await page.getByText(/^completed$/i).first().waitFor({ timeout: 20_000 });
     // The current details say so in business words, and the result (decrypted) says cancelled.
