@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { ledgerEntries } from '../../src/db/schema';
+import { failuresIn } from '../helpers/codec';
 import { FEEDBACK, SIGN_OFF, sampleOrder, waitForStatus, waitForWorkflowStatus } from '../helpers/orders';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
@@ -55,9 +56,11 @@ describe('a database step while the database refuses it', () => {
       },
       { timeoutMs: 30_000, message: 'settleOrder to be retried' },
     );
-    // What operators see: the database's reason, not the query's parameters.
-    expect(pending.lastFailure?.message).toContain('ledger storage unavailable (test outage)');
-    expect(pending.lastFailure?.message).not.toContain(delivered.number);
+    // What operators see (decrypted through the codec, as the UI does): the database's reason, not the query's parameters.
+    const [lastFailure] = await failuresIn({ lastFailure: pending.lastFailure }, stack.running.codec);
+    expect(lastFailure?.stored.message).toBe('Encoded failure');
+    expect(lastFailure?.opened?.message).toContain('ledger storage unavailable (test outage)');
+    expect(lastFailure?.opened?.message).not.toContain(delivered.number);
     const stillSettling = await stack.api('GET', `/v1/orders/${id}`);
     expect(stillSettling.body.status).not.toBe('completed');
     expect(stillSettling.body.needsAttention).toBe(false);

@@ -41,7 +41,10 @@ export interface TestStack {
 /** Time runs 100 000 times faster than life: a two-day parcel journey takes about two seconds. */
 export const TEST_TIME_SCALE = '0.00001';
 
-export async function startTestStack(env: Record<string, string> = {}, options: { uiCodecToken?: string; logger?: Logger } = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { uiCodecToken?: string; logger?: Logger; /** Another Temporal than the run's shared one (a test's own, with its Web UI). */ temporal?: { address: string; namespace: string } } = {},
+): Promise<TestStack> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderflow-test-'));
   const config = loadConfig({
@@ -70,7 +73,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const running = await startOrderflow({
     config,
     db: database.database.db,
-    temporal: { address: inject('temporalAddress'), namespace: inject('temporalNamespace') },
+    temporal: options.temporal ?? { address: inject('temporalAddress'), namespace: inject('temporalNamespace') },
     apiKeys: Object.entries(TEST_KEYS).map(([role, key]) => ({ role: role as Role, key })),
     workflowCode: bundle ? { workflowBundle: { codePath: bundle } } : undefined,
     uiCodecToken: options.uiCodecToken,
