@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
@@ -7,7 +8,7 @@ import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
 import type { Consignment } from '../src/domain/shipment';
-import { queuedShortages } from '../src/inventory/back-orders';
+import { queuedShortages, wakeBackorders, type BackorderDeps } from '../src/inventory/back-orders';
 import { movesOfReservation, release, reservationKey, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
@@ -184,7 +185,7 @@ export function createInventoryActivities(db: Db) {
 
     /** Compensation for reserveStock: gives back whatever this order still holds. */
     async releaseStock(input: { orderId: string; transitions?: Transition[] }): Promise<{ released: number }> {
-      return db.transaction(async (tx) => {
+      const freed = await db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
         // Every fulfilment's: a cancelled order keeps no replacement either.
         const held = await tx
@@ -196,10 +197,28 @@ export function createInventoryActivities(db: Db) {
         await applyTransitions(tx, order, input.transitions ?? []);
         // The shared stock level rows last, so their lock is held only until the commit.
         await release(tx, movesOfReservation('release', held, order.number));
-        return { released: held.reduce((n, r) => n + r.quantity, 0) };
+        return { released: held.reduce((n, r) => n + r.quantity, 0), skus: [...new Set(held.map((r) => r.sku))] };
       });
+      // Stock freed by a cancellation is stock arriving for the back-ordered orders: it
+      // wakes them by priority, only as far as it goes, as a receipt does. A retry that
+      // freed nothing wakes nobody; their own rechecks cover a lost signal.
+      await wakeForFreedStock(db, freed.skus);
+      return { released: freed.released };
     },
   };
+}
+
+/** Wakes the back-ordered orders the freed stock of these SKUs serves (outside an activity, nobody: the rechecks do). */
+export async function wakeForFreedStock(db: Db, skus: readonly string[]): Promise<void> {
+  if (skus.length === 0) return;
+  let deps: BackorderDeps;
+  try {
+    const context = Context.current();
+    deps = { db, client: context.client, log: (message: string) => context.log.warn(message) };
+  } catch {
+    return;
+  }
+  for (const sku of skus) await wakeBackorders(deps, sku);
 }
 
 export class InsufficientStock extends Error {
