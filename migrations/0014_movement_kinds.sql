@@ -12,3 +12,5 @@ ALTER TABLE "stock_movements" ADD CONSTRAINT "stock_movements_kind" CHECK ("stoc
 --> statement-breakpoint
 -- A partial delivery's rest (R1.8): the lines back-ordered after the first part shipped, and the fulfilment they ship as.
 ALTER TABLE "orders" ADD COLUMN "back_ordered_rest" jsonb;
+--> statement-breakpoint
+CREATE INDEX "orders_back_ordered_rest" ON "orders" USING btree ("created_at") WHERE "orders"."back_ordered_rest" is not null;

@@ -285,6 +285,8 @@ export const orders = pgTable(
     index('orders_status').on(t.status, t.createdAt),
     index('orders_created').on(t.createdAt, t.id),
     index('orders_customer').on(t.customerId),
+    // The back-order queue reads the partial deliveries' rests on every reservation: few rows.
+    index('orders_back_ordered_rest').on(t.createdAt).where(sql`${t.backOrderedRest} is not null`),
     check('orders_amounts_non_negative', sql`${t.subtotalAmount} >= 0 and ${t.totalAmount} >= 0`),
   ],
 );
