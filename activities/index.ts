@@ -1,6 +1,7 @@
 import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { createCarrierActivities as carrierCalls } from './carriers';
+import { createBackOrderedRestActivities } from './back-ordered-rest';
 import { createCollectionActivities } from './collection';
 import { createComplaintActivities } from './complaints';
 import { createDeliveryArrangementActivities } from './delivery-arrangements';
@@ -38,6 +39,7 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createSettlementActivities(db),
     ...createIncidentActivities(db),
     ...createReplacementActivities(db),
+    ...createBackOrderedRestActivities(db),
     ...createDeliveryArrangementActivities(db),
     // The collection workflow's (R6.1), on the orders queue too.
     ...createCollectionActivities(db),

@@ -1,14 +1,16 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
-import { inventoryLevels, orderItems, products, reservations, warehouses } from '../src/db/schema';
-import { planAllocation, type Allocation, type Shortage } from '../src/domain/allocation';
+import { inventoryLevels, orderItems, orders, products, reservations, warehouses } from '../src/db/schema';
+import { planAllocation, withinReach, type Allocation, type AllocationReach, type LineRequest, type Shortage } from '../src/domain/allocation';
 import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
 import type { Consignment } from '../src/domain/shipment';
-import { queuedShortages } from '../src/inventory/back-orders';
+import { queuedShortages, wakeBackorders, type BackorderDeps } from '../src/inventory/back-orders';
 import { movesOfReservation, release, reservationKey, reserve, StockShortage } from '../src/inventory/stock-ledger';
+import { partialSplit } from '../src/domain/stockout-options';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 
@@ -19,10 +21,19 @@ import { applyTransitions, lockOrder, type OrderRow, type Transition } from './o
 
 export type { Consignment };
 
+export interface ReserveStockInput extends AllocationScope {
+  orderId: string;
+  transitions: Transition[];
+  /** R1.8 `partial`: reserve what is there now; the rest is back-ordered as this fulfilment. */
+  partial?: { fulfilment: number };
+}
+
 export interface ReserveStockResult {
   allocations: Allocation[];
   consignments: Consignment[];
   reasons: string[];
+  /** A partial reservation's rest, back-ordered (absent when the whole order is reserved). */
+  later?: LineRequest[];
 }
 
 export const MAX_RACE_RETRIES = 8;
@@ -95,22 +106,42 @@ export async function consignmentsFor(tx: Tx, order: OrderRow, allocations: read
   });
 }
 
-/** Where the lines can come from now (nearest warehouses with the stock), or InsufficientStock. */
-export async function allocate(tx: Tx, order: OrderRow, lines: readonly { line: number; sku: string; quantity: number }[]) {
+/** Which warehouses RESERVE may take from: those within its reach, and any the customer agreed to a transfer from. */
+export interface AllocationScope {
+  reach?: AllocationReach;
+  alsoFrom?: string[];
+}
+
+/** Where the lines can come from now (nearest warehouses in scope with the stock), or InsufficientStock. */
+export async function allocate(tx: Tx, order: OrderRow, lines: readonly LineRequest[], scope: AllocationScope = {}) {
   const skus = [...new Set(lines.map((l) => l.sku))];
   const stock = (await tx.select().from(inventoryLevels).where(inArray(inventoryLevels.sku, skus))).map((l) => ({
     sku: l.sku,
     warehouseCode: l.warehouseCode,
     available: l.onHand - l.reserved,
   }));
-  const sites = await tx.select().from(warehouses);
-  const plan = planAllocation([...lines], stock, sites, order.customer.address);
+  const destination = order.customer.address;
+  const sites = (await tx.select().from(warehouses)).filter(
+    (s) => withinReach(s, destination, scope.reach) || (scope.alsoFrom ?? []).includes(s.code),
+  );
+  const plan = planAllocation([...lines], stock, sites, destination);
   if (!plan.ok) throw new InsufficientStock(plan.shortages);
   return plan;
 }
 
+/** The least available of each short SKU, as two shortage lists say. */
+function merged(a: readonly Shortage[], b: readonly Shortage[]): Shortage[] {
+  const bySku = new Map<string, Shortage>();
+  for (const s of [...a, ...b]) {
+    const earlier = bySku.get(s.sku);
+    bySku.set(s.sku, earlier && earlier.available <= s.available ? earlier : s);
+  }
+  return [...bySku.values()];
+}
+
 export function createInventoryActivities(db: Db) {
-  async function tryReserve(orderId: string, transitions: Transition[]): Promise<ReserveStockResult> {
+  async function tryReserve(input: ReserveStockInput): Promise<ReserveStockResult> {
+    const { orderId, transitions } = input;
     return db.transaction(async (tx) => {
       const order = await lockOrder(tx, orderId);
       const rows = await reservationsOf(tx, orderId, 0);
@@ -129,7 +160,8 @@ export function createInventoryActivities(db: Db) {
         // Already reserved by an earlier attempt of this activity: answer as it did.
         const allocations = existing.map(({ line, sku, warehouseCode, quantity }) => ({ line, sku, warehouseCode, quantity }));
         await applyTransitions(tx, order, transitions);
-        return { allocations, consignments: await consignmentsFor(tx, order, allocations), reasons: ['already reserved'] };
+        const later = order.backOrderedRest?.lines;
+        return { allocations, consignments: await consignmentsFor(tx, order, allocations), reasons: ['already reserved'], ...(later ? { later } : {}) };
       }
 
       const lines = (await tx.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(orderItems.line)).map(
@@ -139,11 +171,34 @@ export function createInventoryActivities(db: Db) {
       // (priority, then age) wait for: neither a new order nor a back-ordered one looking
       // again on its own jumps the queue (R2.4). With nobody waiting this reads and passes.
       const queued = await queuedShortages(tx, order, lines);
-      if (queued.length > 0) throw new InsufficientStock(queued);
-      const plan = await allocate(tx, order, lines);
+      let take: LineRequest[] = lines;
+      let later: LineRequest[] = [];
+      if (input.partial) {
+        // The customer chose to take what is there now: the split is made again here, on
+        // the stock as it is now (all of it, if the rest came meanwhile).
+        let shortages = queued;
+        try {
+          await allocate(tx, order, lines, input);
+        } catch (err) {
+          if (!(err instanceof InsufficientStock)) throw err;
+          shortages = merged(queued, err.shortages);
+        }
+        if (shortages.length > 0) {
+          const split = partialSplit(lines, shortages);
+          if (!split) throw new InsufficientStock(shortages);
+          ({ now: take, later } = split);
+        }
+      } else if (queued.length > 0) {
+        throw new InsufficientStock(queued);
+      }
+      const plan = await allocate(tx, order, take, input);
 
       const consignments = await consignmentsFor(tx, order, plan.allocations);
       await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));
+      if (later.length > 0) {
+        // R1.8 `partial`: the rest waits in the back-order queue as this fulfilment.
+        await tx.update(orders).set({ backOrderedRest: { fulfilment: input.partial!.fulfilment, lines: later } }).where(eq(orders.id, orderId));
+      }
       await applyTransitions(tx, order, transitions);
       // Last, right before the commit: every order reserves through the same few stock
       // level rows, and the row lock taken here is held until the commit. Taken first, it
@@ -160,16 +215,16 @@ export function createInventoryActivities(db: Db) {
           key: reservationKey('reserve', { orderId, ...a }),
         })),
       );
-      return { allocations: plan.allocations, consignments, reasons: plan.reasons };
+      return { allocations: plan.allocations, consignments, reasons: plan.reasons, ...(later.length > 0 ? { later } : {}) };
     });
   }
 
   return {
     /** Reserves every line of the order, or raises InsufficientStock with the shortages. */
-    async reserveStock(input: { orderId: string; transitions: Transition[] }): Promise<ReserveStockResult> {
+    async reserveStock(input: ReserveStockInput): Promise<ReserveStockResult> {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await tryReserve(input.orderId, input.transitions);
+          return await tryReserve(input);
         } catch (err) {
           if (err instanceof InsufficientStock) {
             throw businessFailure(BusinessFailure.InsufficientStock, err.message, { shortages: err.shortages });
@@ -184,7 +239,7 @@ export function createInventoryActivities(db: Db) {
 
     /** Compensation for reserveStock: gives back whatever this order still holds. */
     async releaseStock(input: { orderId: string; transitions?: Transition[] }): Promise<{ released: number }> {
-      return db.transaction(async (tx) => {
+      const freed = await db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
         // Every fulfilment's: a cancelled order keeps no replacement either.
         const held = await tx
@@ -193,13 +248,33 @@ export function createInventoryActivities(db: Db) {
           .where(and(eq(reservations.orderId, input.orderId), eq(reservations.status, 'held')))
           .orderBy(reservations.fulfilment, reservations.line, reservations.warehouseCode);
         await setReservationStatus(tx, held, 'released');
+        // A back-ordered rest is given up with the order.
+        if (order.backOrderedRest) await tx.update(orders).set({ backOrderedRest: null }).where(eq(orders.id, order.id));
         await applyTransitions(tx, order, input.transitions ?? []);
         // The shared stock level rows last, so their lock is held only until the commit.
         await release(tx, movesOfReservation('release', held, order.number));
-        return { released: held.reduce((n, r) => n + r.quantity, 0) };
+        return { released: held.reduce((n, r) => n + r.quantity, 0), skus: [...new Set(held.map((r) => r.sku))] };
       });
+      // Stock freed by a cancellation is stock arriving for the back-ordered orders: it
+      // wakes them by priority, only as far as it goes, as a receipt does. A retry that
+      // freed nothing wakes nobody; their own rechecks cover a lost signal.
+      await wakeForFreedStock(db, freed.skus);
+      return { released: freed.released };
     },
   };
+}
+
+/** Wakes the back-ordered orders the freed stock of these SKUs serves (outside an activity, nobody: the rechecks do). */
+export async function wakeForFreedStock(db: Db, skus: readonly string[]): Promise<void> {
+  if (skus.length === 0) return;
+  let deps: BackorderDeps;
+  try {
+    const context = Context.current();
+    deps = { db, client: context.client, log: (message: string) => context.log.warn(message) };
+  } catch {
+    return;
+  }
+  for (const sku of skus) await wakeBackorders(deps, sku);
 }
 
 export class InsufficientStock extends Error {

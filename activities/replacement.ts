@@ -41,7 +41,7 @@ export function replacementShipmentId(incidentId: string, warehouseCode: string)
 /**
  * Goods of a shipment the carrier never took (no handover recorded) that are now lost,
  * damaged or back: they left the shelf all the same. Marks them shipped and answers them,
- * for `ship` movements under the same keys a handover would have used (so never twice).
+ * for `shipment` movements under the same keys a handover would have used (so never twice).
  */
 async function shipUnshipped(tx: Tx, goods: readonly ReservationRow[]): Promise<ReservationRow[]> {
   const held = goods.filter((g) => g.status === 'held');

@@ -1,8 +1,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { inventoryLevels, ledgerEntries, orderItems, orders, payments, products, warehouses } from '../src/db/schema';
-import type { Shortage } from '../src/domain/allocation';
+import type { AllocationReach, Shortage } from '../src/domain/allocation';
 import {
+  partialSplit,
   stockoutOptions,
   substituteOffers,
   transferOffer,
@@ -38,7 +39,7 @@ export function createStockoutActivities(db: Db) {
 
   return {
     /** The options a stockout offers now, each with its consequence. */
-    async stockoutOptions(input: { orderId: string; shortages: Shortage[]; leadTimeMs?: number }): Promise<{ options: StockoutOption[] }> {
+    async stockoutOptions(input: { orderId: string; shortages: Shortage[]; leadTimeMs?: number; reach?: AllocationReach }): Promise<{ options: StockoutOption[] }> {
       const [order] = await db.select().from(orders).where(eq(orders.id, input.orderId));
       if (!order) throw new Error(`order ${input.orderId} is not in the database`);
       const skus = input.shortages.map((s) => s.sku);
@@ -55,9 +56,14 @@ export function createStockoutActivities(db: Db) {
         available: l.onHand - l.reserved,
       }));
       const sites = await db.select().from(warehouses);
-      const transfer = transferOffer(input.shortages, stock, sites, order.customer.address);
+      // Beyond RESERVE's reach only: within it, the allocation already counted the stock.
+      const transfer = transferOffer(input.shortages, stock, sites, order.customer.address, input.reach ?? 'anywhere');
 
       const lines = await db.select().from(orderItems).where(eq(orderItems.orderId, input.orderId));
+      const partial = partialSplit(
+        lines.map(({ line, sku, quantity }) => ({ line, sku, quantity })),
+        input.shortages,
+      );
       const short = await db.select().from(products).where(inArray(products.sku, skus));
       const pairs = short.flatMap((p) => p.substitutes.map((sku) => ({ forSku: p.sku, sku })));
       const candidates: SubstituteCandidate[] = [];
@@ -84,7 +90,7 @@ export function createStockoutActivities(db: Db) {
       );
 
       const paid: Money = { amount: await paidNet(db, input.orderId), currency: order.currency };
-      return { options: stockoutOptions({ shortages: input.shortages, eta, transfer, substitutes, paid }) };
+      return { options: stockoutOptions({ shortages: input.shortages, eta, transfer, substitutes, paid, partial }) };
     },
 
     /** The short SKU's lines become the substitute (name and spec too; the agreed price stays). Repeats change nothing. */

@@ -23,7 +23,7 @@ const LATEST = Date.UTC(10_000, 0, 1) - 1;
 
 /**
  * Marks the goods a shipment still holds (its fulfilment's reservations at its
- * warehouse) shipped and answers them; the caller writes their `ship` movements, last in
+ * warehouse) shipped and answers them; the caller writes their `shipment` movements, last in
  * its transaction (they lock the shared stock level rows). Idempotent: shipped rows are
  * skipped, and each movement's key is written once. Orders dispatched by the old code
  * shipped everything at dispatch: nothing is held.

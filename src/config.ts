@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { ALLOCATION_REACHES } from './domain/allocation';
 import { parseDelayCompensation } from './domain/delivery-exception';
 import { parseDuration, scaleDuration } from './domain/duration';
 import type { OrderSettings } from './domain/order-settings';
@@ -160,6 +161,9 @@ const EnvSchema = z.object({
   // restock lead time a `wait` is promised when nothing better is known.
   ORDERFLOW_STOCKOUT_DEFAULT: z.enum(['wait', 'cancel']).default('cancel'),
   ORDERFLOW_RESTOCK_LEAD_TIME: duration('7d'),
+  // R1.8: how far RESERVE takes stock on its own (the customer's region, country, or
+  // anywhere); stock beyond it is offered as a transfer, with the days it adds.
+  ORDERFLOW_ALLOCATION_REACH: z.enum(ALLOCATION_REACHES).default('anywhere'),
   ORDERFLOW_SIGN_OFF_WINDOW: duration('7d'),
   ORDERFLOW_FEEDBACK_WINDOW: duration('7d'),
   ORDERFLOW_TRACKING_POLL_INTERVAL: duration('12h'),
@@ -289,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stockRecheckIntervalMs: scaleDuration(e.ORDERFLOW_STOCK_RECHECK_INTERVAL, scale),
     stockoutDefault: e.ORDERFLOW_STOCKOUT_DEFAULT,
     restockLeadTimeMs: scaleDuration(e.ORDERFLOW_RESTOCK_LEAD_TIME, scale),
+    allocationReach: e.ORDERFLOW_ALLOCATION_REACH,
     signOffWindowMs: scaleDuration(e.ORDERFLOW_SIGN_OFF_WINDOW, scale),
     feedbackWindowMs: scaleDuration(e.ORDERFLOW_FEEDBACK_WINDOW, scale),
     trackingPollIntervalMs: scaleDuration(e.ORDERFLOW_TRACKING_POLL_INTERVAL, scale),

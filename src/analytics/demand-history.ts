@@ -5,7 +5,7 @@ import { addDays, isoDate } from '../domain/calendar';
 import { parseDemandCsv, type CsvFault } from './demand-csv';
 
 // Demand history: uploaded past sales (demand_history) and our own shipments (the
-// stock ledger's 'ship' movements), as one daily series per SKU and warehouse.
+// stock ledger's 'shipment' movements), as one daily series per SKU and warehouse.
 
 export type UploadOutcome =
   | { kind: 'stored'; source: string; rows: number; inserted: number; replaced: number; from: string; to: string }
@@ -84,7 +84,7 @@ export async function dailyDemand(db: Db, sku: string, warehouse: string, now = 
   const shipped = await db
     .select({ date: day, quantity: sql<string>`sum(-${stockMovements.onHandDelta})::text` })
     .from(stockMovements)
-    .where(and(eq(stockMovements.sku, sku), eq(stockMovements.warehouseCode, warehouse), eq(stockMovements.kind, 'ship')))
+    .where(and(eq(stockMovements.sku, sku), eq(stockMovements.warehouseCode, warehouse), eq(stockMovements.kind, 'shipment')))
     .groupBy(day);
 
   const byDay = new Map<string, { uploaded: number; shipped: number }>();

@@ -27,7 +27,7 @@ export async function ledgerTurnover(db: Db, from: string, to: string): Promise<
       case when m.created_at >= ${start}::timestamptz then to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD') end as day,
       coalesce(sum(m.on_hand_delta) filter (where m.created_at < ${start}::timestamptz), 0)::text as before,
       coalesce(sum(m.on_hand_delta) filter (where m.created_at >= ${start}::timestamptz), 0)::text as delta,
-      coalesce(sum(-m.on_hand_delta) filter (where m.created_at >= ${start}::timestamptz and m.kind = 'ship'), 0)::text as shipped
+      coalesce(sum(-m.on_hand_delta) filter (where m.created_at >= ${start}::timestamptz and m.kind = 'shipment'), 0)::text as shipped
     from stock_movements m
     join products p on p.sku = m.sku
     where m.created_at < ${end}::timestamptz

@@ -137,6 +137,8 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
     timeline: events.map((e) => ({ status: e.status, stage: e.stage, at: e.at.toISOString(), version: e.version, detail: e.detail })),
     // R1.8: while the customer decides, the shortages and the options on offer (POST …/stockout-response).
     stockout: o.status === 'awaiting_stock_decision' ? (events.findLast((e) => e.status === 'awaiting_stock_decision')?.detail ?? null) : null,
+    // R1.8 `partial`: the lines still back-ordered after the first part shipped (null when none wait).
+    backOrdered: o.backOrderedRest ? o.backOrderedRest.lines : null,
     shipments: ships.map((s) => ({
       id: s.id,
       sequence: s.sequence,

@@ -4,6 +4,7 @@ import { EXCEPTION_KINDS, INCIDENT_STATUSES, REPORTERS, RESOLUTION_CHOICES } fro
 import { FEEDBACK_CHANNELS } from '../domain/feedback';
 import { CHANNELS, ORDER_STAGES, ORDER_STATUSES, PRIORITIES, SETTLEMENT_METHODS } from '../domain/order-status';
 import type { OrderDraft } from '../domain/order';
+import { STOCK_MOVEMENT_KINDS } from '../domain/stock-movements';
 
 // The shapes the HTTP API accepts, the single source of its validation, its types and
 // its OpenAPI document. Structure is checked here (a 422 naming the field, nothing
@@ -198,6 +199,15 @@ export const ReceiptBody = z.strictObject({
 export const InventoryQuery = z.strictObject({
   sku: text(64).optional(),
   warehouse: text(32).optional(),
+  limit: pageLimit,
+  cursor: pageCursor,
+});
+
+export const MovementsQuery = z.strictObject({
+  sku: text(64).optional(),
+  warehouse: text(32).optional(),
+  orderId: z.uuid().transform((id) => id.toLowerCase()).optional(),
+  kind: z.enum(STOCK_MOVEMENT_KINDS).optional(),
   limit: pageLimit,
   cursor: pageCursor,
 });

@@ -22,6 +22,7 @@ import type { NotificationChannel } from '../domain/notices';
 import type { Customer } from '../domain/order';
 import type { PackagingKind, PackingList } from '../domain/packing-list';
 import type { SettlementCycle } from '../domain/settlement-cycle';
+import type { StockMovementKind } from '../domain/stock-movements';
 
 export type { SettlementCycle };
 
@@ -101,16 +102,7 @@ export const inventoryLevels = pgTable(
   ],
 );
 
-export type StockMovementKind =
-  | 'receipt'
-  | 'reserve'
-  | 'release'
-  | 'ship'
-  | 'adjust'
-  | 'transfer_out'
-  | 'transfer_in'
-  | 'return'
-  | 'write_off';
+export type { StockMovementKind };
 
 /** Every change to a stock figure, with the deltas it made; stock can be rebuilt from it. */
 export const stockMovements = pgTable(
@@ -133,6 +125,7 @@ export const stockMovements = pgTable(
     uniqueIndex('stock_movements_idempotency_key').on(t.idempotencyKey),
     index('stock_movements_sku_warehouse').on(t.sku, t.warehouseCode, t.createdAt),
     index('stock_movements_order').on(t.orderId),
+    check('stock_movements_kind', sql`${t.kind} in ('receipt', 'reservation', 'release', 'shipment', 'adjustment', 'transfer_out', 'transfer_in', 'return', 'write_off')`),
   ],
 );
 
@@ -286,6 +279,8 @@ export const orders = pgTable(
     needsAttention: boolean('needs_attention').notNull().default(false),
     attentionReason: text('attention_reason'),
     verification: jsonb('verification').$type<{ ok: boolean; reasons: { code: string; field: string; message: string }[] }>(),
+    /** R1.8: a partial delivery's rest, back-ordered after the first part shipped (its fulfilment number and lines); null once reserved. */
+    backOrderedRest: jsonb('back_ordered_rest').$type<{ fulfilment: number; lines: { line: number; sku: string; quantity: number }[] }>(),
     workflowId: text('workflow_id').notNull(),
     requestFingerprint: text('request_fingerprint').notNull(),
     // Milliseconds, like the API's timestamps and list cursors: no two readings of one row differ.
@@ -300,6 +295,8 @@ export const orders = pgTable(
     index('orders_status').on(t.status, t.createdAt),
     index('orders_created').on(t.createdAt, t.id),
     index('orders_customer').on(t.customerId),
+    // The back-order queue reads the partial deliveries' rests on every reservation: few rows.
+    index('orders_back_ordered_rest').on(t.createdAt).where(sql`${t.backOrderedRest} is not null`),
     check('orders_amounts_non_negative', sql`${t.subtotalAmount} >= 0 and ${t.totalAmount} >= 0`),
   ],
 );

@@ -44,6 +44,21 @@ export function distanceRank(site: WarehouseSite, destination: { country: string
   return site.region.toLowerCase() === destination.region.toLowerCase() ? 0 : 1;
 }
 
+/**
+ * How far RESERVE reaches on its own for an order's stock: the customer's region, their
+ * country, or anywhere. Stock beyond the reach is offered as a transfer on a stockout
+ * (the customer agrees to the added days); within it, it is simply taken.
+ */
+export const ALLOCATION_REACHES = ['region', 'country', 'anywhere'] as const;
+export type AllocationReach = (typeof ALLOCATION_REACHES)[number];
+
+const REACH_RANK: Record<AllocationReach, number> = { region: 0, country: 1, anywhere: 2 };
+
+/** Whether RESERVE takes stock from this warehouse without asking (absent reach: anywhere). */
+export function withinReach(site: WarehouseSite, destination: { country: string; region: string }, reach: AllocationReach = 'anywhere'): boolean {
+  return distanceRank(site, destination) <= REACH_RANK[reach];
+}
+
 export function planAllocation(
   lines: readonly LineRequest[],
   stock: readonly StockPosition[],

@@ -1,3 +1,4 @@
+import type { AllocationReach } from './allocation';
 import type { CollectionSettings } from './collection';
 import type { DelayCompensationPolicy } from './delivery-exception';
 
@@ -41,4 +42,6 @@ export interface OrderSettings {
   stockoutDefault?: 'wait' | 'cancel';
   /** The restock lead time a `wait` is promised when no purchase or transfer says better. */
   restockLeadTimeMs?: number;
+  /** How far RESERVE takes stock without asking (absent: anywhere); beyond it, a stockout offers a transfer. */
+  allocationReach?: AllocationReach;
 }

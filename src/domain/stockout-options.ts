@@ -1,5 +1,5 @@
-import type { Shortage, StockPosition, WarehouseSite } from './allocation';
-import { distanceRank } from './allocation';
+import type { AllocationReach, LineRequest, Shortage, StockPosition, WarehouseSite } from './allocation';
+import { distanceRank, withinReach } from './allocation';
 
 // R1.8: what a customer may choose when stock cannot cover the order. Only options that
 // can really be carried out are offered, each with its consequence in words and
@@ -32,26 +32,28 @@ export type StockoutOption =
   | { decision: 'wait'; consequence: string; eta: string }
   | ({ decision: 'transfer'; consequence: string } & TransferOffer)
   | { decision: 'substitute'; consequence: string; substitutes: SubstituteOffer[] }
-  | { decision: 'partial'; consequence: string }
+  | ({ decision: 'partial'; consequence: string; eta: string } & PartialSplit)
   | { decision: 'cancel'; consequence: string; refund?: Money };
 
 /** Days a transfer adds: within the country, two; from abroad, five. */
 export const TRANSFER_DAYS = [0, 2, 5] as const;
 
 /**
- * A warehouse in another region that alone holds enough of every short SKU to cover the
- * order's shortfall (what is requested beyond what the allocation could count), nearest
- * first. None when the allocation already counted every warehouse's stock.
+ * A warehouse beyond RESERVE's reach (another region) that alone holds enough of every
+ * short SKU to cover the order's shortfall (what is requested beyond what the allocation
+ * could count within its reach), nearest first. None when the reach is `anywhere`: the
+ * allocation already counted every warehouse's stock, so no transfer can cover more.
  */
 export function transferOffer(
   shortages: readonly Shortage[],
   stock: readonly StockPosition[],
   sites: readonly WarehouseSite[],
   destination: { country: string; region: string },
+  reach: AllocationReach = 'region',
 ): TransferOffer | undefined {
   if (shortages.length === 0) return undefined;
   const candidates = sites
-    .filter((s) => distanceRank(s, destination) > 0)
+    .filter((s) => !withinReach(s, destination, reach))
     .sort((a, b) => distanceRank(a, destination) - distanceRank(b, destination) || a.code.localeCompare(b.code));
   const at = (sku: string, code: string) =>
     stock.filter((p) => p.sku === sku && p.warehouseCode === code).reduce((n, p) => n + Math.max(0, p.available), 0);
@@ -92,12 +94,42 @@ export function substituteOffers(
     }));
 }
 
+export interface PartialSplit {
+  /** What ships now: the units available, line by line. */
+  now: LineRequest[];
+  /** What is back-ordered and ships when it comes. */
+  later: LineRequest[];
+}
+
+/**
+ * Ship what is there now, the rest when it comes: each short SKU's available units go to
+ * its lines in line order; SKUs not short ship whole. Undefined unless some, and not all,
+ * of the order can ship now.
+ */
+export function partialSplit(lines: readonly LineRequest[], shortages: readonly Shortage[]): PartialSplit | undefined {
+  const left = new Map(shortages.map((s) => [s.sku, Math.max(0, Math.min(s.available, s.requested))]));
+  const now: LineRequest[] = [];
+  const later: LineRequest[] = [];
+  for (const line of [...lines].sort((a, b) => a.line - b.line)) {
+    const available = left.has(line.sku) ? left.get(line.sku)! : line.quantity;
+    const take = Math.min(line.quantity, available);
+    if (left.has(line.sku)) left.set(line.sku, available - take);
+    if (take > 0) now.push({ ...line, quantity: take });
+    if (take < line.quantity) later.push({ ...line, quantity: line.quantity - take });
+  }
+  return now.length > 0 && later.length > 0 ? { now, later } : undefined;
+}
+
+const units = (lines: readonly LineRequest[]) => lines.map((l) => `${l.quantity} × ${l.sku}`).join(', ');
+
 export interface StockoutFacts {
   shortages: readonly Shortage[];
   /** The latest replenishment ETA of the short SKUs (YYYY-MM-DD). */
   eta: string;
   transfer?: TransferOffer;
   substitutes: readonly SubstituteOffer[];
+  /** What could ship now and what later (partialSplit), when some of the order is there. */
+  partial?: PartialSplit;
   /** Paid so far: a cancellation refunds it. */
   paid: Money;
 }
@@ -123,8 +155,16 @@ export function stockoutOptions(facts: StockoutFacts): StockoutOption[] {
       consequence: `the short item is replaced by the substitute you name (substituteSku) at the price you agreed; the price difference of each is shown`,
     });
   }
-  // `partial` (ship what is there now, the rest later) needs a second fulfilment of the
-  // order's own goods, which the workflow cannot carry out yet: it is not offered.
+  if (facts.partial) {
+    const { now, later } = facts.partial;
+    options.push({
+      decision: 'partial',
+      now: now.map((l) => ({ ...l })),
+      later: later.map((l) => ({ ...l })),
+      eta: facts.eta,
+      consequence: `ships now: ${units(now)}; the rest (${units(later)}) is back-ordered and ships when it arrives, expected by ${facts.eta}; the order's total does not change`,
+    });
+  }
   const refund = facts.paid.amount > 0 ? facts.paid : undefined;
   options.push({
     decision: 'cancel',

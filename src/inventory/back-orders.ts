@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
 import { inventoryLevels, orderItems, orders } from '../db/schema';
 import type { Shortage } from '../domain/allocation';
@@ -19,7 +19,7 @@ export interface BackorderDeps {
   log: (message: string) => void;
 }
 
-/** The back-ordered orders waiting for these SKUs, with the units of each they need. */
+/** The back-ordered orders (and partial deliveries' rests) waiting for these SKUs, with the units of each they need. */
 async function waitingFor(db: Db | Tx, skus: readonly string[]): Promise<Map<string, WaitingOrder[]>> {
   const rows = await db
     .select({
@@ -33,6 +33,16 @@ async function waitingFor(db: Db | Tx, skus: readonly string[]): Promise<Map<str
     .innerJoin(orderItems, eq(orderItems.orderId, orders.id))
     .where(and(eq(orders.status, 'backordered'), inArray(orderItems.sku, [...skus])))
     .groupBy(orders.id, orders.priority, orders.createdAt, orderItems.sku);
+  // A partial delivery's rest waits in the same queue, for the units it still needs.
+  const rests = await db
+    .select({ orderId: orders.id, priority: orders.priority, placedAt: orders.createdAt, rest: orders.backOrderedRest })
+    .from(orders)
+    .where(and(isNotNull(orders.backOrderedRest), sql`${orders.status} <> 'cancelled'`));
+  for (const r of rests) {
+    const need = new Map<string, number>();
+    for (const l of r.rest?.lines ?? []) if (skus.includes(l.sku)) need.set(l.sku, (need.get(l.sku) ?? 0) + l.quantity);
+    for (const [sku, quantity] of need) rows.push({ orderId: r.orderId, priority: r.priority, placedAt: r.placedAt, sku, quantity });
+  }
   const bySku = new Map<string, WaitingOrder[]>();
   for (const r of rows) {
     const list = bySku.get(r.sku) ?? [];

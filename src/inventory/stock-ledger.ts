@@ -21,17 +21,17 @@ export interface StockMove {
   warehouseCode: string;
   /** Always positive: the verb says which way it moves. */
   quantity: number;
-  /** Natural key of the movement (e.g. `reserve:{order}:{line}:{warehouse}`): written at most once. */
+  /** Natural key of the movement (e.g. `reserve:{order}:{line}:{warehouse}` for a reservation): written at most once. */
   key: string;
   orderId?: string;
   reference?: string | null;
 }
 
 /** What each kind of movement does to on-hand and reserved, per unit. */
-const EFFECT: Record<Exclude<StockMovementKind, 'adjust' | 'receipt' | 'transfer_in'>, { onHand: number; reserved: number }> = {
-  reserve: { onHand: 0, reserved: 1 },
+const EFFECT: Record<Exclude<StockMovementKind, 'adjustment' | 'receipt' | 'transfer_in'>, { onHand: number; reserved: number }> = {
+  reservation: { onHand: 0, reserved: 1 },
   release: { onHand: 0, reserved: -1 },
-  ship: { onHand: -1, reserved: -1 },
+  shipment: { onHand: -1, reserved: -1 },
   // Goods back from the carrier (a refused parcel) go back on the shelf.
   return: { onHand: 1, reserved: 0 },
   // Goods already shipped and lost or damaged on the way: nothing here changes, but the
@@ -123,7 +123,10 @@ async function record(
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * The key of one reservation row's movement. The order's own goods (fulfilment 0) keep
+ * The key of one reservation row's movement. Its prefix (`reserve`, `release`, `ship`)
+ * is the key's own and stays as keys were first written (a retry after the movement
+ * kinds were renamed must find its earlier key); the kind column says `reservation`,
+ * `release`, `shipment`. The order's own goods (fulfilment 0) keep
  * the keys they always had; a replacement's (fulfilment n) say which fulfilment they are,
  * so a replacement of line 1 from the same warehouse is never mistaken for the original.
  */
@@ -153,7 +156,7 @@ export function movesOfReservation(
 
 /** Sets stock aside for an order, all of it or StockShortage (the caller rolls back). */
 export async function reserve(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
-  return record(tx, 'reserve', moves, true);
+  return record(tx, 'reservation', moves, true);
 }
 
 /** Gives reserved stock back to what is available (a cancelled order, a compensation). */
@@ -178,7 +181,7 @@ export async function transferOut(tx: Tx, moves: readonly StockMove[]): Promise<
 
 /** Reserved stock leaves the shelf with the carrier. */
 export async function ship(tx: Tx, moves: readonly StockMove[]): Promise<StockMove[]> {
-  return record(tx, 'ship', moves);
+  return record(tx, 'shipment', moves);
 }
 
 export type ReceiveResult =
@@ -261,7 +264,7 @@ export async function adjust(tx: Tx, a: Adjustment): Promise<AdjustResult> {
     .values({
       sku: a.sku,
       warehouseCode: a.warehouseCode,
-      kind: 'adjust',
+      kind: 'adjustment',
       onHandDelta: a.delta,
       reservedDelta: 0,
       reference: a.reference ?? null,

@@ -200,19 +200,19 @@ describe('handover', () => {
     const chair0 = await level('CHAIR-OAK', 'MUC-1');
     const honey0 = await level('HONEY-ACACIA-500', 'BER-1');
     const order = await dispatchedOrder(draft({ items: TWO_WAREHOUSES }));
-    expect(await movementsOf(order.orderId, 'ship')).toEqual([]);
+    expect(await movementsOf(order.orderId, 'shipment')).toEqual([]);
     expect(await level('CHAIR-OAK', 'MUC-1')).toEqual({ onHand: chair0.onHand, reserved: chair0.reserved + 1 });
 
     const [berlin, munich] = order.bookings; // planned in warehouse order: BER-1, MUC-1
     expect(order.planned.map((p) => p.warehouseCode)).toEqual(['BER-1', 'MUC-1']);
     // A label event is no handover.
     await acts.recordTracking({ orderId: order.orderId, events: [trackingEvent(berlin!, 'label_created', hours(1))], transitions: [] });
-    expect(await movementsOf(order.orderId, 'ship')).toEqual([]);
+    expect(await movementsOf(order.orderId, 'shipment')).toEqual([]);
 
     const pickedUp = trackingEvent(berlin!, 'in_transit', hours(10));
     await acts.recordTracking({ orderId: order.orderId, events: [pickedUp], transitions: [] });
     await acts.recordTracking({ orderId: order.orderId, events: [pickedUp, trackingEvent(berlin!, 'delivered', hours(30))], transitions: [] });
-    expect((await movementsOf(order.orderId, 'ship')).map((m) => [m.sku, m.onHandDelta, m.reservedDelta])).toEqual([['HONEY-ACACIA-500', -2, -2]]);
+    expect((await movementsOf(order.orderId, 'shipment')).map((m) => [m.sku, m.onHandDelta, m.reservedDelta])).toEqual([['HONEY-ACACIA-500', -2, -2]]);
     expect(await level('HONEY-ACACIA-500', 'BER-1')).toEqual({ onHand: honey0.onHand - 2, reserved: honey0.reserved });
     expect(await level('CHAIR-OAK', 'MUC-1')).toEqual({ onHand: chair0.onHand, reserved: chair0.reserved + 1 });
 
@@ -220,7 +220,7 @@ describe('handover', () => {
     await acts.recordTracking({ orderId: order.orderId, events: [{ ...trackingEvent(munich!, 'exception', hours(12)), statusDetail: 'damaged' }], transitions: [] });
     await acts.recordTracking({ orderId: order.orderId, events: [trackingEvent(munich!, 'returned', hours(40))], transitions: [] });
     expect(await level('CHAIR-OAK', 'MUC-1')).toEqual({ onHand: chair0.onHand - 1, reserved: chair0.reserved });
-    expect(await movementsOf(order.orderId, 'ship')).toHaveLength(2);
+    expect(await movementsOf(order.orderId, 'shipment')).toHaveLength(2);
 
     const stored = await db.select().from(trackingEvents).where(and(eq(trackingEvents.orderId, order.orderId), eq(trackingEvents.status, 'exception')));
     expect(stored.map((e) => e.description)).toEqual(['exception (damaged)']);
@@ -517,11 +517,11 @@ describe('writeOffShipments and restockReturn', () => {
     await acts.writeOffShipments(input);
     await acts.writeOffShipments(input);
     expect(await level('TEA-OOLONG-100', 'BER-1')).toEqual({ onHand: tea0.onHand - 2, reserved: tea0.reserved - 2 });
-    expect(await movementsOf(order.orderId, 'ship')).toHaveLength(2);
+    expect(await movementsOf(order.orderId, 'shipment')).toHaveLength(2);
     expect(await movementsOf(order.orderId, 'write_off')).toHaveLength(2);
     // A late handover event ships nothing again.
     await acts.recordTracking({ orderId: order.orderId, events: [trackingEvent(order.bookings[0]!, 'in_transit', hours(3))], transitions: [] });
-    expect(await movementsOf(order.orderId, 'ship')).toHaveLength(2);
+    expect(await movementsOf(order.orderId, 'shipment')).toHaveLength(2);
     await expectStockEqualsLedger();
   });
 
@@ -577,7 +577,7 @@ describe('replacement', () => {
     expect(first.consignments.map((c) => [c.warehouseCode, c.lines])).toEqual([['MUC-1', [{ line: 1, sku: 'CHAIR-OAK', quantity: 1 }]]]);
     expect(await level('CHAIR-OAK', 'MUC-1')).toEqual({ onHand: chair0.onHand, reserved: chair0.reserved + 1 });
 
-    const reserves = await movementsOf(order.orderId, 'reserve');
+    const reserves = await movementsOf(order.orderId, 'reservation');
     const keys = reserves.map((m) => m.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toContain(`reserve:${order.orderId}:1:MUC-1`);
@@ -617,7 +617,7 @@ describe('replacement', () => {
     await acts.recordTracking({ orderId: order.orderId, events: [pickedUp], transitions: [] });
     await acts.recordTracking({ orderId: order.orderId, events: [pickedUp], transitions: [] });
     expect(await level('CHAIR-OAK', 'MUC-1')).toEqual({ onHand: chair0.onHand - 1, reserved: chair0.reserved });
-    const ships = (await movementsOf(order.orderId, 'ship')).map((m) => m.idempotencyKey);
+    const ships = (await movementsOf(order.orderId, 'shipment')).map((m) => m.idempotencyKey);
     expect(ships).toHaveLength(3);
     expect(ships).toContain(`ship:${order.orderId}:f1:1:MUC-1`);
     await expectStockEqualsLedger();

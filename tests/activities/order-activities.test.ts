@@ -341,7 +341,7 @@ describe('reserveStock and releaseStock', () => {
 
     expect(await level('TEA-OOLONG-100', 'BER-1')).toEqual({ onHand: tea0.onHand, reserved: tea0.reserved + 2 });
     expect(await level('MUG-STONE-350', 'BER-1')).toEqual({ onHand: mug0.onHand, reserved: mug0.reserved + 1 });
-    expect(await movementsOf(orderId, 'reserve')).toHaveLength(2);
+    expect(await movementsOf(orderId, 'reservation')).toHaveLength(2);
     expect((await reservationsOf(orderId)).map((r) => r.status)).toEqual(['held', 'held']);
     expect(statusCounts(await eventsOf(orderId))).toMatchObject({ reserved: 1 });
     expect(await orderRow(orderId)).toMatchObject({ status: 'reserved', stateVersion: 3 });
@@ -371,7 +371,7 @@ describe('reserveStock and releaseStock', () => {
     expect(err).toMatchObject({ type: 'ReservationReleased', nonRetryable: true });
     expect(await level('TEA-OOLONG-100', 'BER-1')).toEqual(tea0);
     expect((await reservationsOf(orderId)).map((r) => r.status)).toEqual(['released', 'released']);
-    expect(await movementsOf(orderId, 'reserve')).toHaveLength(2);
+    expect(await movementsOf(orderId, 'reservation')).toHaveLength(2);
   });
 
   it('raises InsufficientStock with the shortages and reserves nothing at all', async () => {
@@ -431,7 +431,7 @@ describe('reserveStock and releaseStock', () => {
     const held = await db.select().from(reservations).where(eq(reservations.sku, sku));
     expect(held.reduce((n, r) => n + r.quantity, 0)).toBe(7);
     expect(new Set(held.map((r) => r.orderId)).size).toBe(7);
-    expect(await db.select().from(stockMovements).where(and(eq(stockMovements.sku, sku), eq(stockMovements.kind, 'reserve')))).toHaveLength(7);
+    expect(await db.select().from(stockMovements).where(and(eq(stockMovements.sku, sku), eq(stockMovements.kind, 'reservation')))).toHaveLength(7);
     const statuses = await Promise.all(placed.map(async ({ orderId }) => (await orderRow(orderId)).status));
     expect(statuses.filter((s) => s === 'reserved')).toHaveLength(7);
   });
@@ -466,13 +466,13 @@ describe('an activity and its retry running at the same time', () => {
     await Promise.all([dispatch(), dispatch()]);
     // Booked, not yet handed over: the goods are still on the shelf, reserved.
     expect(await level('LAMP-DESK-LED', 'BER-1')).toEqual({ onHand: lamps0.onHand, reserved: lamps0.reserved + 2 });
-    expect(await movementsOf(orderId, 'ship')).toHaveLength(0);
+    expect(await movementsOf(orderId, 'shipment')).toHaveLength(0);
 
     const pickedUp = trackingEvent(bookings[0]!, 'in_transit', hours(10));
     const track = () => acts.recordTracking({ orderId, events: [pickedUp], transitions: [] });
     await Promise.all([track(), track()]);
     expect(await level('LAMP-DESK-LED', 'BER-1')).toEqual({ onHand: lamps0.onHand - 2, reserved: lamps0.reserved });
-    expect(await movementsOf(orderId, 'ship')).toHaveLength(1);
+    expect(await movementsOf(orderId, 'shipment')).toHaveLength(1);
 
     const settle = () => acts.settleOrder({ orderId, transitions: [t(6, 'settling'), t(7, 'completed')] });
     await Promise.all([settle(), settle()]);
@@ -562,7 +562,7 @@ describe('recordDispatch', () => {
     expect(await level('CHAIR-OAK', 'MUC-1')).toEqual(chair0);
     expect(await level('HONEY-ACACIA-500', 'BER-1')).toEqual(honey0);
     expect((await reservationsOf(order.orderId)).map((r) => r.status)).toEqual(['held', 'held']);
-    expect(await movementsOf(order.orderId, 'ship')).toEqual([]);
+    expect(await movementsOf(order.orderId, 'shipment')).toEqual([]);
 
     const rows = await shipmentsOf(order.orderId);
     expect(rows.map((r) => [r.id, r.status, r.trackingNumber])).toEqual(bookings.map((b) => [b.shipmentId, 'label_created', b.trackingNumber]));

@@ -88,7 +88,7 @@ async function signAndRate(o: Placed) {
   return waitForStatus(stack, o.id, 'completed');
 }
 
-async function movements(sku: string, kind: 'write_off' | 'return' | 'ship') {
+async function movements(sku: string, kind: 'write_off' | 'return' | 'shipment') {
   return stack.db.select().from(stockMovements).where(and(eq(stockMovements.sku, sku), eq(stockMovements.kind, kind)));
 }
 
@@ -138,7 +138,7 @@ describe('a lost parcel', () => {
     expect(replacement.trackingNumber).not.toBe(first.trackingNumber);
     const writeOffs = await movements(o.sku, 'write_off');
     expect(writeOffs.map((m) => m.quantity)).toEqual([1]);
-    expect((await movements(o.sku, 'ship')).reduce((n, m) => n - m.onHandDelta, 0)).toBe(2);
+    expect((await movements(o.sku, 'shipment')).reduce((n, m) => n - m.onHandDelta, 0)).toBe(2);
     expect(await stockLevel(stack, o.sku, WAREHOUSE)).toMatchObject({ onHand: 3, reserved: 0 });
     expect((await journal(o.id, 'refund')).rows).toHaveLength(0);
     const settlement = await journal(o.id, 'settlement');

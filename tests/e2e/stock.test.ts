@@ -135,8 +135,8 @@ describe('stock with long decision windows', () => {
       });
     }
     const mine = await stack.db.select().from(stockMovements).where(eq(stockMovements.sku, sku));
-    expect(mine.filter((m) => m.kind === 'reserve').reduce((n, m) => n + m.reservedDelta, 0)).toBe(10);
-    expect(mine.filter((m) => m.kind === 'ship').reduce((n, m) => n + m.onHandDelta, 0)).toBe(-10);
+    expect(mine.filter((m) => m.kind === 'reservation').reduce((n, m) => n + m.reservedDelta, 0)).toBe(10);
+    expect(mine.filter((m) => m.kind === 'shipment').reduce((n, m) => n + m.onHandDelta, 0)).toBe(-10);
   });
 
   it('asks about a stockout; "cancel" ends the order holding nothing', async () => {
@@ -290,7 +290,7 @@ describe('stock with long decision windows', () => {
     const moves = await stack.db.select().from(stockMovements).where(and(eq(stockMovements.orderId, id), eq(stockMovements.sku, sku)));
     expect(moves.map((m) => [m.kind, m.onHandDelta, m.reservedDelta]).sort()).toEqual([
       ['release', 0, -2],
-      ['reserve', 0, 2],
+      ['reservation', 0, 2],
     ]);
     // Nothing was booked with a carrier for it.
     const planned = await stack.db.select().from(shipments).where(eq(shipments.orderId, id));

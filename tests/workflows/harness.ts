@@ -497,6 +497,9 @@ const ORDER_ACTIVITIES = {
   reserveReplacement: true,
   planReplacement: true,
   releaseReplacement: true,
+  // A partial delivery's rest is tested end to end (tests/e2e/stockout-options.test.ts).
+  reserveRest: true,
+  planRest: true,
   correctDeliveryAddress: true,
   recordShipDateProposal: true,
   recordShipDateAnswer: true,

@@ -357,6 +357,34 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'partial-restocked',
+    stack: 'long',
+    what: 'one lamp of three on the shelf: the customer takes it now (partial), the other two ship when they are received; both delivered, the order completes',
+    async run(api) {
+      const sku = 'LAMP-PARTIAL';
+      const product = await api.call(
+        'POST',
+        '/v1/products',
+        { sku, name: 'Partial lamp', spec: 'record-history', unitPrice: 6400, unitCost: 2800, currency: 'EUR', weightGrams: 1100, dimensionsCm: { length: 40, width: 18, height: 12 }, handling: 'standard' },
+        'operator',
+      );
+      if (product.status !== 201) throw new Error(`product answered ${product.status}: ${JSON.stringify(product.body)}`);
+      const first = await api.call('POST', '/v1/inventory/receipts', { sku, warehouse: 'BER-1', quantity: 1, reference: 'record-history partial 1' }, 'operator');
+      if (first.status !== 201) throw new Error(`receipt answered ${first.status}: ${JSON.stringify(first.body)}`);
+      const { id, workflowId } = await create(api, order([{ sku, quantity: 3, unitPrice: 6400 }]));
+      await waitForStatus(api, id, 'awaiting_stock_decision');
+      await sendWhenTaken(this.name, api, `/v1/orders/${id}/stockout-response`, { decision: 'partial' });
+      // The first part is delivered while the rest waits (the order stays in transit).
+      await poll(`the first part of order ${id} to be delivered`, async () => (await view(api, id)).shipments.find((s: { status: string }) => s.status === 'delivered'));
+      const rest = await api.call('POST', '/v1/inventory/receipts', { sku, warehouse: 'BER-1', quantity: 2, reference: 'record-history partial 2' }, 'operator');
+      if (rest.status !== 201) throw new Error(`receipt answered ${rest.status}: ${JSON.stringify(rest.body)}`);
+      await signAndRate(this.name, api, id);
+      const done = await view(api, id);
+      if (done.shipments.length !== 2) throw new Error(`expected two shipments, got ${done.shipments.length}`);
+      return workflowId;
+    },
+  },
+  {
     name: 'split-shipment',
     stack: 'long',
     what: 'no warehouse holds everything: two shipments from two warehouses, tracked together',

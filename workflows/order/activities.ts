@@ -1,5 +1,5 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Allocation, Shortage } from '../../src/domain/allocation';
+import type { Allocation, AllocationReach, LineRequest, Shortage } from '../../src/domain/allocation';
 import type { StockoutOption } from '../../src/domain/stockout-options';
 import type {
   Booking,
@@ -45,14 +45,33 @@ export interface OrderActivities {
     number?: string;
     transitions: Transition[];
   }): Promise<{ number: string; verification: VerificationResult }>;
-  reserveStock(input: { orderId: string; transitions: Transition[] }): Promise<{
+  reserveStock(input: {
+    orderId: string;
+    transitions: Transition[];
+    /** How far RESERVE reaches on its own (absent: anywhere), and warehouses the customer agreed to a transfer from. */
+    reach?: AllocationReach;
+    alsoFrom?: string[];
+    /** R1.8 `partial`: reserve what is there now; the rest is back-ordered as this fulfilment. */
+    partial?: { fulfilment: number };
+  }): Promise<{
     allocations: Allocation[];
     consignments: Consignment[];
     reasons: string[];
+    /** A partial reservation's back-ordered rest. */
+    later?: LineRequest[];
   }>;
   releaseStock(input: { orderId: string; transitions?: Transition[] }): Promise<{ released: number }>;
   /** R1.8: the options a stockout offers now (wait with its ETA, transfer, substitute, cancel with its refund). */
-  stockoutOptions(input: { orderId: string; shortages: Shortage[]; leadTimeMs?: number }): Promise<{ options: StockoutOption[] }>;
+  stockoutOptions(input: { orderId: string; shortages: Shortage[]; leadTimeMs?: number; reach?: AllocationReach }): Promise<{ options: StockoutOption[] }>;
+  /** R1.8 `partial`: the back-ordered rest reserved as its fulfilment once stock is there (none: no rest); InsufficientStock (business) when not yet. */
+  reserveRest(input: { orderId: string; fulfilment: number; reach?: AllocationReach }): Promise<{ consignments: Consignment[] }>;
+  /** Plans the rest's shipments (ids and booking keys of their own; not charged again). */
+  planRest(input: {
+    orderId: string;
+    fulfilment: number;
+    consignments: (Consignment & { quotes: RateQuote[] })[];
+    transitions: Transition[];
+  }): Promise<{ shipments: PlannedShipment[] }>;
   /** R1.8: the short SKU's lines become the chosen substitute, at the agreed price. */
   substituteItem(input: { orderId: string; sku: string; substituteSku: string }): Promise<{ items: { line: number; sku: string; quantity: number }[] }>;
   /** R1.8: pays back what was paid for an order cancelled after a stockout (ledger kind `refund`; none when nothing was paid). */

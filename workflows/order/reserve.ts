@@ -1,5 +1,5 @@
 import { condition, patched, setHandler } from '@temporalio/workflow';
-import type { Shortage } from '../../src/domain/allocation';
+import type { AllocationReach, Shortage } from '../../src/domain/allocation';
 import { BusinessFailure } from '../../src/domain/failures';
 import type { Consignment } from '../../src/domain/shipment';
 import { defaultDecision, STOCKOUT_DECISIONS, type StockoutOption } from '../../src/domain/stockout-options';
@@ -13,12 +13,18 @@ import { OrderCancelled, type OrderRun } from './run';
  * RESERVE (R1.4, R1.8): set the stock aside. When stock is short the customer is offered
  * what is really possible (stockout options, src/domain/stockout-options.ts): wait for
  * the replenishment (the order is back-ordered and tries again when stock arrives),
- * take it from another region's warehouse, take a substitute, or cancel (refunding what
- * was paid). No answer within the stock decision window applies the configured default.
+ * take it from another region's warehouse (beyond RESERVE's reach), take a substitute,
+ * ship what is there now and the rest when it comes (partial: the rest is shipped by
+ * TRACK as a second fulfilment, partial.ts), or cancel (refunding what was paid). No
+ * answer within the stock decision window applies the configured default.
  */
 
 // Runs that began before the options asked only "wait or cancel", and cancelled on silence.
-export const STOCKOUT_PATCHES = { options: 'stockout-options' } as const;
+export const STOCKOUT_PATCHES = {
+  options: 'stockout-options',
+  /** `partial`: the first part reserved now, the rest back-ordered as a second fulfilment. */
+  partial: 'stockout-partial',
+} as const;
 
 const WINDOW_CLOSED = 'no decision on the stockout within the stock decision window';
 
@@ -35,10 +41,13 @@ export async function reserve(order: OrderRun): Promise<Consignment[]> {
         'reserved',
         (transitions) => {
           order.undo.register('release reserved stock', 'releaseStock', { orderId: order.orderId });
-          return order.acts.reserveStock({ orderId: order.orderId, transitions });
+          return order.acts.reserveStock({ orderId: order.orderId, transitions, ...scope(order) });
         },
         { handles: [BusinessFailure.InsufficientStock] },
       );
+      if (state.partialChosen && result.later && result.later.length > 0) {
+        state.backOrderedRest = { fulfilment: state.partialChosen.fulfilment, lines: result.later };
+      }
       return result.consignments;
     } catch (err) {
       if (failureType(err) !== BusinessFailure.InsufficientStock) throw err;
@@ -59,14 +68,27 @@ export async function reserve(order: OrderRun): Promise<Consignment[]> {
   }
 }
 
+/** What RESERVE may take from (its reach, agreed transfers) and whether it takes only what is there (partial). */
+function scope(order: OrderRun): { reach?: AllocationReach; alsoFrom?: string[]; partial?: { fulfilment: number } } {
+  const { state, settings } = order;
+  return {
+    ...(settings.allocationReach ? { reach: settings.allocationReach } : {}),
+    ...(state.stockTransferFrom ? { alsoFrom: state.stockTransferFrom } : {}),
+    ...(state.partialChosen ? { partial: state.partialChosen } : {}),
+  };
+}
+
 /** Asks the customer and acts on the answer: `wait` to back-order, `retry` to reserve again; a cancel throws. */
 async function decideOnStockout(order: OrderRun, shortages: Shortage[]): Promise<'wait' | 'retry'> {
   const { state } = order;
+  // A partial choice that found nothing left to ship now is asked again.
+  state.partialChosen = undefined;
   let options: StockoutOption[] | undefined;
   if (patched(STOCKOUT_PATCHES.options)) {
     // Worked out first, so the status written says what is on offer (GET /v1/orders/{id}).
+    const reach = order.settings.allocationReach;
     ({ options } = await order.run('work out the stockout options', () =>
-      order.acts.stockoutOptions({ orderId: order.orderId, shortages, leadTimeMs: order.settings.restockLeadTimeMs }),
+      order.acts.stockoutOptions({ orderId: order.orderId, shortages, leadTimeMs: order.settings.restockLeadTimeMs, ...(reach ? { reach } : {}) }),
     ));
     await order.moveTo('awaiting_stock_decision', { shortages, options });
     state.stockoutOptions = options;
@@ -112,10 +134,23 @@ async function decideOnStockout(order: OrderRun, shortages: Shortage[]): Promise
       nextRound(order);
       return 'retry';
     }
-    case 'transfer':
-      // The allocation takes the other region's stock once it is there to take.
+    case 'transfer': {
+      // The customer agreed to the other region's warehouse: RESERVE may take from it now.
+      const offer = options.find((o) => o.decision === 'transfer');
+      if (offer) state.stockTransferFrom = [...new Set([...(state.stockTransferFrom ?? []), offer.fromWarehouse])];
       nextRound(order);
       return 'retry';
+    }
+    case 'partial':
+      if (patched(STOCKOUT_PATCHES.partial)) {
+        // The rest ships as a fulfilment of its own: its number is taken now, so a retry reuses it.
+        const fulfilment = (state.replacements ?? 0) + 1;
+        state.replacements = fulfilment;
+        state.partialChosen = { fulfilment };
+        nextRound(order);
+        return 'retry';
+      }
+      return 'wait';
     default:
       return 'wait';
   }

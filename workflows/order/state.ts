@@ -31,6 +31,16 @@ export interface ShipmentState extends PlannedShipment {
   returned?: boolean;
 }
 
+/** A partial delivery's rest: its lines, waiting for stock, then shipped as fulfilment `fulfilment`. */
+export interface BackOrderedRest {
+  fulfilment: number;
+  lines: { line: number; sku: string; quantity: number }[];
+  /** When it last tried to reserve (epoch ms): it looks again on its own after the recheck interval. */
+  triedAt?: number;
+  /** Reserved and on its way (or given up): no longer waited for. */
+  done?: boolean;
+}
+
 /** One thing that went wrong on the way, from report to resolution (R4.8). */
 export interface IncidentState {
   id: string;
@@ -86,6 +96,12 @@ export interface OrderState extends StatusLineState<OrderStatus>, OperatorState 
   stockoutOptions?: StockoutOption[];
   /** Bumped when a stock decision is taken without leaving awaiting_stock_decision (a substitute), for the update waiting on it. */
   stockRound?: number;
+  /** R1.8 `transfer`: warehouses beyond RESERVE's reach the customer agreed to take the goods from. */
+  stockTransferFrom?: string[];
+  /** R1.8 `partial` chosen: RESERVE takes what is there now; the rest is back-ordered as this fulfilment. */
+  partialChosen?: { fulfilment: number };
+  /** R1.8 `partial`: the back-ordered rest, shipped as its own fulfilment when stock comes (workflows/order/partial.ts). */
+  backOrderedRest?: BackOrderedRest;
   trackingInbox: CarrierTrackingEvent[];
   /** Carrier event ids taken so far: each event is taken once. */
   seenTrackingEvents: string[];

@@ -14,6 +14,7 @@ import {
   unresolved,
 } from './exceptions';
 import { trackingEvent } from './messages';
+import { holdForRest, restDue, restPending, restRecheckAt, shipRest } from './partial';
 import { OrderCancelled, type OrderRun } from './run';
 import type { OrderState, ShipmentState } from './state';
 
@@ -70,7 +71,7 @@ export async function track(order: OrderRun): Promise<void> {
         stalled = false;
         await order.desk.flag(false);
       }
-    } else if (!stalled && Date.now() - lastNewsAt >= order.settings.trackingStallAfterMs) {
+    } else if (!stalled && !onlyRestWaits(order) && Date.now() - lastNewsAt >= order.settings.trackingStallAfterMs) {
       stalled = true;
       await order.desk.flag(true, 'no tracking news from the carrier; check the shipment');
     }
@@ -88,18 +89,30 @@ export async function track(order: OrderRun): Promise<void> {
 /** Every parcel still meant for the customer is delivered, and nothing is left open. */
 function settled(order: OrderRun): boolean {
   const { state } = order;
-  return activeShipments(state).every((s) => s.status === 'delivered') && unresolved(state).length === 0 && (state.exceptionInbox?.length ?? 0) === 0;
+  return (
+    activeShipments(state).every((s) => s.status === 'delivered') &&
+    unresolved(state).length === 0 &&
+    (state.exceptionInbox?.length ?? 0) === 0 &&
+    // A partial delivery's rest still to come (partial.ts).
+    !restPending(state)
+  );
+}
+
+/** Every parcel out is delivered and only a partial delivery's rest waits for stock: no carrier has news to give. */
+function onlyRestWaits(order: OrderRun): boolean {
+  return restPending(order.state) && activeShipments(order.state).every((s) => s.status === 'delivered');
 }
 
 function hasWork(order: OrderRun): boolean {
   const { state } = order;
-  return hasIncidentWork(state) || (state.cancelRequest !== undefined && !state.ending) || closingQuestions(order).length > 0;
+  return hasIncidentWork(state) || (state.cancelRequest !== undefined && !state.ending) || closingQuestions(order).length > 0 || restDue(order);
 }
 
 async function handleWork(order: OrderRun): Promise<void> {
   await takeCancel(order);
   await closeLapsedQuestions(order);
   await handleIncidents(order);
+  if (restDue(order)) await shipRest(order);
 }
 
 /** When the loop must wake on its own: a playbook's deadline, a question's window, a silence too long. */
@@ -111,6 +124,8 @@ function nextDeadline(order: OrderRun, newsOf: Map<string, number>, since: numbe
   for (const q of state.openQuestions) {
     if ((q.kind === 'ship_date' || q.kind === 'delivery_confirmation') && q.until) times.push(Date.parse(q.until));
   }
+  const restAt = restRecheckAt(order);
+  if (restAt !== undefined) times.push(restAt);
   const presumeAfter = order.settings.presumeLostAfterMs;
   if (presumeAfter !== undefined) {
     for (const s of silentCandidates(state)) times.push((newsOf.get(s.shipmentId) ?? since) + presumeAfter);
@@ -287,7 +302,7 @@ async function record(order: OrderRun, events: CarrierTrackingEvent[]): Promise<
   }
   // While something is wrong the order shows it; the journey picks up when it is resolved.
   const quiet = state.status !== 'delivery_exception' && unresolved(state).length === 0 && (state.exceptionInbox?.length ?? 0) === 0;
-  const target = journeyStatus(state);
+  const target = holdForRest(state, journeyStatus(state));
   // The parcel passed every step on its way even when the carrier told us late or all
   // at once: the timeline shows each step, in journey order (R4.7).
   await order.transition('record tracking events', quiet ? stepsBetween(state.status, target) : [], (transitions) =>

@@ -1,13 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { inventoryLevels } from '../../db/schema';
+import { inventoryLevels, stockMovements } from '../../db/schema';
 import { receiveAgainstPurchaseOrder } from '../../inventory/purchase-orders';
 import { receiveGoods, type ReceiptRefusal } from '../../inventory/receipts';
 import { decodeCursor, pageOf } from '../keyset';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
-import { InventoryQuery, ReceiptBody } from '../schemas';
+import { InventoryQuery, MovementsQuery, ReceiptBody } from '../schemas';
 
 // Stock figures (R2.1) and goods received into a warehouse. What a receipt does (the
 // ledger movement, at most once, and waking back-ordered orders) is src/inventory/receipts.ts;
@@ -23,6 +23,22 @@ const levelJson = (l: LevelRow) => ({
   available: l.onHand - l.reserved,
   safetyThreshold: l.safetyThreshold,
   updatedAt: l.updatedAt.toISOString(),
+});
+
+type MovementRow = typeof stockMovements.$inferSelect;
+
+const movementJson = (m: MovementRow) => ({
+  id: m.id,
+  sku: m.sku,
+  warehouse: m.warehouseCode,
+  kind: m.kind,
+  // Units moved: the figure's own change, or the units a write-off carries.
+  quantity: m.quantity ?? Math.abs(m.onHandDelta !== 0 ? m.onHandDelta : m.reservedDelta),
+  onHandDelta: m.onHandDelta,
+  reservedDelta: m.reservedDelta,
+  orderId: m.orderId,
+  reference: m.reference,
+  createdAt: m.createdAt.toISOString(),
 });
 
 export function inventoryRoutes(deps: { db: Db; client: Client; log: (message: string) => void }) {
@@ -83,6 +99,35 @@ export function inventoryRoutes(deps: { db: Db; client: Client; log: (message: s
           .orderBy(asc(inventoryLevels.sku), asc(inventoryLevels.warehouseCode))
           .limit(query.limit + 1);
         res.json(pageOf(rows, query.limit, (l) => [l.sku, l.warehouseCode], levelJson));
+      },
+    }),
+
+    route({
+      method: 'get',
+      path: '/v1/inventory/movements',
+      tag: 'inventory',
+      summary: 'The stock ledger: every movement, oldest first (R2.2)',
+      access: ['integrator', 'operator', 'finance'],
+      query: MovementsQuery,
+      responses: { 200: '{ data: [{ id, sku, warehouse, kind, quantity, onHandDelta, reservedDelta, orderId, reference, createdAt }], nextCursor }' },
+      async handler({ res, query }) {
+        const where: SQL[] = [];
+        if (query.sku) where.push(eq(stockMovements.sku, query.sku));
+        if (query.warehouse) where.push(eq(stockMovements.warehouseCode, query.warehouse));
+        if (query.orderId) where.push(eq(stockMovements.orderId, query.orderId));
+        if (query.kind) where.push(eq(stockMovements.kind, query.kind));
+        if (query.cursor) {
+          const [after] = decodeCursor(query.cursor, 1) as [string];
+          if (!/^\d{1,18}$/.test(after)) throw new HttpProblem(422, 'Invalid request', 'cursor is not one this API gave', { errors: [{ field: 'query.cursor', message: 'not a cursor this API gave' }] });
+          where.push(gt(stockMovements.id, Number(after)));
+        }
+        const rows = await db
+          .select()
+          .from(stockMovements)
+          .where(and(...where))
+          .orderBy(asc(stockMovements.id))
+          .limit(query.limit + 1);
+        res.json(pageOf(rows, query.limit, (m) => [String(m.id)], movementJson));
       },
     }),
   ];
