@@ -501,6 +501,7 @@ const ORDER_ACTIVITIES = {
   recordShipDateProposal: true,
   recordShipDateAnswer: true,
   recordDeliveryConfirmation: true,
+  recordAftercare: true,
 } as const satisfies Record<keyof OrderActivities, true>;
 const CARRIER_ACTIVITIES = {
   quoteRates: true,
