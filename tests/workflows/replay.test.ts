@@ -210,8 +210,12 @@ describe('an order run now', () => {
     it('a timer before VERIFY breaks every order, with a DeterminismViolationError from runReplayHistory', async () => {
       const variant = await bundleVariant('order/verify.ts', (source) => withImport('sleep')(atStartOf('verify', `  await sleep(1);`)(source)));
       for (const file of historyFiles) {
-        await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).rejects.toBeInstanceOf(DeterminismViolationError);
+        // A run carried over past VERIFY (a settlement aftercare's) never meets the timer.
+        const verified = activityTypes(loadHistory(file)).includes('verifyOrder');
+        if (verified) await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).rejects.toBeInstanceOf(DeterminismViolationError);
+        else await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).resolves.toBeUndefined();
       }
+      expect(historyFiles.filter((file) => activityTypes(loadHistory(file)).includes('verifyOrder')).length).toBeGreaterThanOrEqual(historyFiles.length - 1);
       await expect(Worker.runReplayHistory(variant, liveHistory(), 'live')).rejects.toThrow(/nondetermin/i);
     });
   });
