@@ -162,6 +162,8 @@ describe("finance's reship and return, carried out through the order's own workf
     expect(shown.timeline.find((t: { detail?: { aftercare?: string } }) => t.detail?.aftercare === 'reship')).toMatchObject({ status: 'dispatched' });
     expect(statuses.at(-1)).toBe('completed');
     expect(statuses.filter((s: string) => s === 'delivered')).toHaveLength(2);
+    expect(shown.aftercare).toEqual([expect.objectContaining({ discrepancyId: d.id, settlementId, kind: 'reship', carriedOut: expect.objectContaining({ status: 'done' }) })]);
+    expect(shown.shipments.filter((s: { replaces: string | null }) => s.replaces === d.id)).toEqual([expect.objectContaining({ status: 'delivered' })]);
     const run = stack.running.client.workflow.getHandle(`order-${order.id}`);
     expect((await run.describe()).status.name).toBe('COMPLETED');
 
@@ -191,6 +193,7 @@ describe("finance's reship and return, carried out through the order's own workf
 
     const waiting = await waitForStatus(stack, order.id, 'awaiting_return');
     expect(waiting.timeline.at(-1)).toMatchObject({ status: 'awaiting_return', detail: { aftercare: 'return', discrepancyId: d.id } });
+    expect(waiting.aftercare).toEqual([expect.objectContaining({ discrepancyId: d.id, kind: 'return', carriedOut: expect.objectContaining({ status: 'awaiting_return' }) })]);
     expect((await discrepancyOf(settlementId, d.id)).resolution.carriedOut).toMatchObject({ kind: 'return', status: 'awaiting_return', returnBy: expect.any(String) });
 
     // Only an order awaiting a return takes one; the body is checked field by field.
