@@ -23,6 +23,9 @@ export const AFTERCARE_PATCH = 'settlement-aftercare';
 
 type Aftercare = NonNullable<OrderState['aftercares']>[number];
 
+/** The order was done: an operator retries a failing step of its aftercare, never cancels it. */
+const keep = { noCancel: "the order is done; finance's reship or return is carried out to its end" } as const;
+
 const OPEN: readonly AftercareStatus[] = ['requested', 'shipping', 'awaiting_return'];
 const aftercareOf = (state: OrderState, discrepancyId: string) => state.aftercares?.find((a) => a.discrepancyId === discrepancyId);
 
@@ -74,12 +77,14 @@ async function reship(order: OrderRun, a: Aftercare): Promise<void> {
     'start the re-shipment',
     { status: 'dispatched', detail: { aftercare: 'reship', discrepancyId: a.discrepancyId, settlementId: a.settlementId } },
     (transitions) => order.acts.recordAftercare({ orderId: order.orderId, discrepancyId: a.discrepancyId, kind: 'reship', progress: { status: 'shipping' }, transitions }),
+    keep,
   );
   const sent = await sendReplacement(order, { id: a.discrepancyId, shipmentIds: delivered.map((s) => s.shipmentId) });
   if (!sent) return finish(order, a, 'failed', { reason: 'no stock or no carrier for the re-shipment' }, 'completed');
   a.shipmentIds = sent;
   await order.run('record the re-shipment', () =>
     order.acts.recordAftercare({ orderId: order.orderId, discrepancyId: a.discrepancyId, kind: 'reship', progress: { status: 'shipping', shipmentIds: sent }, transitions: [] }),
+    keep,
   );
   // TRACK follows the new parcels (and runs any incident on them) until they are delivered.
   await track(order);
@@ -109,14 +114,15 @@ async function takeBack(order: OrderRun, a: Aftercare): Promise<void> {
         progress: { status: 'awaiting_return', shipmentIds, returnBy: a.returnBy },
         transitions,
       }),
+    keep,
   );
   const back = await condition(() => a.received === true, Math.max(1, a.waitUntil - Date.now()), { summary: 'return window' });
   if (!back) return finish(order, a, 'lapsed', { reason: 'the goods did not come back within the return window' }, 'completed');
 
   const base = { orderId: order.orderId, incidentId: a.discrepancyId, shipmentIds };
-  const { units } = await order.run('put the returned goods back on the shelf', () => order.acts.restockReturn(base));
-  const refund = await order.run('refund the returned goods', () => order.acts.refundShipments({ ...base, reason: 'returned' }));
-  await order.run('close the returned shipments', () => order.acts.closeShipments({ orderId: order.orderId, shipmentIds, closedAs: 'returned' }));
+  const { units } = await order.run('put the returned goods back on the shelf', () => order.acts.restockReturn(base), keep);
+  const refund = await order.run('refund the returned goods', () => order.acts.refundShipments({ ...base, reason: 'returned' }), keep);
+  await order.run('close the returned shipments', () => order.acts.closeShipments({ orderId: order.orderId, shipmentIds, closedAs: 'returned' }), keep);
   for (const s of state.shipments) if (shipmentIds.includes(s.shipmentId)) s.closedAs = 'returned';
   await finish(order, a, 'done', { units, refund, ...(a.receivedNote ? { note: a.receivedNote } : {}) }, 'refunded');
 }
@@ -132,6 +138,7 @@ async function finish(order: OrderRun, a: Aftercare, status: AftercareStatus, ou
       progress: { status, ...(a.shipmentIds ? { shipmentIds: a.shipmentIds } : {}), outcome },
       transitions,
     }),
+    keep,
   );
   a.status = status;
   a.outcome = outcome;
