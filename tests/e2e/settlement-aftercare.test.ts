@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAftercare } from '../../activities/aftercare-start';
 import { seedDemoCatalogue } from '../../src/db/seed';
 import { discrepancies, ledgerEntries, shipments, stockMovements } from '../../src/db/schema';
 import { periodBounds, periodContaining } from '../../src/domain/settlement-period';
@@ -181,6 +182,11 @@ describe("finance's reship and return, carried out through the order's own workf
     expect((await run.describe()).runId).toBe(done.resolution.carriedOut.runId);
     expect(await stack.db.select({ n: sql<number>`count(*)::int` }).from(ledgerEntries)).toEqual(entries);
     expect((await stockLevel(stack, SKU, WAREHOUSE))!.onHand).toBe(after.onHand);
+    // The finance activity's start, again (a retry after the decision was written): it finds
+    // the discrepancy among the order's aftercares and starts nothing.
+    const restart = await startAftercare(stack.running.client, order.id, { kind: 'reship', discrepancyId: d.id, settlementId, note: 'retry' });
+    expect(restart).toEqual({ workflowId: `order-${order.id}`, runId: done.resolution.carriedOut.runId, status: 'done' });
+    expect((await run.describe()).runId).toBe(done.resolution.carriedOut.runId);
   });
 
   it('return: the order waits for the goods; once received they are restocked and refunded, and the order ends refunded', { timeout: 60_000 }, async () => {
