@@ -200,7 +200,11 @@ describe("finance's reship and return, carried out through the order's own workf
     const waiting = await waitForStatus(stack, order.id, 'awaiting_return');
     expect(waiting.timeline.at(-1)).toMatchObject({ status: 'awaiting_return', detail: { aftercare: 'return', discrepancyId: d.id } });
     expect(waiting.aftercare).toEqual([expect.objectContaining({ discrepancyId: d.id, kind: 'return', carriedOut: expect.objectContaining({ status: 'awaiting_return' }) })]);
-    expect((await discrepancyOf(settlementId, d.id)).resolution.carriedOut).toMatchObject({ kind: 'return', status: 'awaiting_return', returnBy: expect.any(String) });
+    const carriedOut = (await discrepancyOf(settlementId, d.id)).resolution.carriedOut;
+    expect(carriedOut).toMatchObject({ kind: 'return', status: 'awaiting_return', returnBy: expect.any(String), workflowId: `order-${order.id}` });
+    // The start again while the run waits: the running run takes it as the request it already has.
+    const restart = await startAftercare(stack.running.client, order.id, { kind: 'return', discrepancyId: d.id, settlementId, note: 'retry' });
+    expect(restart).toEqual({ workflowId: `order-${order.id}`, runId: carriedOut.runId, status: 'awaiting_return' });
 
     // Only an order awaiting a return takes one; the body is checked field by field.
     expectProblem(await stack.api('POST', `/v1/orders/${orders.reship.id}/returns/received`, { key: TEST_KEYS.operator, body: {} }), 409);
