@@ -231,77 +231,77 @@ export function createReconciliationActivities(db: Db) {
 
   /** The decision written (journals for adjust / write_off); for reship / return, what the order must carry out. */
   async function decide(input: { settlementId: string; discrepancyId: string; resolution: DiscrepancyResolution }) {
-      return db.transaction(async (tx) => {
-        const { settlement, agreement } = await settlementWithAgreement(tx, input.settlementId);
-        const [row] = await tx
-          .select()
-          .from(discrepancies)
-          .where(and(eq(discrepancies.id, input.discrepancyId), eq(discrepancies.settlementId, settlement.id)))
-          .for('update');
-        if (!row) throw notFound('DiscrepancyMissing', `discrepancy ${input.discrepancyId} is not one of settlement ${settlement.id}`);
-        // Decided already (by finance, or adjusted within tolerance): a second decision changes nothing.
-        if (row.status !== 'open') return aftercareOf(row);
+    return db.transaction(async (tx) => {
+      const { settlement, agreement } = await settlementWithAgreement(tx, input.settlementId);
+      const [row] = await tx
+        .select()
+        .from(discrepancies)
+        .where(and(eq(discrepancies.id, input.discrepancyId), eq(discrepancies.settlementId, settlement.id)))
+        .for('update');
+      if (!row) throw notFound('DiscrepancyMissing', `discrepancy ${input.discrepancyId} is not one of settlement ${settlement.id}`);
+      // Decided already (by finance, or adjusted within tolerance): a second decision changes nothing.
+      if (row.status !== 'open') return aftercareOf(row);
 
-        const { action, note, decidedBy } = input.resolution;
-        if (action === 'reship' || action === 'return') {
-          // Refused before anything is written: finance decides again (adjust, write_off).
-          if (!row.orderId) {
-            throw ApplicationFailure.create({
-              type: 'ResolutionNeedsOrder',
-              message: `${action} is carried out by the order's workflow, and discrepancy ${row.id} (${row.reference}) names no order (orderId is null)`,
-              nonRetryable: true,
-            });
-          }
-          const [order] = await tx.select({ status: orders.status, number: orders.number }).from(orders).where(eq(orders.id, row.orderId));
-          if (!order || order.status === 'cancelled' || order.status === 'refunded') {
-            throw ApplicationFailure.create({
-              type: AftercareRefused,
-              message: `order ${order?.number ?? row.orderId} is ${order?.status ?? 'not in the database'}: there is nothing kept to ${action}`,
-              nonRetryable: true,
-            });
-          }
+      const { action, note, decidedBy } = input.resolution;
+      if (action === 'reship' || action === 'return') {
+        // Refused before anything is written: finance decides again (adjust, write_off).
+        if (!row.orderId) {
+          throw ApplicationFailure.create({
+            type: 'ResolutionNeedsOrder',
+            message: `${action} is carried out by the order's workflow, and discrepancy ${row.id} (${row.reference}) names no order (orderId is null)`,
+            nonRetryable: true,
+          });
         }
-        const given = input.resolution.amount;
-        if (given !== undefined && !Number.isSafeInteger(given)) {
-          throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${given} is not whole minor units`, nonRetryable: true });
+        const [order] = await tx.select({ status: orders.status, number: orders.number }).from(orders).where(eq(orders.id, row.orderId));
+        if (!order || order.status === 'cancelled' || order.status === 'refunded') {
+          throw ApplicationFailure.create({
+            type: AftercareRefused,
+            message: `order ${order?.number ?? row.orderId} is ${order?.status ?? 'not in the database'}: there is nothing kept to ${action}`,
+            nonRetryable: true,
+          });
         }
-        // An amount finance gives is how much, not which way: it goes the way of the
-        // difference (ours − theirs; ours higher when there is none, as with a currency).
-        const amount = given === undefined ? row.difference : Math.abs(given) * (row.difference < 0 ? -1 : 1);
-        const posting = { counterparty: { kind: agreement.counterpartyKind, id: agreement.counterpartyId }, settlementId: settlement.id };
-        const memo = `Settlement ${settlement.id}: ${action} ${row.reference} (${note})`;
-        const currency = agreement.settlementCurrency;
-        if (action === 'adjust') {
-          await postJournal(tx, row.orderId, adjustmentJournal(`adjustment:${row.id}`, memo, currency, balanceChange(row, amount)), 'adjustment', posting);
-        } else if (action === 'write_off' && amount !== 0) {
-          const written = Math.abs(amount);
-          await postJournal(
-            tx,
-            row.orderId,
-            {
-              journalId: `write-off:${row.id}`,
-              memo,
-              currency,
-              lines: [
-                { account: 'bad_debt_expense', side: 'debit', amount: written },
-                { account: 'counterparty_balance', side: 'credit', amount: written },
-              ],
-            },
-            'write_off',
-            posting,
-          );
-        }
-        // reship / return: recorded here, carried out by the order's workflow (applyResolution).
-        const resolution: StoredResolution = {
-          action,
-          ...(action === 'adjust' || action === 'write_off' || given !== undefined ? { amount } : {}),
-          note,
-          decidedBy,
-          decidedAt: new Date().toISOString(),
-        };
-        await tx.update(discrepancies).set({ status: 'resolved', resolution, updatedAt: sql`now()` }).where(eq(discrepancies.id, row.id));
-        return aftercareOf({ ...row, resolution });
-      });
+      }
+      const given = input.resolution.amount;
+      if (given !== undefined && !Number.isSafeInteger(given)) {
+        throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${given} is not whole minor units`, nonRetryable: true });
+      }
+      // An amount finance gives is how much, not which way: it goes the way of the
+      // difference (ours − theirs; ours higher when there is none, as with a currency).
+      const amount = given === undefined ? row.difference : Math.abs(given) * (row.difference < 0 ? -1 : 1);
+      const posting = { counterparty: { kind: agreement.counterpartyKind, id: agreement.counterpartyId }, settlementId: settlement.id };
+      const memo = `Settlement ${settlement.id}: ${action} ${row.reference} (${note})`;
+      const currency = agreement.settlementCurrency;
+      if (action === 'adjust') {
+        await postJournal(tx, row.orderId, adjustmentJournal(`adjustment:${row.id}`, memo, currency, balanceChange(row, amount)), 'adjustment', posting);
+      } else if (action === 'write_off' && amount !== 0) {
+        const written = Math.abs(amount);
+        await postJournal(
+          tx,
+          row.orderId,
+          {
+            journalId: `write-off:${row.id}`,
+            memo,
+            currency,
+            lines: [
+              { account: 'bad_debt_expense', side: 'debit', amount: written },
+              { account: 'counterparty_balance', side: 'credit', amount: written },
+            ],
+          },
+          'write_off',
+          posting,
+        );
+      }
+      // reship / return: recorded here, carried out by the order's workflow (applyResolution).
+      const resolution: StoredResolution = {
+        action,
+        ...(action === 'adjust' || action === 'write_off' || given !== undefined ? { amount } : {}),
+        note,
+        decidedBy,
+        decidedAt: new Date().toISOString(),
+      };
+      await tx.update(discrepancies).set({ status: 'resolved', resolution, updatedAt: sql`now()` }).where(eq(discrepancies.id, row.id));
+      return aftercareOf({ ...row, resolution });
+    });
   }
 }
 
