@@ -1,5 +1,5 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { MessageRejection } from '../src/domain/failures';
 import { carriedState, orderWorkflowId, ORDER_RUN_ENDING, ORDER_WORKFLOW_TYPE, requestAftercare, type AftercareRequest, type OrderWorkflowInput } from '../workflows/order/messages';
 
@@ -28,7 +28,11 @@ const notYet = (message: string) => ApplicationFailure.create({ type: 'Aftercare
 export async function startAftercare(client: Client, orderId: string, request: AftercareRequest): Promise<CarriedOut> {
   const workflowId = orderWorkflowId(orderId);
   const handle = client.workflow.getHandle(workflowId);
-  const described = await handle.describe();
+  const described = await handle.describe().catch((err: unknown) => {
+    // Closed runs are kept for the namespace's retention only: past it there is no state to carry.
+    if (err instanceof WorkflowNotFoundError) throw refused(`order ${orderId}'s workflow is no longer in Temporal (past retention): it cannot ${request.kind} it; do it by hand`);
+    throw err;
+  });
   const status = described.status.name;
   if (status === 'RUNNING') {
     try {

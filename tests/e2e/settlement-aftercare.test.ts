@@ -130,6 +130,11 @@ describe("finance's reship and return, carried out through the order's own workf
     }
     expect(await discrepancyOf(settlementId, found.unmatched.id)).toMatchObject({ status: 'open', resolution: null });
     expect(await stack.db.select({ n: sql<number>`count(*)::int` }).from(ledgerEntries)).toEqual(entries);
+    // An order Temporal no longer knows (past retention) is refused for good, not retried forever.
+    await expect(startAftercare(stack.running.client, randomUUID(), { kind: 'reship', discrepancyId: randomUUID(), settlementId, note: 'x' })).rejects.toMatchObject({
+      type: 'AftercareRefused',
+      nonRetryable: true,
+    });
   });
 
   it('reship: a second shipment is booked and delivered, stock goes down by it, its cost is journalled; again changes nothing', { timeout: 60_000 }, async () => {
