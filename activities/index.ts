@@ -1,6 +1,7 @@
 import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { createCarrierActivities as carrierCalls } from './carriers';
+import { createAftercareActivities } from './aftercare';
 import { createBackOrderedRestActivities } from './back-ordered-rest';
 import { createCollectionActivities } from './collection';
 import { createComplaintActivities } from './complaints';
@@ -45,6 +46,7 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createCollectionActivities(db),
     ...createComplaintActivities(db),
     ...createReplenishmentActivities(db),
+    ...createAftercareActivities(db),
   } satisfies OrderActivities & CollectionActivities & ReplenishmentActivities;
 }
 

@@ -9,6 +9,9 @@ import type { DiscrepancyResolution, LineKind, StatementLine } from '../src/doma
 import type { Journal } from '../src/domain/settlement';
 import { ourLines } from '../src/finance/our-lines';
 import type { ReconciliationOutcome } from '../workflows/settlement/activities';
+import { Context } from '@temporalio/activity';
+import { AftercareRefused, startAftercare } from './aftercare-start';
+import { mergeCarriedOut } from './aftercare';
 import { postJournal } from './ledger';
 
 // R6.6–R6.9 on the finance queue: our lines against the counterparty's latest statement
@@ -208,60 +211,106 @@ export function createReconciliationActivities(db: Db) {
     },
 
     async applyResolution(input: { settlementId: string; discrepancyId: string; resolution: DiscrepancyResolution }): Promise<{ status: 'resolved' }> {
-      return db.transaction(async (tx) => {
-        const { settlement, agreement } = await settlementWithAgreement(tx, input.settlementId);
-        const [row] = await tx
-          .select()
-          .from(discrepancies)
-          .where(and(eq(discrepancies.id, input.discrepancyId), eq(discrepancies.settlementId, settlement.id)))
-          .for('update');
-        if (!row) throw notFound('DiscrepancyMissing', `discrepancy ${input.discrepancyId} is not one of settlement ${settlement.id}`);
-        // Decided already (by finance, or adjusted within tolerance): a second decision changes nothing.
-        if (row.status !== 'open') return { status: 'resolved' as const };
-
-        const { action, note, decidedBy } = input.resolution;
-        const given = input.resolution.amount;
-        if (given !== undefined && !Number.isSafeInteger(given)) {
-          throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${given} is not whole minor units`, nonRetryable: true });
+      const decided = await decide(input);
+      // reship / return: carried out by the order's own workflow (aftercare), once; a retry
+      // after the decision was written finds it recorded and only makes sure it started.
+      if (decided && !decided.carriedOut?.runId) {
+        const request = { kind: decided.action, discrepancyId: input.discrepancyId, settlementId: input.settlementId, note: decided.note };
+        try {
+          const started = await startAftercare(Context.current().client, decided.orderId, request);
+          await mergeCarriedOut(db, input.discrepancyId, { workflowId: started.workflowId, runId: started.runId }, { status: started.status, startedAt: new Date().toISOString() });
+        } catch (err) {
+          // The order cannot take it after all (its workflow was terminated, say): the
+          // decision stands, and the discrepancy says why it was not carried out.
+          if (!(err instanceof ApplicationFailure && err.type === AftercareRefused)) throw err;
+          await mergeCarriedOut(db, input.discrepancyId, { status: 'failed', reason: err.message, runId: null });
         }
-        // An amount finance gives is how much, not which way: it goes the way of the
-        // difference (ours − theirs; ours higher when there is none, as with a currency).
-        const amount = given === undefined ? row.difference : Math.abs(given) * (row.difference < 0 ? -1 : 1);
-        const posting = { counterparty: { kind: agreement.counterpartyKind, id: agreement.counterpartyId }, settlementId: settlement.id };
-        const memo = `Settlement ${settlement.id}: ${action} ${row.reference} (${note})`;
-        const currency = agreement.settlementCurrency;
-        if (action === 'adjust') {
-          await postJournal(tx, row.orderId, adjustmentJournal(`adjustment:${row.id}`, memo, currency, balanceChange(row, amount)), 'adjustment', posting);
-        } else if (action === 'write_off' && amount !== 0) {
-          const written = Math.abs(amount);
-          await postJournal(
-            tx,
-            row.orderId,
-            {
-              journalId: `write-off:${row.id}`,
-              memo,
-              currency,
-              lines: [
-                { account: 'bad_debt_expense', side: 'debit', amount: written },
-                { account: 'counterparty_balance', side: 'credit', amount: written },
-              ],
-            },
-            'write_off',
-            posting,
-          );
-        }
-        // reship / return: the decision is recorded; carrying it out through the order's
-        // own workflow is not automated yet (the note says what finance expects).
-        const resolution: StoredResolution = {
-          action,
-          ...(action === 'adjust' || action === 'write_off' || given !== undefined ? { amount } : {}),
-          note,
-          decidedBy,
-          decidedAt: new Date().toISOString(),
-        };
-        await tx.update(discrepancies).set({ status: 'resolved', resolution, updatedAt: sql`now()` }).where(eq(discrepancies.id, row.id));
-        return { status: 'resolved' as const };
-      });
+      }
+      return { status: 'resolved' as const };
     },
   };
+
+  /** The decision written (journals for adjust / write_off); for reship / return, what the order must carry out. */
+  async function decide(input: { settlementId: string; discrepancyId: string; resolution: DiscrepancyResolution }) {
+    return db.transaction(async (tx) => {
+      const { settlement, agreement } = await settlementWithAgreement(tx, input.settlementId);
+      const [row] = await tx
+        .select()
+        .from(discrepancies)
+        .where(and(eq(discrepancies.id, input.discrepancyId), eq(discrepancies.settlementId, settlement.id)))
+        .for('update');
+      if (!row) throw notFound('DiscrepancyMissing', `discrepancy ${input.discrepancyId} is not one of settlement ${settlement.id}`);
+      // Decided already (by finance, or adjusted within tolerance): a second decision changes nothing.
+      if (row.status !== 'open') return aftercareOf(row);
+
+      const { action, note, decidedBy } = input.resolution;
+      if (action === 'reship' || action === 'return') {
+        // Refused before anything is written: finance decides again (adjust, write_off).
+        if (!row.orderId) {
+          throw ApplicationFailure.create({
+            type: 'ResolutionNeedsOrder',
+            message: `${action} is carried out by the order's workflow, and discrepancy ${row.id} (${row.reference}) names no order (orderId is null)`,
+            nonRetryable: true,
+          });
+        }
+        const [order] = await tx.select({ status: orders.status, number: orders.number }).from(orders).where(eq(orders.id, row.orderId));
+        if (!order || order.status === 'cancelled' || order.status === 'refunded') {
+          throw ApplicationFailure.create({
+            type: AftercareRefused,
+            message: `order ${order?.number ?? row.orderId} is ${order?.status ?? 'not in the database'}: there is nothing kept to ${action}`,
+            nonRetryable: true,
+          });
+        }
+      }
+      const given = input.resolution.amount;
+      if (given !== undefined && !Number.isSafeInteger(given)) {
+        throw ApplicationFailure.create({ type: 'InvalidResolution', message: `amount ${given} is not whole minor units`, nonRetryable: true });
+      }
+      // An amount finance gives is how much, not which way: it goes the way of the
+      // difference (ours − theirs; ours higher when there is none, as with a currency).
+      const amount = given === undefined ? row.difference : Math.abs(given) * (row.difference < 0 ? -1 : 1);
+      const posting = { counterparty: { kind: agreement.counterpartyKind, id: agreement.counterpartyId }, settlementId: settlement.id };
+      const memo = `Settlement ${settlement.id}: ${action} ${row.reference} (${note})`;
+      const currency = agreement.settlementCurrency;
+      if (action === 'adjust') {
+        await postJournal(tx, row.orderId, adjustmentJournal(`adjustment:${row.id}`, memo, currency, balanceChange(row, amount)), 'adjustment', posting);
+      } else if (action === 'write_off' && amount !== 0) {
+        const written = Math.abs(amount);
+        await postJournal(
+          tx,
+          row.orderId,
+          {
+            journalId: `write-off:${row.id}`,
+            memo,
+            currency,
+            lines: [
+              { account: 'bad_debt_expense', side: 'debit', amount: written },
+              { account: 'counterparty_balance', side: 'credit', amount: written },
+            ],
+          },
+          'write_off',
+          posting,
+        );
+      }
+      // reship / return: recorded here, carried out by the order's workflow (applyResolution).
+      const resolution: StoredResolution = {
+        action,
+        ...(action === 'adjust' || action === 'write_off' || given !== undefined ? { amount } : {}),
+        note,
+        decidedBy,
+        decidedAt: new Date().toISOString(),
+      };
+      await tx.update(discrepancies).set({ status: 'resolved', resolution, updatedAt: sql`now()` }).where(eq(discrepancies.id, row.id));
+      return aftercareOf({ ...row, resolution });
+    });
+  }
+}
+
+const isAftercare = (action: string | undefined): action is 'reship' | 'return' => action === 'reship' || action === 'return';
+
+/** A finance-resolved reship / return on an order, with how far carrying it out got. */
+function aftercareOf(row: DiscrepancyRow) {
+  const action = row.resolution?.action;
+  if (!isAftercare(action) || !row.orderId || row.resolution?.decidedBy === RECONCILIATION_ACTOR) return undefined;
+  return { action, orderId: row.orderId, note: row.resolution!.note, carriedOut: row.resolution!.carriedOut };
 }

@@ -26,7 +26,7 @@ export async function refundedSoFar(tx: Tx | Db, orderId: string): Promise<numbe
 }
 
 /** The carrier charges of an order: every shipment a carrier booked and did not void. */
-async function postCarrierCharges(tx: Tx, order: { id: string; number: string }): Promise<void> {
+export async function postCarrierCharges(tx: Tx, order: { id: string; number: string }): Promise<void> {
   const carried = await tx
     .select()
     .from(shipments)

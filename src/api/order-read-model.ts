@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import { complaintsOfOrder } from '../complaints/complaint-store';
+import { aftercareOfOrder, showsAftercare } from './order-aftercare';
 import type { Db } from '../db/client';
 import {
   deliveryConfirmations,
@@ -111,11 +112,12 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
   const o = await (idOrNumber.startsWith('OF-') ? queries.number : queries.id).execute({ key: idOrNumber });
   if (!o) return undefined;
   const { items, events, shipments: ships, notifications: notices, signOff, feedback: rating, incidents: troubles } = o;
-  const [ledger, proposals, [confirmation], complaints] = await Promise.all([
+  const [ledger, proposals, [confirmation], complaints, aftercare] = await Promise.all([
     queries.side.ledger.execute({ orderId: o.id }),
     queries.side.proposals.execute({ orderId: o.id }),
     queries.side.confirmation.execute({ orderId: o.id }),
     complaintsOfOrder(db, o.id),
+    showsAftercare(events) ? aftercareOfOrder(db, o.id) : [],
   ]);
   return {
     ...orderSummary(o),
@@ -178,6 +180,8 @@ export async function findOrderDetail(db: Db, idOrNumber: string) {
     })),
     incidents: troubles.map(incidentJson),
     complaints,
+    // R6.8: finance's reship / return on the order (settlement aftercare), and how each stands.
+    aftercare,
     shipDateProposals: proposals.map((p) => ({
       id: p.id,
       proposedShipDate: p.proposedShipDate,

@@ -858,7 +858,15 @@ export const discrepancies = pgTable(
     likelyCause: text('likely_cause').notNull(),
     /** open, auto_adjusted, resolved */
     status: text('status').notNull().default('open'),
-    resolution: jsonb('resolution').$type<{ action: string; amount?: number; note: string; decidedBy: string; decidedAt: string } | null>(),
+    resolution: jsonb('resolution').$type<{
+      action: string;
+      amount?: number;
+      note: string;
+      decidedBy: string;
+      decidedAt: string;
+      /** A reship / return carried out by the order's workflow: where it runs and how it stands (R6.8). */
+      carriedOut?: { workflowId?: string; runId?: string; status?: string; [key: string]: unknown };
+    } | null>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -67,6 +67,10 @@ const TEXT: Record<OrderStatus, (n: string, d: Record<string, unknown>) => Notic
     subject: `Order ${n} was refunded`,
     body: `Order ${n} could not be delivered as ordered${d.reason ? ` (${String(d.reason)})` : ''}; what you paid for it is refunded.`,
   }),
+  awaiting_return: (n) => ({
+    subject: `Please send order ${n} back`,
+    body: `We have agreed to take order ${n} back. Once the goods reach us, what you paid for them is refunded.`,
+  }),
 };
 
 function reasonsText(detail: Record<string, unknown>): string {

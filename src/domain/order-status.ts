@@ -34,6 +34,8 @@ export const ORDER_STATUSES = [
   'completed',
   'cancelled',
   'refunded',
+  // Finance decided a return (settlement aftercare): the goods are on their way back to us.
+  'awaiting_return',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
@@ -59,6 +61,7 @@ export const STAGE_OF_STATUS: Record<OrderStatus, OrderStage> = {
   cancelled: 'settle',
   // Nothing was kept: every line came back, was lost or damaged, and was paid back.
   refunded: 'settle',
+  awaiting_return: 'settle',
 };
 
 export const FINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['completed', 'cancelled', 'refunded']);

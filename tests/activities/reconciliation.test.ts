@@ -186,11 +186,13 @@ describe('reconciliation activities', () => {
     expect(await journalsOf(s.settlementId)).toEqual(journal);
   });
 
-  it("carries out finance's decisions once: adjust and write-off post journals, reship is recorded", async () => {
+  it("carries out finance's decisions once: adjust and write-off post journals; reship needs an order", async () => {
     const rows = await rowsOf(s.settlementId);
     const wrongAmount = rows.find((r) => r.kind === 'amount_differs' && r.status === 'open')!;
     const missing = rows.find((r) => r.kind === 'missing_theirs')!;
-    const duplicate = rows.find((r) => r.kind === 'duplicate')!;
+    // A reship or return is carried out by the order's workflow (tests/e2e/settlement-aftercare.test.ts):
+    // on a line matched to no order it is refused before anything is written.
+    const unmatched = rows.find((r) => r.reference === 'OF-0000001/sale')!;
     const before = (await journalsOf(s.settlementId)).length;
 
     for (let i = 0; i < 2; i++) {
@@ -198,7 +200,11 @@ describe('reconciliation activities', () => {
         status: 'resolved',
       });
       await acts.applyResolution({ settlementId: s.settlementId, discrepancyId: missing.id, resolution: { action: 'write_off', amount: 1_500, note: 'lost', decidedBy: 'fin-1' } });
-      await acts.applyResolution({ settlementId: s.settlementId, discrepancyId: duplicate.id, resolution: { action: 'reship', note: 'send again', decidedBy: 'fin-2' } });
+      for (const action of ['reship', 'return'] as const) {
+        await expect(
+          acts.applyResolution({ settlementId: s.settlementId, discrepancyId: unmatched.id, resolution: { action, note: 'send again', decidedBy: 'fin-2' } }),
+        ).rejects.toMatchObject({ type: 'ResolutionNeedsOrder', nonRetryable: true, message: expect.stringContaining('orderId is null') });
+      }
     }
 
     const posted = (await journalsOf(s.settlementId)).filter((j) => !j.journalId.startsWith(`adjustment:${rows.find((r) => r.status === 'auto_adjusted')!.id}`));
@@ -214,8 +220,8 @@ describe('reconciliation activities', () => {
     const byId = (id: string) => after.find((r) => r.id === id)!;
     expect(byId(wrongAmount.id)).toMatchObject({ status: 'resolved', resolution: { action: 'adjust', amount: 300, note: 'shipping', decidedBy: 'fin-1' } });
     expect(byId(missing.id)).toMatchObject({ status: 'resolved', resolution: { action: 'write_off', amount: 1_500, decidedBy: 'fin-1' } });
-    expect(byId(duplicate.id)).toMatchObject({ status: 'resolved', resolution: { action: 'reship', note: 'send again', decidedBy: 'fin-2' } });
-    expect(typeof byId(duplicate.id).resolution!.decidedAt).toBe('string');
+    expect(byId(unmatched.id)).toEqual(unmatched);
+    expect(typeof byId(missing.id).resolution!.decidedAt).toBe('string');
 
     // Reconciling again leaves decisions alone.
     await acts.reconcileSettlement({ settlementId: s.settlementId });

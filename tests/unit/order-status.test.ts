@@ -15,13 +15,13 @@ describe('order statuses', () => {
     expect(ORDER_STAGES).toEqual(['verify', 'reserve', 'plan', 'dispatch', 'track', 'sign_off', 'feedback', 'settle']);
   });
 
-  it('has the statuses of the architecture (and refunded, issue 7; awaiting_payment, issue 8), each once', () => {
+  it('has the statuses of the architecture (and refunded, issue 7; awaiting_payment and awaiting_return, issue 8), each once', () => {
     expect(new Set(ORDER_STATUSES).size).toBe(ORDER_STATUSES.length);
     expect([...ORDER_STATUSES].sort()).toEqual(
       [
         'received', 'verifying', 'needs_correction', 'awaiting_stock_decision', 'backordered', 'reserved', 'planned', 'awaiting_payment',
         'dispatched', 'in_transit', 'out_for_delivery', 'delivery_exception', 'delivered', 'signed_off',
-        'awaiting_feedback', 'settling', 'completed', 'cancelled', 'refunded',
+        'awaiting_feedback', 'settling', 'completed', 'cancelled', 'refunded', 'awaiting_return',
       ].sort(),
     );
   });

@@ -456,6 +456,9 @@ export class FakeWorld {
         return { amount: 0, currency: 'EUR' };
       case 'substituteItem':
         return { items: [] };
+      case 'recordAftercare':
+        this.write(input.transitions);
+        return {};
       default:
         throw new Error(`the fake world has no activity ${String(name)}`);
     }
@@ -504,6 +507,7 @@ const ORDER_ACTIVITIES = {
   recordShipDateProposal: true,
   recordShipDateAnswer: true,
   recordDeliveryConfirmation: true,
+  recordAftercare: true,
 } as const satisfies Record<keyof OrderActivities, true>;
 const CARRIER_ACTIVITIES = {
   quoteRates: true,

@@ -618,6 +618,44 @@ export const SCENARIOS: Scenario[] = [
       return workflowId;
     },
   },
+  {
+    name: 'reship-aftercare',
+    stack: 'short',
+    what: "completed, then finance resolves a settlement discrepancy on it with `reship`: a new run of the order's workflow ships the goods again, tracks them to the door, and completes again",
+    async run(api) {
+      const counterparty = { kind: 'customer', id: 'cust-record-aftercare' };
+      const { id, number, workflowId } = await create(api, order(ONE_PARCEL, { customer: { ...customer, id: counterparty.id } }));
+      const completed = await waitForStatus(api, id, 'completed');
+      const agreement = await api.call(
+        'POST',
+        '/v1/agreements',
+        { counterparty, method: 'prepaid', cycle: 'monthly', settlementDay: 1, settlementCurrency: 'EUR', timeZone: 'Europe/Berlin', tolerance: 0 },
+        'finance',
+      );
+      if (agreement.status !== 201) throw new Error(`the agreement answered ${agreement.status}: ${JSON.stringify(agreement.body)}`);
+      // Their statement says the sale was 1.00 more than ours: a discrepancy on the order.
+      const period = periodContaining('monthly', new Date(), 'Europe/Berlin');
+      const theirs = completed.total.amount + 100;
+      const day = new Date().toISOString().slice(0, 10);
+      const content = `reference,kind,amount,currency,date\n${number},sale,${Math.trunc(theirs / 100)}.${String(theirs % 100).padStart(2, '0')},EUR,${day}\n`;
+      const statement = await api.call('POST', '/v1/statements', { agreementId: agreement.body.id, period, format: 'csv', content }, 'finance');
+      if (statement.status !== 201) throw new Error(`the statement answered ${statement.status}: ${JSON.stringify(statement.body)}`);
+      const run = await api.call('POST', '/v1/settlements', { agreementId: agreement.body.id, period, closeEarly: true }, 'finance');
+      const settlementId = run.body.id as string;
+      const discrepancy = await poll('the discrepancy on the order', async () => {
+        const res = await api.call('GET', `/v1/settlements/${settlementId}`, undefined, 'finance');
+        return res.body?.status === 'awaiting_decisions' ? res.body.discrepancies.find((d: { orderId: string }) => d.orderId === id) : undefined;
+      });
+      const decided = await api.call('POST', `/v1/settlements/${settlementId}/discrepancies/${discrepancy.id}/resolution`, { action: 'reship', note: 'never arrived' }, 'finance');
+      if (decided.status !== 200) throw new Error(`the reship answered ${decided.status}: ${JSON.stringify(decided.body)}`);
+      await poll('the reship to be carried out', async () => {
+        const res = await api.call('GET', `/v1/settlements/${settlementId}`, undefined, 'finance');
+        const d = res.body.discrepancies.find((x: { id: string }) => x.id === discrepancy.id);
+        return d?.resolution?.carriedOut?.status === 'done' ? true : undefined;
+      });
+      return workflowId;
+    },
+  },
 ];
 
 // ---- the stack -----------------------------------------------------------------------

@@ -235,8 +235,12 @@ describe('an order run now', () => {
       const variant = await bundleVariant('order/verify.ts', (source) => withImport('sleep')(atStartOf('verify', `  await sleep(1);`)(source)));
       expect(orderFiles.length).toBeGreaterThan(0);
       for (const file of orderFiles) {
-        await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).rejects.toBeInstanceOf(DeterminismViolationError);
+        // A run carried over past VERIFY (a settlement aftercare's) never meets the timer.
+        const verified = activityTypes(loadHistory(file)).includes('verifyOrder');
+        if (verified) await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).rejects.toBeInstanceOf(DeterminismViolationError);
+        else await expect(Worker.runReplayHistory(variant, loadHistory(file), file), file).resolves.toBeUndefined();
       }
+      expect(orderFiles.filter((file) => activityTypes(loadHistory(file)).includes('verifyOrder')).length).toBeGreaterThanOrEqual(orderFiles.length - 1);
       await expect(Worker.runReplayHistory(variant, liveHistory(), 'live')).rejects.toThrow(/nondetermin/i);
       // The workflows beside the orders never VERIFY: untouched.
       const others = await replayAll(variant, committed().filter(({ workflowId }) => !orderFiles.includes(workflowId)));

@@ -18,6 +18,7 @@ import type { Consignment, PlannedShipment } from '../../src/domain/shipment';
 import type { SignOffProof } from '../../src/domain/sign-off';
 import type { Transition } from '../../src/domain/transition';
 import type { VerificationResult } from '../../src/domain/verification';
+import type { AftercareStatus } from './messages';
 
 /** What a prepaid order has been paid (each payment once, by id) against what it owes. */
 export interface PaymentsReceived {
@@ -160,6 +161,21 @@ export interface OrderActivities {
     window: DeliveryWindow;
     rescheduled: boolean;
   }): Promise<void>;
+
+  // ---- settlement aftercare (R6.8) ---------------------------------------------
+  /**
+   * Writes how finance's reship / return on a discrepancy stands: on the discrepancy
+   * (`resolution.carriedOut`) and with any status change of the order. A reship `done`
+   * journals the re-shipped goods (kind `write_off`, journal `reship:{discrepancyId}`,
+   * to the discrepancy's settlement) and the new shipments' carrier charges. Idempotent.
+   */
+  recordAftercare(input: {
+    orderId: string;
+    discrepancyId: string;
+    kind: 'reship' | 'return';
+    progress: { status: AftercareStatus; shipmentIds?: string[]; returnBy?: string; outcome?: Record<string, unknown> };
+    transitions: Transition[];
+  }): Promise<{ reshipCost?: { amount: number; currency: string } }>;
 }
 
 export type ShipmentClosure = 'voided' | 'lost' | 'damaged' | 'returned' | 'refunded';

@@ -25,6 +25,7 @@ const WAITS_FOR: Record<OrderStatus, string> = {
   completed: 'Completed.',
   cancelled: 'Cancelled.',
   refunded: 'Refunded: nothing was kept.',
+  awaiting_return: 'Waits for the goods finance agreed to take back (POST /v1/orders/{id}/returns/received), until the return window closes.',
 };
 
 export function orderDetails(state: Pick<OrderState, 'number' | 'status'>): string {

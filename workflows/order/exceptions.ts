@@ -333,7 +333,7 @@ async function returned(order: OrderRun, incident: IncidentState): Promise<void>
  * shipments with their own booking keys, booked and dispatched. Undefined when there is
  * no stock or no carrier for it.
  */
-async function sendReplacement(order: OrderRun, incident: IncidentState): Promise<string[] | undefined> {
+export async function sendReplacement(order: OrderRun, incident: Pick<IncidentState, 'id' | 'shipmentIds'>): Promise<string[] | undefined> {
   const { state } = order;
   // The fulfilment number is kept on the state before any call, so a retry reuses it.
   const fulfilment = (state.replacements ?? 0) + 1;

@@ -44,7 +44,39 @@ export interface OrderWorkflowInput {
    * where that state says, skipping the stages it records as done. Absent for a new order.
    */
   carried?: OrderState;
+  /** Finance's decision to carry out on a closed order (a new run of its workflow, settlement aftercare). */
+  aftercare?: AftercareRequest;
 }
+
+/** R6.8: what finance decided on a settlement discrepancy, carried out by the order's own workflow. */
+export interface AftercareRequest {
+  kind: 'reship' | 'return';
+  discrepancyId: string;
+  settlementId: string;
+  note: string;
+}
+
+/** How an aftercare stands, as the order and the discrepancy show it. */
+export type AftercareStatus = 'requested' | 'shipping' | 'awaiting_return' | 'done' | 'failed' | 'lapsed';
+
+export interface AftercareView extends AftercareRequest {
+  status: AftercareStatus;
+  shipmentIds?: string[];
+  returnBy?: string;
+  outcome?: Record<string, unknown>;
+}
+
+/** Refusal type of requestAftercare: the run is finishing, so the request goes to a new run once it has closed. */
+export const ORDER_RUN_ENDING = 'OrderRunEnding';
+
+/** Finance's reship/return for an order whose workflow still runs: taken once per discrepancy. */
+export const requestAftercare = defineUpdate<{ discrepancyId: string; status: AftercareStatus }, [AftercareRequest]>('requestAftercare');
+
+/** The goods finance agreed to take back are with us (an operator, or the warehouse's system). */
+export const returnReceived = defineUpdate<{ status: OrderStatus; discrepancyId: string }, [{ discrepancyId?: string; note?: string }]>('returnReceived');
+
+/** The order's whole state: what a new run for an aftercare carries on from (answered by closed runs too). */
+export const carriedState = defineQuery<OrderState>('carriedState');
 
 export interface OrderOutcome {
   orderId: string;
@@ -207,5 +239,6 @@ export interface OrderView {
   shipments: ShipmentView[];
   openQuestions: OpenQuestion[];
   incidents?: IncidentView[];
+  aftercare?: AftercareView[];
 }
 export const view = defineQuery<OrderView>('view');

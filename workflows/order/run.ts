@@ -164,6 +164,7 @@ export class OrderRun {
       })),
       openQuestions: [...s.openQuestions] as OrderView['openQuestions'],
       incidents: (s.incidents ?? []).map(incidentView),
+      ...(s.aftercares?.length ? { aftercare: s.aftercares.map(({ received: _r, receivedNote: _n, waitUntil: _w, ...shown }) => shown) } : {}),
     };
   }
 

@@ -12,7 +12,7 @@ import type { Compensation } from '../kit/compensation';
 import type { OperatorState } from '../kit/operator';
 import type { StatusLineState } from '../kit/transition';
 import type { IncidentResolution, OrderActivities, ShipmentClosure } from './activities';
-import type { OrderCorrection, OrderView, OrderWorkflowInput, StockDecision } from './messages';
+import type { AftercareView, OrderCorrection, OrderView, OrderWorkflowInput, StockDecision } from './messages';
 
 // Everything one order's run knows, as plain JSON: no classes, Maps or Sets, so it is
 // exactly what continue-as-new would carry to the next run.
@@ -138,6 +138,12 @@ export interface OrderState extends StatusLineState<OrderStatus>, OperatorState 
   // Payments (R6.1). Optional: absent in states carried over from runs before them.
   /** Payments heard of (signal or read from the database), each counted once by id. */
   payments?: { paymentId: string; amount: number }[];
+
+  // Settlement aftercare (R6.8). Optional: absent in runs before it.
+  /** Finance's reship / return decisions on this order, each once by discrepancy. */
+  aftercares?: (AftercareView & { received?: boolean; receivedNote?: string; waitUntil?: number })[];
+  /** The run has passed its last aftercare: a new request waits for a new run. */
+  aftercareClosed?: boolean;
 }
 
 /** The state of an order that has just been placed. */

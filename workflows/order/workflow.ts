@@ -1,4 +1,5 @@
 import type { OrderStage } from '../../src/domain/order-status';
+import { aftercareMessages, dropAftercares, runAftercares, takeAftercareInput } from './aftercare';
 import { allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
 import { arrangementMessages } from './arrangements';
 import { cancelMessages, endCancelled } from './cancel';
@@ -21,6 +22,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
   // A new order starts at VERIFY; one carried over (continue-as-new) where its state says.
   const { state, from } = startingState(input);
   const order = new OrderRun(state);
+  // Finance's reship / return on a closed order: a new run carrying its state (aftercare.ts).
+  if (input.aftercare) takeAftercareInput(state);
   const pending = (stage: OrderStage) => isPending(stage, from);
   answerMessages(order);
   try {
@@ -45,10 +48,15 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderOut
       if (pending('feedback')) await collectFeedback(order);
       if (pending('settle') && !order.isFinal) await settle(order);
     }
+    // Only an order finance asked to reship or return has any (never one recorded before).
+    if (state.aftercares?.length) await runAftercares(order);
+    else state.aftercareClosed = true;
   } catch (err) {
     if (!(err instanceof OrderCancelled)) throw err;
     await endCancelled(order, err.reason);
+    if (state.aftercares?.length) await dropAftercares(order);
   }
+  state.aftercareClosed = true;
   await condition(allHandlersFinished);
   return order.outcome();
 }
@@ -65,6 +73,7 @@ function answerMessages(order: OrderRun): void {
   exceptionMessages(order);
   arrangementMessages(order);
   prepaymentMessages(order);
+  aftercareMessages(order);
   // The Temporal UI's Send Signal dialog takes any JSON: the desk checks it.
   setHandler(operatorAction, (payload) => order.desk.receive(payload));
 }

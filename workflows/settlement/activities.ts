@@ -27,7 +27,7 @@ export interface SettlementActivities {
    * adjusts within the agreement's tolerance automatically (an adjustment journal).
    */
   reconcileSettlement(input: { settlementId: string }): Promise<ReconciliationOutcome>;
-  /** Carries out finance's decision on one discrepancy (adjust / write_off journals; reship / return recorded) once. */
+  /** Carries out finance's decision on one discrepancy once: adjust / write_off journals; reship / return handed to the order's workflow (aftercare). */
   applyResolution(input: { settlementId: string; discrepancyId: string; resolution: DiscrepancyResolution }): Promise<{ status: 'resolved' }>;
   /** Marks the run settled (or awaiting decisions) with its figures. Idempotent. */
   recordSettlementStatus(input: { settlementId: string; status: 'awaiting_decisions' | 'settled'; summary: Record<string, unknown> }): Promise<void>;

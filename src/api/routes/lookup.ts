@@ -45,6 +45,7 @@ const CUSTOMER_WORDS: Record<OrderStatus, string> = {
   completed: 'Complete',
   cancelled: 'Cancelled',
   refunded: 'Refunded',
+  awaiting_return: 'Waiting for the goods to come back',
 };
 
 /** Momentary internal steps the customer is not shown (as src/domain/notices.ts keeps them quiet). */

@@ -16,6 +16,7 @@ import {
   proposeShipDate,
   respondToShipDate,
   respondToStockout,
+  returnReceived,
   signOff,
   submitFeedback,
 } from '../../../workflows/order/messages';
@@ -47,6 +48,13 @@ const ACTORS = ['integrator', 'operator'] as const;
 
 /** Statuses in which the goods have left us: only then can something go wrong on the way. */
 const ON_THE_WAY: ReadonlySet<string> = new Set<OrderStatus>(['dispatched', 'in_transit', 'out_for_delivery', 'delivery_exception', 'delivered']);
+
+/** The goods finance agreed to take back are with us (settlement aftercare, R6.8). */
+const ReturnReceivedBody = z.strictObject({
+  /** Which return, when the order awaits more than one; the one awaited when absent. */
+  discrepancyId: z.uuid().transform((id) => id.toLowerCase()).optional(),
+  note: z.string().trim().min(1).max(1000).optional(),
+});
 
 const IncidentIdParam = z.uuid().transform((id) => id.toLowerCase());
 
@@ -243,6 +251,21 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
         const id = await resolveId(params, caller);
         await commands.update(id, (h) => h.executeUpdate(cancel, { args: [body] }));
         await replyWithOrder(res, 200, id);
+      },
+    }),
+
+    route({
+      method: 'post',
+      path: '/v1/orders/:id/returns/received',
+      tag: 'orders',
+      summary: "The goods of a return finance decided (a settlement discrepancy's `return`) are back: restocked and refunded, the order ends refunded",
+      access: ACTORS,
+      body: ReturnReceivedBody,
+      responses: { 200: 'the order, refunded', 404: 'no such order', 409: 'the order awaits no return (or not this one)', 422: 'invalid body, naming the field' },
+      async handler({ res, params, body, caller }) {
+        const id = await resolveId(params, caller);
+        const reply = await commands.update(id, (h) => h.executeUpdate(returnReceived, { args: [body] }));
+        await replyWithOrder(res, 200, id, { ...reply });
       },
     }),
 

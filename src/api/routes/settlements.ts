@@ -197,7 +197,12 @@ export function settlementRoutes(deps: { db: Db; client: Client; financeTaskQueu
       summary: "Finance's decision on one discrepancy (adjust, reship, return, write_off), carried out by the run",
       access: ['finance'],
       body: ResolutionBody,
-      responses: { 200: 'the discrepancy, resolved', 404: 'no such run or discrepancy', 409: 'already resolved, or the run has ended', 422: 'invalid decision, naming the field' },
+      responses: {
+        200: 'the discrepancy, resolved; a reship or return shows `resolution.carriedOut` (the order workflow run doing it, and how it stands)',
+        404: 'no such run or discrepancy',
+        409: 'already resolved, the run has ended, or the order cannot take a reship / return (cancelled, refunded)',
+        422: 'invalid decision, naming the field (a reship or return on a discrepancy with no order)',
+      },
       async handler({ res, params, body, caller }) {
         const id = params.id!;
         const did = params.did!;
@@ -205,6 +210,8 @@ export function settlementRoutes(deps: { db: Db; client: Client; financeTaskQueu
         const before = await find();
         if (!before) throw new HttpProblem(404, 'Not found', `no discrepancy ${did} in settlement ${id}`);
         if (before.status !== 'open') throw new HttpProblem(409, 'Conflict', `discrepancy ${did} is already ${before.status}`, { discrepancy: discrepancyJson(before) });
+        // A reship or a return runs through the order's workflow: a line we could not match to an order has none.
+        if ((body.action === 'reship' || body.action === 'return') && !before.orderId) throw needsOrder(body.action, before);
 
         const resolution = { action: body.action, ...(body.amount !== undefined ? { amount: body.amount } : {}), note: body.note, decidedBy: `${caller!.role}:${caller!.keyId}` };
         let answer;
@@ -225,6 +232,11 @@ export function settlementRoutes(deps: { db: Db; client: Client; financeTaskQueu
   ];
 }
 
+function needsOrder(action: string, d: DiscrepancyRow): HttpProblem {
+  const message = `${action} is carried out through the order's own workflow, and discrepancy ${d.id} (${d.reference}) names no order (orderId is null): adjust or write it off instead`;
+  return new HttpProblem(422, 'Not acceptable for this discrepancy', message, { errors: [{ field: 'action', message }], discrepancy: discrepancyJson(d) });
+}
+
 function resolutionProblem(err: unknown, id: string, did: string): unknown {
   if (err instanceof WorkflowUpdateFailedError) {
     // Refused by the validator (an ApplicationFailure), or the activity carrying it out failed for good.
@@ -232,6 +244,8 @@ function resolutionProblem(err: unknown, id: string, did: string): unknown {
     if (cause instanceof ApplicationFailure) {
       if (cause.type === ResolutionRejection.Unknown || cause.type === 'DiscrepancyMissing') return new HttpProblem(404, 'Not found', cause.message);
       if (cause.type === ResolutionRejection.AlreadyResolved) return new HttpProblem(409, 'Conflict', cause.message);
+      if (cause.type === 'ResolutionNeedsOrder') return new HttpProblem(422, 'Not acceptable for this discrepancy', cause.message, { errors: [{ field: 'action', message: cause.message }] });
+      if (cause.type === 'AftercareRefused') return new HttpProblem(409, 'Conflict', cause.message, { errors: [{ field: 'action', message: cause.message }] });
       if (cause.type === 'InvalidResolution') return new HttpProblem(422, 'Not acceptable for this discrepancy', cause.message, { errors: [{ field: 'amount', message: cause.message }] });
     }
     return new HttpProblem(503, 'Not recorded', cause?.message ?? err.message, { retryAfterSeconds: 5 });
