@@ -163,7 +163,7 @@ const EnvSchema = z.object({
   ORDERFLOW_RESTOCK_LEAD_TIME: duration('7d'),
   // R1.8: how far RESERVE takes stock on its own (the customer's region, country, or
   // anywhere); stock beyond it is offered as a transfer, with the days it adds.
-  ORDERFLOW_ALLOCATION_REACH: z.enum(ALLOCATION_REACHES).default('anywhere'),
+  ORDERFLOW_ALLOCATION_REACH: z.enum(ALLOCATION_REACHES).default('country'),
   ORDERFLOW_SIGN_OFF_WINDOW: duration('7d'),
   ORDERFLOW_FEEDBACK_WINDOW: duration('7d'),
   ORDERFLOW_TRACKING_POLL_INTERVAL: duration('12h'),

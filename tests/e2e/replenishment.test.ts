@@ -106,43 +106,43 @@ describe('thresholds and replenishment over HTTP', () => {
   it('adjusts on-hand stock by a count, never below zero or what is reserved, once per Idempotency-Key', async () => {
     const sku = uniqueSku('ADJ');
     await createProduct(stack, sku);
-    await receiveStock(stack, 'RTM-1', sku, 5);
+    await receiveStock(stack, 'MUC-1', sku, 5);
     const headers = { 'idempotency-key': `count-${sku}` };
 
-    const down = await stack.api('POST', '/v1/inventory/adjustments', { ...op, headers, body: { warehouse: 'RTM-1', sku, delta: -2, reason: 'two broken' } });
+    const down = await stack.api('POST', '/v1/inventory/adjustments', { ...op, headers, body: { warehouse: 'MUC-1', sku, delta: -2, reason: 'two broken' } });
     expect(down.status).toBe(201);
     expect(down.body).toMatchObject({ onHand: 3, reserved: 0 });
-    const again = await stack.api('POST', '/v1/inventory/adjustments', { ...op, headers, body: { warehouse: 'RTM-1', sku, delta: -2, reason: 'two broken' } });
+    const again = await stack.api('POST', '/v1/inventory/adjustments', { ...op, headers, body: { warehouse: 'MUC-1', sku, delta: -2, reason: 'two broken' } });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ onHand: 3 });
-    const reused = await stack.api('POST', '/v1/inventory/adjustments', { ...op, headers, body: { warehouse: 'RTM-1', sku, delta: -1, reason: 'two broken' } });
+    const reused = await stack.api('POST', '/v1/inventory/adjustments', { ...op, headers, body: { warehouse: 'MUC-1', sku, delta: -1, reason: 'two broken' } });
     expectProblem(reused, 422);
     expect(fields(reused)).toEqual(['header.Idempotency-Key']);
 
-    const belowZero = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: -4, reason: 'miscount' } });
+    const belowZero = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'MUC-1', sku, delta: -4, reason: 'miscount' } });
     expectProblem(belowZero, 409);
     expect(fields(belowZero)).toEqual(['delta']);
-    expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 3, reserved: 0 });
+    expect(await stockLevel(stack, sku, 'MUC-1')).toMatchObject({ onHand: 3, reserved: 0 });
 
     // An order sets 2 aside (and waits for its payment): a count may take at most the 1 left.
     const order = await stack.api('POST', '/v1/orders', { body: sampleOrder({ items: [{ sku, quantity: 2, unitPrice: 1000 }] }) });
     await waitForStatus(stack, order.body.id, 'awaiting_payment');
-    expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 3, reserved: 2 });
-    const belowReserved = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: -2, reason: 'miscount' } });
+    expect(await stockLevel(stack, sku, 'MUC-1')).toMatchObject({ onHand: 3, reserved: 2 });
+    const belowReserved = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'MUC-1', sku, delta: -2, reason: 'miscount' } });
     expectProblem(belowReserved, 409);
     expect(fields(belowReserved)).toEqual(['delta']);
     expect(belowReserved.body.errors[0].message).toMatch(/2 of 3 on hand are reserved/);
-    expect((await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: -1, reason: 'one dented' } })).status).toBe(201);
-    expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 2, reserved: 2, available: 0 });
+    expect((await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'MUC-1', sku, delta: -1, reason: 'one dented' } })).status).toBe(201);
+    expect(await stockLevel(stack, sku, 'MUC-1')).toMatchObject({ onHand: 2, reserved: 2, available: 0 });
 
-    const invalid = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'RTM-1', sku, delta: 0, reason: '' } });
+    const invalid = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'MUC-1', sku, delta: 0, reason: '' } });
     expectProblem(invalid, 422);
     expect(fields(invalid).sort()).toEqual(['delta', 'reason']);
     const unknown = await stack.api('POST', '/v1/inventory/adjustments', { ...op, body: { warehouse: 'NOWHERE', sku, delta: 1, reason: 'x' } });
     expectProblem(unknown, 422);
     expect(fields(unknown)).toEqual(['warehouse']);
     // Counting is an operator's job.
-    expect((await stack.api('POST', '/v1/inventory/adjustments', { body: { warehouse: 'RTM-1', sku, delta: 1, reason: 'x' } })).status).toBe(403);
+    expect((await stack.api('POST', '/v1/inventory/adjustments', { body: { warehouse: 'MUC-1', sku, delta: 1, reason: 'x' } })).status).toBe(403);
   });
 
   it('refuses thresholds naming the fields at fault', async () => {

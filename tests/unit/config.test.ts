@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       stockRecheckIntervalMs: 3_600_000,
       stockoutDefault: 'cancel',
       restockLeadTimeMs: 7 * 86_400_000,
-      allocationReach: 'anywhere',
+      allocationReach: 'country',
       signOffWindowMs: 7 * 86_400_000,
       feedbackWindowMs: 7 * 86_400_000,
       trackingPollIntervalMs: 12 * 3_600_000,
