@@ -4,6 +4,11 @@ import type { Priority } from './order-status';
 // low, then oldest first; stock goes to them in that order only as far as it goes, so
 // a receipt of three units wakes the orders three units can serve and no more (no
 // thundering herd), and a lower-priority order never jumps one it would starve.
+//
+// Stock is per warehouse and an order may take only from the warehouses within its
+// reach (RESERVE's ORDERFLOW_ALLOCATION_REACH): a receipt in Rotterdam serves the Dutch
+// order that can take it, not the German one ahead of it that cannot. Orders compete
+// only where their reaches meet.
 
 export const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
 
@@ -14,6 +19,19 @@ export interface WaitingOrder {
   placedAt: number;
   /** Units of the arriving SKU the order needs. */
   quantity: number;
+  /** The warehouses it may take from, nearest first; absent: every warehouse (reach `anywhere`). */
+  reach?: readonly string[];
+}
+
+/** Available units of the SKU per warehouse code; a bare number is one pool every order reaches. */
+export type Availability = number | ReadonlyMap<string, number>;
+
+/** The one warehouse of a bare-number availability. */
+const ONE_POOL = '*';
+
+function perWarehouse(available: Availability): Map<string, number> {
+  const entries = typeof available === 'number' ? [[ONE_POOL, available] as const] : [...available];
+  return new Map(entries.map(([code, n]) => [code, Math.max(0, n)]));
 }
 
 /** Serving order: priority first, then age, then id (so the order is total and stable). */
@@ -25,27 +43,56 @@ export function servingOrder(a: WaitingOrder, b: WaitingOrder): number {
   );
 }
 
+/** Whether two orders compete for stock: their reaches share a warehouse (an absent reach is every warehouse). */
+export function competes(a: WaitingOrder, b: WaitingOrder): boolean {
+  if (!a.reach || !b.reach) return (a.reach ?? b.reach)?.length !== 0;
+  const theirs = new Set(b.reach);
+  return a.reach.some((code) => theirs.has(code));
+}
+
 /**
- * The waiting orders `available` units serve, in serving order: the longest prefix of
- * the queue whose needs fit. It stops at the first order that does not fit rather than
- * skipping it, or a small low-priority order would take what an urgent one waits for.
+ * The waiting orders the available stock serves, in serving order. Each in turn: an
+ * order that competes with one already left waiting waits too; otherwise, when the
+ * stock within its reach covers it, it is served and takes it (from the nearest
+ * warehouse that holds it all, else nearest first, as RESERVE would); when not, it
+ * waits and its warehouses are kept for it — no order behind it may take from them,
+ * or a small low-priority order would take what an urgent one waits for. With one
+ * shared pool this is the longest prefix of the queue whose needs fit; orders whose
+ * reaches do not meet are served independently.
  */
-export function ordersToServe(waiting: readonly WaitingOrder[], available: number): WaitingOrder[] {
+export function ordersToServe(waiting: readonly WaitingOrder[], available: Availability): WaitingOrder[] {
+  const left = perWarehouse(available);
+  const everywhere = [...left.keys()];
+  const blocked = new Set<string>();
   const served: WaitingOrder[] = [];
-  let left = Math.max(0, available);
   for (const order of [...waiting].sort(servingOrder)) {
-    if (order.quantity > left) break;
+    const reach = [...new Set(order.reach ?? everywhere)];
+    const inReach = reach.reduce((n, code) => n + (left.get(code) ?? 0), 0);
+    if (reach.some((code) => blocked.has(code)) || order.quantity > inReach) {
+      for (const code of reach) blocked.add(code);
+      continue;
+    }
     served.push(order);
-    left -= order.quantity;
+    const whole = reach.find((code) => (left.get(code) ?? 0) >= order.quantity);
+    let needed = order.quantity;
+    for (const code of whole ? [whole] : reach) {
+      const take = Math.min(needed, left.get(code) ?? 0);
+      left.set(code, (left.get(code) ?? 0) - take);
+      needed -= take;
+    }
   }
   return served;
 }
 
 /**
- * Units of the SKU that orders ahead of `me` in the queue wait for: a back-ordered order
- * trying again (woken, or on its own recheck) leaves those to them, so a recheck never
- * lets a lower-priority order jump the queue.
+ * Units of the SKU that orders ahead of `me` in the queue, competing with it (their
+ * reach shares a warehouse with its reach), wait for: a back-ordered order trying again
+ * (woken, or on its own recheck) or a new order leaves those to them, so nobody jumps
+ * the queue. Orders ahead that cannot take from any warehouse `me` can use are not
+ * counted: what they wait for is stock `me` could not reserve anyway.
  */
 export function unitsAhead(waiting: readonly WaitingOrder[], me: WaitingOrder): number {
-  return waiting.filter((w) => w.orderId !== me.orderId && servingOrder(w, me) < 0).reduce((n, w) => n + w.quantity, 0);
+  return waiting
+    .filter((w) => w.orderId !== me.orderId && servingOrder(w, me) < 0 && competes(w, me))
+    .reduce((n, w) => n + w.quantity, 0);
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planAllocation, type StockPosition, type WarehouseSite } from '../../src/domain/allocation';
-import { ordersToServe, PRIORITY_RANK, servingOrder, unitsAhead, type WaitingOrder } from '../../src/domain/backorder-queue';
+import { competes, ordersToServe, PRIORITY_RANK, servingOrder, unitsAhead, type WaitingOrder } from '../../src/domain/backorder-queue';
 import { PRIORITIES } from '../../src/domain/order-status';
 import { defaultDecision, stockoutOptions, substituteOffers, transferOffer } from '../../src/domain/stockout-options';
 
@@ -67,6 +67,111 @@ describe('serving waiting orders (R2.4)', () => {
         if (ordersToServe(waiting, available).includes(me)) expect(mayGo).toBe(true);
       }),
     );
+  });
+});
+
+// Reach (ORDERFLOW_ALLOCATION_REACH): each waiting order may take only from some
+// warehouses, and stock is per warehouse. Four warehouses; reaches are any subsets, or
+// (as one configured reach makes them) the zones of a partition: identical or disjoint.
+const CODES = ['A', 'B', 'C', 'D'] as const;
+const stockArb = fc.tuple(...CODES.map(() => fc.integer({ min: 0, max: 8 }))).map((ns) => new Map(CODES.map((c, i) => [c as string, ns[i]!])));
+const reachArb = fc.shuffledSubarray([...CODES] as string[]);
+const reachingArb = (reach: fc.Arbitrary<string[] | undefined>): fc.Arbitrary<WaitingOrder[]> =>
+  fc.tuple(waitingArb, fc.array(reach, { minLength: 25, maxLength: 25 })).map(([waiting, reaches]) =>
+    waiting.map((w, i) => (reaches[i] ? { ...w, reach: reaches[i] } : w)),
+  );
+/** Zones of a partition of the warehouses: order i reaches zone zoneOf[i]. */
+const zonedArb = fc
+  .tuple(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }), waitingArb, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 25, maxLength: 25 }))
+  .map(([zoneOfCode, waiting, zoneOfOrder]) =>
+    waiting.map((w, i) => ({ ...w, reach: CODES.filter((_, c) => zoneOfCode[c] === zoneOfOrder[i]) as string[] })),
+  );
+const total = (orders: readonly WaitingOrder[]) => orders.reduce((n, o) => n + o.quantity, 0);
+const inStock = (stock: ReadonlyMap<string, number>, codes: readonly string[]) => codes.reduce((n, c) => n + (stock.get(c) ?? 0), 0);
+
+/** Today's rule before reach, for comparison: the longest prefix of the queue whose needs fit one pool. */
+function onePoolServe(waiting: readonly WaitingOrder[], available: number): WaitingOrder[] {
+  const queue = [...waiting].sort(servingOrder);
+  const served: WaitingOrder[] = [];
+  for (const o of queue) {
+    if (o.quantity > available - total(served)) break;
+    served.push(o);
+  }
+  return served;
+}
+
+describe('serving waiting orders within their reach', () => {
+  it('never serves more than the warehouses within reach hold: every set of warehouses covers the served orders confined to it', () => {
+    fc.assert(
+      fc.property(reachingArb(fc.option(reachArb, { nil: undefined })), stockArb, (waiting, stock) => {
+        const served = ordersToServe(waiting, stock);
+        // Hall's condition: the served orders can all be given their units at once.
+        for (let mask = 0; mask < 1 << CODES.length; mask++) {
+          const set = CODES.filter((_, i) => mask & (1 << i)) as string[];
+          const confined = served.filter((o) => (o.reach ?? CODES).every((c) => set.includes(c)));
+          expect(total(confined)).toBeLessThanOrEqual(inStock(stock, set));
+        }
+      }),
+    );
+  });
+
+  it('is exactly the one-pool rule when every order reaches every warehouse', () => {
+    fc.assert(
+      fc.property(reachingArb(fc.option(fc.shuffledSubarray([...CODES] as string[], { minLength: 4 }), { nil: undefined })), stockArb, (waiting, stock) => {
+        expect(ordersToServe(waiting, stock)).toEqual(onePoolServe(waiting, inStock(stock, CODES)));
+      }),
+    );
+  });
+
+  it('never serves an order while one ahead of it that competes for the same warehouses waits', () => {
+    fc.assert(
+      fc.property(reachingArb(fc.option(reachArb, { nil: undefined })), stockArb, (waiting, stock) => {
+        const served = new Set(ordersToServe(waiting, stock));
+        for (const s of served) {
+          const blocking = waiting.filter((w) => !served.has(w) && servingOrder(w, s) < 0 && competes(w, s));
+          expect(blocking).toEqual([]);
+        }
+      }),
+    );
+  });
+
+  it('serves orders whose reaches do not meet independently: each zone as its own pool', () => {
+    fc.assert(
+      fc.property(zonedArb, stockArb, (waiting, stock) => {
+        const served = ordersToServe(waiting, stock);
+        const zones = [...new Set(waiting.map((w) => w.reach!.join()))];
+        for (const zone of zones) {
+          const codes = zone ? zone.split(',') : [];
+          const mine = waiting.filter((w) => w.reach!.join() === zone);
+          expect(served.filter((o) => o.reach!.join() === zone)).toEqual(onePoolServe(mine, inStock(stock, codes)));
+        }
+      }),
+    );
+  });
+
+  it('an order trying again leaves the units of competing orders ahead: it may go ahead exactly when serving the queue would reach it', () => {
+    fc.assert(
+      fc.property(zonedArb.filter((w) => w.length > 0), stockArb, fc.nat(), (waiting, stock, pick) => {
+        const me = waiting[pick % waiting.length]!;
+        const mine = inStock(stock, me.reach!);
+        const mayGo = mine - unitsAhead(waiting, me) >= me.quantity;
+        const ahead = waiting.filter((w) => servingOrder(w, me) < 0 && competes(w, me));
+        if (mayGo) expect(total(ahead) + me.quantity).toBeLessThanOrEqual(mine);
+        expect(mayGo).toBe(ordersToServe(waiting, stock).includes(me));
+      }),
+    );
+  });
+
+  it('a unit at RTM-1 serves the Dutch normal order, not the German urgent one ahead of it; a unit at BER-1 the German one', () => {
+    const german: WaitingOrder = { orderId: 'de', priority: 'urgent', placedAt: 1, quantity: 1, reach: ['BER-1'] };
+    const dutch: WaitingOrder = { orderId: 'nl', priority: 'normal', placedAt: 2, quantity: 1, reach: ['RTM-1'] };
+    expect(ordersToServe([german, dutch], new Map([['RTM-1', 1]]))).toEqual([dutch]);
+    expect(ordersToServe([german, dutch], new Map([['BER-1', 1]]))).toEqual([german]);
+    expect(unitsAhead([german, dutch], dutch)).toBe(0);
+    // Anywhere, the urgent one is ahead and takes the one unit wherever it is.
+    const anywhere = [german, dutch].map(({ reach: _, ...o }) => o);
+    expect(ordersToServe(anywhere, new Map([['RTM-1', 1]]))).toEqual([anywhere[0]]);
+    expect(unitsAhead(anywhere, anywhere[1]!)).toBe(1);
   });
 });
 
