@@ -26,7 +26,7 @@ export function restShipmentId(orderId: string, fulfilment: number, warehouseCod
   return uuidv5(`rest:${orderId}:${fulfilment}:${warehouseCode}`, REST_SHIPMENT_NAMESPACE);
 }
 
-export function createBackOrderedRestActivities(db: Db) {
+export function createBackOrderedRestActivities(db: Db, options: { reach?: AllocationReach } = {}) {
   async function tryReserve(input: { orderId: string; fulfilment: number; reach?: AllocationReach }): Promise<{ consignments: Consignment[] }> {
     return db.transaction(async (tx) => {
       const order = await lockOrder(tx, input.orderId);
@@ -40,7 +40,7 @@ export function createBackOrderedRestActivities(db: Db) {
       // Given up (the order was cancelled) or never there: nothing to ship.
       if (!rest || rest.fulfilment !== input.fulfilment) return { consignments: [] };
       // The rest leaves what orders ahead of it in the queue wait for, like any back order.
-      const queued = await queuedShortages(tx, order, rest.lines);
+      const queued = await queuedShortages(tx, order, rest.lines, { reach: input.reach, queueReach: options.reach });
       if (queued.length > 0) throw new InsufficientStock(queued);
       const plan = await allocate(tx, order, rest.lines, { reach: input.reach });
       const consignments = await consignmentsFor(tx, order, plan.allocations);

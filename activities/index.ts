@@ -1,5 +1,6 @@
 import type { CarrierGateway } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
+import type { AllocationReach } from '../src/domain/allocation';
 import { createCarrierActivities as carrierCalls } from './carriers';
 import { createAftercareActivities } from './aftercare';
 import { createBackOrderedRestActivities } from './back-ordered-rest';
@@ -26,12 +27,13 @@ import type { SettlementActivities } from '../workflows/settlement/activities';
 import type { CollectionActivities } from '../workflows/collection/activities';
 
 /** Activities of the `orders` task queue: everything that writes our database. */
-export function createOrderActivities(deps: { db: Db }) {
+export function createOrderActivities(deps: { db: Db; /** ORDERFLOW_ALLOCATION_REACH, for the back-order queue. */ allocationReach?: AllocationReach }) {
   const { db } = deps;
+  const reach = deps.allocationReach ? { reach: deps.allocationReach } : {};
   return {
     ...createStatusActivities(db),
     ...createVerificationActivities(db),
-    ...createInventoryActivities(db),
+    ...createInventoryActivities(db, reach),
     ...createStockoutActivities(db),
     ...createShippingActivities(db),
     ...createTrackingActivities(db),
@@ -40,7 +42,7 @@ export function createOrderActivities(deps: { db: Db }) {
     ...createSettlementActivities(db),
     ...createIncidentActivities(db),
     ...createReplacementActivities(db),
-    ...createBackOrderedRestActivities(db),
+    ...createBackOrderedRestActivities(db, reach),
     ...createDeliveryArrangementActivities(db),
     // The collection workflow's (R6.1), on the orders queue too.
     ...createCollectionActivities(db),

@@ -139,7 +139,8 @@ function merged(a: readonly Shortage[], b: readonly Shortage[]): Shortage[] {
   return [...bySku.values()];
 }
 
-export function createInventoryActivities(db: Db) {
+/** `reach`: the configured ORDERFLOW_ALLOCATION_REACH the back-order queue serves waiting orders by. */
+export function createInventoryActivities(db: Db, options: { reach?: AllocationReach } = {}) {
   async function tryReserve(input: ReserveStockInput): Promise<ReserveStockResult> {
     const { orderId, transitions } = input;
     return db.transaction(async (tx) => {
@@ -170,7 +171,7 @@ export function createInventoryActivities(db: Db) {
       // Every order leaves the units that back-ordered orders ahead of it in the queue
       // (priority, then age) wait for: neither a new order nor a back-ordered one looking
       // again on its own jumps the queue (R2.4). With nobody waiting this reads and passes.
-      const queued = await queuedShortages(tx, order, lines);
+      const queued = await queuedShortages(tx, order, lines, { reach: input.reach, alsoFrom: input.alsoFrom, queueReach: options.reach });
       let take: LineRequest[] = lines;
       let later: LineRequest[] = [];
       if (input.partial) {
@@ -258,19 +259,19 @@ export function createInventoryActivities(db: Db) {
       // Stock freed by a cancellation is stock arriving for the back-ordered orders: it
       // wakes them by priority, only as far as it goes, as a receipt does. A retry that
       // freed nothing wakes nobody; their own rechecks cover a lost signal.
-      await wakeForFreedStock(db, freed.skus);
+      await wakeForFreedStock(db, freed.skus, options.reach);
       return { released: freed.released };
     },
   };
 }
 
 /** Wakes the back-ordered orders the freed stock of these SKUs serves (outside an activity, nobody: the rechecks do). */
-export async function wakeForFreedStock(db: Db, skus: readonly string[]): Promise<void> {
+export async function wakeForFreedStock(db: Db, skus: readonly string[], reach?: AllocationReach): Promise<void> {
   if (skus.length === 0) return;
   let deps: BackorderDeps;
   try {
     const context = Context.current();
-    deps = { db, client: context.client, log: (message: string) => context.log.warn(message) };
+    deps = { db, client: context.client, log: (message: string) => context.log.warn(message), ...(reach ? { reach } : {}) };
   } catch {
     return;
   }

@@ -30,7 +30,7 @@ export interface TaskQueueDefinition {
   name: TaskQueueName;
   /** Whether its workers run workflow tasks (the whole bundle) as well as activities. */
   hostsWorkflows: boolean;
-  activities(deps: ActivityDeps): object;
+  activities(deps: ActivityDeps, config: Config): object;
   /** Activities that touch the database have its errors scrubbed of query parameters. */
   usesDatabase: boolean;
   tuning?(config: Config): Partial<WorkerOptions>;
@@ -41,7 +41,7 @@ export const TASK_QUEUES: readonly TaskQueueDefinition[] = [
     // Order workflows and the activities that write the database.
     name: 'orders',
     hostsWorkflows: true,
-    activities: ({ db }) => createOrderActivities({ db }),
+    activities: ({ db }, config) => createOrderActivities({ db, allocationReach: config.orderSettings.allocationReach }),
     usesDatabase: true,
   },
   {
@@ -89,7 +89,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: config.temporal.taskQueues[definition.name],
     dataConverter: dataConverterFor(options.codec),
     ...(definition.hostsWorkflows ? (options.workflowCode ?? { workflowsPath: WORKFLOWS_PATH }) : {}),
-    activities: definition.activities(options.deps),
+    activities: definition.activities(options.deps, config),
     ...(definition.usesDatabase ? { interceptors: { activity: [databaseErrorInterceptor] } } : {}),
     ...definition.tuning?.(config),
     ...options.tuning,

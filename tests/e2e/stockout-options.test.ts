@@ -204,6 +204,34 @@ describe('stockout options: partial and transfer, movement kinds, cancellations'
     expect(await ledgerDiscrepancies(stack.db)).toEqual([]);
   });
 
+  it('arriving stock wakes the waiting orders that can reserve it: a unit at RTM-1 serves the Dutch normal order, not the German urgent one ahead', async () => {
+    const sku = uniqueSku('REACH');
+    await createProduct(stack, sku);
+    const german = await place([{ sku, quantity: 1 }], { priority: 'urgent' });
+    const dutch = await place([{ sku, quantity: 1 }], {
+      priority: 'normal',
+      customer: { name: 'Anna de Vries', email: 'anna@example.nl', phone: '+31 10 1234567', address: { line1: 'Coolsingel 40', city: 'Rotterdam', region: 'ZH', postalCode: '3011 AD', country: 'NL' } },
+    });
+    for (const o of [german, dutch]) {
+      expect((await deciding(o.id)).map((x) => x.decision)).toEqual(['wait', 'cancel']);
+      expect((await respond(o.id, { decision: 'wait' })).status).toBe(200);
+      await waitForWorkflowStatus(stack, o.id, 'backordered');
+    }
+
+    // RTM-1 is beyond the Berlin customer's reach: the unit is the Dutch order's, though it is behind.
+    await receiveStock(stack, 'RTM-1', sku, 1);
+    await waitForStatus(stack, dutch.id, 'awaiting_payment', 15_000);
+    expect((await stack.api('GET', `/v1/orders/${german.id}`)).body.status).toBe('backordered');
+    expect(await stockLevel(stack, sku, 'RTM-1')).toMatchObject({ onHand: 1, reserved: 1 });
+
+    await receiveStock(stack, HOME, sku, 1);
+    await waitForStatus(stack, german.id, 'awaiting_payment', 15_000);
+    expect(await stockLevel(stack, sku, HOME)).toMatchObject({ onHand: 1, reserved: 1 });
+    const held = await stack.db.select().from(reservations).where(eq(reservations.sku, sku));
+    expect(held.map((r) => [r.orderId, r.warehouseCode]).sort()).toEqual([[dutch.id, 'RTM-1'], [german.id, HOME]].sort());
+    expect(await ledgerDiscrepancies(stack.db)).toEqual([]);
+  });
+
   it('lists movements with the issue\'s kinds only, filtered by kind, a page at a time', async () => {
     const sku = uniqueSku('COUNT');
     await createProduct(stack, sku);

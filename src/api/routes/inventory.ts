@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { inventoryLevels, stockMovements } from '../../db/schema';
+import type { AllocationReach } from '../../domain/allocation';
 import { receiveAgainstPurchaseOrder } from '../../inventory/purchase-orders';
 import { receiveGoods, type ReceiptRefusal } from '../../inventory/receipts';
 import { decodeCursor, pageOf } from '../keyset';
@@ -41,7 +42,7 @@ const movementJson = (m: MovementRow) => ({
   createdAt: m.createdAt.toISOString(),
 });
 
-export function inventoryRoutes(deps: { db: Db; client: Client; log: (message: string) => void }) {
+export function inventoryRoutes(deps: { db: Db; client: Client; log: (message: string) => void; /** ORDERFLOW_ALLOCATION_REACH: a receipt wakes the orders that can take it. */ reach?: AllocationReach }) {
   const { db } = deps;
 
   return [

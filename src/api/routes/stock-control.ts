@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import type { Db } from '../../db/client';
+import type { AllocationReach } from '../../domain/allocation';
 import { products } from '../../db/schema';
 import { adjustStock } from '../../inventory/adjustments';
 import { listAlerts, type StockAlert } from '../../inventory/alerts';
@@ -128,6 +129,8 @@ export function stockControlRoutes(deps: {
   db: Db;
   client: Client;
   log: (message: string) => void;
+  /** ORDERFLOW_ALLOCATION_REACH: a transfer's arrival wakes the orders that can take it. */
+  reach?: AllocationReach;
   taskQueue: string;
   replenishment?: Config['replenishment'];
 }) {
