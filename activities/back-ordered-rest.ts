@@ -4,12 +4,10 @@ import type { RateQuote } from '../src/carriers/carrier-gateway';
 import type { Db } from '../src/db/client';
 import { orders, reservations } from '../src/db/schema';
 import type { AllocationReach } from '../src/domain/allocation';
-import { BusinessFailure } from '../src/domain/failures';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import { queuedShortages } from '../src/inventory/back-orders';
-import { reservationKey, reserve, StockShortage } from '../src/inventory/stock-ledger';
-import { businessFailure } from './failures';
-import { allocate, consignmentsFor, InsufficientStock, MAX_RACE_RETRIES, reservationsOf } from './inventory';
+import { reservationKey, reserve } from '../src/inventory/stock-ledger';
+import { allocate, consignmentsFor, InsufficientStock, reservationsOf, reserveRetryingRaces } from './inventory';
 import { lockOrder, type Transition } from './order-status';
 import { planFulfilment } from './shipping';
 
@@ -69,17 +67,7 @@ export function createBackOrderedRestActivities(db: Db, options: { reach?: Alloc
      * there is no rest), or InsufficientStock (business). A retry answers as before.
      */
     async reserveRest(input: { orderId: string; fulfilment: number; reach?: AllocationReach }): Promise<{ consignments: Consignment[] }> {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await tryReserve(input);
-        } catch (err) {
-          if (err instanceof InsufficientStock) {
-            throw businessFailure(BusinessFailure.InsufficientStock, err.message, { shortages: err.shortages });
-          }
-          if (err instanceof StockShortage && attempt < MAX_RACE_RETRIES) continue;
-          throw err;
-        }
-      }
+      return reserveRetryingRaces(() => tryReserve(input));
     },
 
     /** Plans the rest's shipments for the quoted consignments (ids of their own, sequences after the order's last). */

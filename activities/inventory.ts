@@ -38,6 +38,25 @@ export interface ReserveStockResult {
 
 export const MAX_RACE_RETRIES = 8;
 
+/**
+ * Runs a reservation attempt: a shortage is the business failure InsufficientStock; a
+ * race lost for the last units (StockShortage) re-reads and plans again — the activity's
+ * own retry would do too, but this is quicker and keeps the history short.
+ */
+export async function reserveRetryingRaces<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (err instanceof InsufficientStock) {
+        throw businessFailure(BusinessFailure.InsufficientStock, err.message, { shortages: err.shortages });
+      }
+      if (err instanceof StockShortage && tries < MAX_RACE_RETRIES) continue;
+      throw err;
+    }
+  }
+}
+
 /** The reservation rows of one fulfilment of the order (0: its own goods; n: the n-th replacement). */
 export async function reservationsOf(tx: Tx | Db, orderId: string, fulfilment = 0) {
   return tx
@@ -223,19 +242,7 @@ export function createInventoryActivities(db: Db, options: { reach?: AllocationR
   return {
     /** Reserves every line of the order, or raises InsufficientStock with the shortages. */
     async reserveStock(input: ReserveStockInput): Promise<ReserveStockResult> {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await tryReserve(input);
-        } catch (err) {
-          if (err instanceof InsufficientStock) {
-            throw businessFailure(BusinessFailure.InsufficientStock, err.message, { shortages: err.shortages });
-          }
-          // Lost a race for the last units: re-read and plan again (the activity's
-          // own retry would do too, but this is quicker and keeps the history short).
-          if (err instanceof StockShortage && attempt < MAX_RACE_RETRIES) continue;
-          throw err;
-        }
-      }
+      return reserveRetryingRaces(() => tryReserve(input));
     },
 
     /** Compensation for reserveStock: gives back whatever this order still holds. */

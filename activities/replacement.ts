@@ -4,7 +4,6 @@ import { v5 as uuidv5 } from 'uuid';
 import type { RateQuote } from '../src/carriers/carrier-gateway';
 import type { Db, Tx } from '../src/db/client';
 import { reservations, shipments } from '../src/db/schema';
-import { BusinessFailure } from '../src/domain/failures';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import {
   movesOfReservation,
@@ -13,14 +12,12 @@ import {
   reserve,
   restock,
   ship,
-  StockShortage,
   writeOff,
   type StockMove,
 } from '../src/inventory/stock-ledger';
 import type { ShipmentClosure } from '../workflows/order/activities';
 import { goodsOf, shipmentsOfOrder, type ReservationRow } from './delivery-goods';
-import { businessFailure } from './failures';
-import { allocate, consignmentsFor, InsufficientStock, MAX_RACE_RETRIES, reservationsOf, setReservationStatus } from './inventory';
+import { allocate, consignmentsFor, reservationsOf, reserveRetryingRaces, setReservationStatus } from './inventory';
 import { lockOrder, type OrderRow, type Transition } from './order-status';
 import { planFulfilment } from './shipping';
 
@@ -143,17 +140,7 @@ export function createReplacementActivities(db: Db) {
       if (!Number.isInteger(input.fulfilment) || input.fulfilment < 1) {
         throw ApplicationFailure.create({ type: 'InvalidFulfilment', message: `a replacement is fulfilment 1, 2, …, not ${input.fulfilment}`, nonRetryable: true });
       }
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await tryReserve(input);
-        } catch (err) {
-          if (err instanceof InsufficientStock) {
-            throw businessFailure(BusinessFailure.InsufficientStock, err.message, { shortages: err.shortages });
-          }
-          if (err instanceof StockShortage && attempt < MAX_RACE_RETRIES) continue;
-          throw err;
-        }
-      }
+      return reserveRetryingRaces(() => tryReserve(input));
     },
 
     /**
