@@ -6,7 +6,7 @@ import { orders, reservations } from '../src/db/schema';
 import type { AllocationReach } from '../src/domain/allocation';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import { queuedShortages } from '../src/inventory/back-orders';
-import { reservationKey, reserve } from '../src/inventory/stock-ledger';
+import { reservationMoves, reserve } from '../src/inventory/stock-ledger';
 import { allocate, consignmentsFor, InsufficientStock, reservationsOf, reserveRetryingRaces } from './inventory';
 import { lockOrder, type Transition } from './order-status';
 import { planFulfilment } from './shipping';
@@ -45,17 +45,7 @@ export function createBackOrderedRestActivities(db: Db, options: { reach?: Alloc
       await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId: order.id, fulfilment: input.fulfilment, ...a })));
       await tx.update(orders).set({ backOrderedRest: null }).where(eq(orders.id, order.id));
       // Last: the shared stock level rows stay locked only until the commit.
-      await reserve(
-        tx,
-        plan.allocations.map((a) => ({
-          sku: a.sku,
-          warehouseCode: a.warehouseCode,
-          quantity: a.quantity,
-          orderId: order.id,
-          reference: order.number,
-          key: reservationKey('reserve', { orderId: order.id, fulfilment: input.fulfilment, line: a.line, warehouseCode: a.warehouseCode }),
-        })),
-      );
+      await reserve(tx, reservationMoves(order, plan.allocations, input.fulfilment));
       return { consignments };
     });
   }

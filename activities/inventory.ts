@@ -9,7 +9,7 @@ import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
 import type { Consignment } from '../src/domain/shipment';
 import { queuedShortages, wakeBackorders, type BackorderDeps } from '../src/inventory/back-orders';
-import { movesOfReservation, release, reservationKey, reserve, StockShortage } from '../src/inventory/stock-ledger';
+import { movesOfReservation, release, reservationMoves, reserve, StockShortage } from '../src/inventory/stock-ledger';
 import { partialSplit } from '../src/domain/stockout-options';
 import { businessFailure } from './failures';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
@@ -224,17 +224,7 @@ export function createInventoryActivities(db: Db, options: { reach?: AllocationR
       // level rows, and the row lock taken here is held until the commit. Taken first, it
       // was held across all the statements above and concurrent orders queued behind it.
       // Another order may have taken the stock since we read it: StockShortage, plan again.
-      await reserve(
-        tx,
-        plan.allocations.map((a) => ({
-          sku: a.sku,
-          warehouseCode: a.warehouseCode,
-          quantity: a.quantity,
-          orderId,
-          reference: order.number,
-          key: reservationKey('reserve', { orderId, ...a }),
-        })),
-      );
+      await reserve(tx, reservationMoves({ id: orderId, number: order.number }, plan.allocations));
       return { allocations: plan.allocations, consignments, reasons: plan.reasons, ...(later.length > 0 ? { later } : {}) };
     });
   }

@@ -8,7 +8,7 @@ import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import {
   movesOfReservation,
   release,
-  reservationKey,
+  reservationMoves,
   reserve,
   restock,
   ship,
@@ -82,17 +82,7 @@ export function createReplacementActivities(db: Db) {
       const consignments = await consignmentsFor(tx, order, plan.allocations);
       await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId: order.id, fulfilment: input.fulfilment, ...a })));
       // Last: the shared stock level rows stay locked only until the commit.
-      await reserve(
-        tx,
-        plan.allocations.map((a) => ({
-          sku: a.sku,
-          warehouseCode: a.warehouseCode,
-          quantity: a.quantity,
-          orderId: order.id,
-          reference: order.number,
-          key: reservationKey('reserve', { orderId: order.id, fulfilment: input.fulfilment, line: a.line, warehouseCode: a.warehouseCode }),
-        })),
-      );
+      await reserve(tx, reservationMoves(order, plan.allocations, input.fulfilment));
       return { consignments };
     });
   }

@@ -138,6 +138,22 @@ export function reservationKey(
   return `${kind}:${r.orderId}:${f}${r.line}:${r.warehouseCode}`;
 }
 
+/** The moves that reserve an order's allocations (of fulfilment `fulfilment`, the order's own when absent), one key per line and warehouse. */
+export function reservationMoves(
+  order: { id: string; number: string | null },
+  allocations: readonly { line: number; sku: string; warehouseCode: string; quantity: number }[],
+  fulfilment?: number,
+): StockMove[] {
+  return allocations.map((a) => ({
+    sku: a.sku,
+    warehouseCode: a.warehouseCode,
+    quantity: a.quantity,
+    orderId: order.id,
+    reference: order.number,
+    key: reservationKey('reserve', { orderId: order.id, line: a.line, warehouseCode: a.warehouseCode, fulfilment }),
+  }));
+}
+
 /** A reservation's lines as the moves that give it back or send it out, one key per line and warehouse (and fulfilment). */
 export function movesOfReservation(
   kind: 'release' | 'ship',
