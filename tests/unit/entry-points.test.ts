@@ -26,20 +26,31 @@ describe('production refusals', () => {
     expect(productionRefusals(loadConfig({}), { ...ORDERS_WORKER, outbox: false })).toEqual([]);
   });
 
-  it('a real start of the API entry point stops with exit code 2 and says why', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/api.ts'], {
-      cwd: path.resolve(__dirname, '../..'),
-      env: {
-        PATH: process.env.PATH,
-        TEMPORAL_ADDRESS: '127.0.0.1:1',
-        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
-        ORDERFLOW_API_KEYS: 'operator:entry-point-test-key',
-        ORDERFLOW_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-      },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+  it('a real start of the API entry point without ORDERFLOW_CODEC_KEYS stops with exit code 2: each process would make keys of its own', () => {
+    const run = startApi({});
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/ORDERFLOW_CODEC_KEYS must be set/);
+  });
+
+  it('a real start of the API entry point without ORDERFLOW_CUSTOMER_ID_SECRET stops with exit code 2 and says why', () => {
+    const run = startApi({ ORDERFLOW_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` });
     expect(run.status, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/ORDERFLOW_CUSTOMER_ID_SECRET must be set/);
   });
 });
+
+/** `npm run api` against a Temporal and a Postgres that are not there: it must stop before it looks. */
+function startApi(env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/api.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: {
+      PATH: process.env.PATH,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      ORDERFLOW_API_KEYS: 'operator:entry-point-test-key',
+      ...env,
+    },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
