@@ -238,4 +238,58 @@ describe("finance's reship and return, carried out through the order's own workf
     const all = await stack.db.select().from(discrepancies).where(eq(discrepancies.id, d.id));
     expect(all[0]!.resolution?.carriedOut?.status).toBe('done');
   });
+
+  it('refuses reship and return on a cancelled order, naming the action, and changes nothing', async () => {
+    // Its own customer, agreement and period's statement: the run above is not disturbed.
+    const customer = `cust-aftercare-cancelled-${randomUUID().slice(0, 8)}`;
+    const agreed = await api('POST', '/v1/agreements', {
+      counterparty: { kind: 'customer', id: customer },
+      method: 'prepaid',
+      cycle: 'monthly',
+      settlementDay: 1,
+      settlementCurrency: 'EUR',
+      timeZone: ZONE,
+      tolerance: 0,
+    });
+    expect(agreed.status, JSON.stringify(agreed.body)).toBe(201);
+    // Nothing on the shelf: the order waits for a stock decision, and is cancelled there.
+    const empty = uniqueSku('AFTERCARE-NONE');
+    await createProduct(stack, empty, { unitPrice: 1000 });
+    const placed = await stack.api('POST', '/v1/orders', {
+      body: sampleOrder({ customer: { ...sampleOrder().customer, id: customer }, items: [{ sku: empty, quantity: 1, unitPrice: 1000 }] }),
+    });
+    expect(placed.status).toBe(201);
+    await waitForStatus(stack, placed.body.id, 'awaiting_stock_decision');
+    expect((await stack.api('POST', `/v1/orders/${placed.body.id}/cancel`, { body: { reason: 'changed my mind' } })).status).toBe(200);
+    await waitForStatus(stack, placed.body.id, 'cancelled');
+
+    // Their statement still bills the sale: a discrepancy on the cancelled order.
+    const period = periodContaining('monthly', new Date(), ZONE);
+    const day = new Date().toISOString().slice(0, 10);
+    const content = `reference,kind,amount,currency,date\n${placed.body.number},sale,10.00,EUR,${day}\n`;
+    expect((await api('POST', '/v1/statements', { agreementId: agreed.body.id, period, format: 'csv', content })).status).toBe(201);
+    const run = await api('POST', '/v1/settlements', { agreementId: agreed.body.id, period, closeEarly: true });
+    const waiting = await waitFor(
+      async () => {
+        const res = await api('GET', `/v1/settlements/${run.body.id}`);
+        return res.body.status === 'awaiting_decisions' && res.body;
+      },
+      { timeoutMs: 20_000, message: 'awaiting decisions' },
+    );
+    const d = waiting.discrepancies.find((x: { orderId: string | null }) => x.orderId === placed.body.id);
+    expect(d).toMatchObject({ kind: 'missing_ours', status: 'open' });
+
+    const handle = stack.running.client.workflow.getHandle(`order-${placed.body.id}`);
+    const runBefore = (await handle.describe()).runId;
+    for (const action of ['reship', 'return'] as const) {
+      const res = await api('POST', `/v1/settlements/${run.body.id}/discrepancies/${d.id}/resolution`, { action, note: 'customer says so' });
+      expectProblem(res, 409);
+      expect(fields(res)).toEqual(['action']);
+      expect(res.body.detail).toMatch(/is cancelled: there is nothing kept to/);
+    }
+    expect(await discrepancyOf(run.body.id, d.id)).toMatchObject({ status: 'open', resolution: null });
+    // No new run of the order's workflow was started.
+    expect((await handle.describe()).runId).toBe(runBefore);
+    expect((await stack.api('GET', `/v1/orders/${placed.body.id}`)).body.status).toBe('cancelled');
+  });
 });
