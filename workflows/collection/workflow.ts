@@ -41,6 +41,8 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
   // Returns (settlement aftercare): what each forgave, and the instalments they cancelled.
   const returns = new Map<string, number>();
   const cancelled = new Set<number>();
+  /** A cancelled instalment shows what it was (as its row keeps it); it counts as nothing owed. */
+  const scheduled = new Map<number, number>();
   let forgivenPending = 0;
 
   const hear = (p: PaymentNotice) => {
@@ -63,7 +65,10 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
         allocation().received,
         forgivenPending,
       );
-      for (const i of schedule) i.amount = amounts.get(i.number) ?? i.amount;
+      for (const i of schedule) {
+        if (!scheduled.has(i.number)) scheduled.set(i.number, i.amount);
+        i.amount = amounts.get(i.number) ?? i.amount;
+      }
       for (const n of gone) cancelled.add(n);
     }
     forgivenPending = 0;
@@ -113,7 +118,7 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
     const { received: byInstalment, paid } = allocation();
     const instalments: InstalmentView[] = schedule.map((i) => ({
       number: i.number,
-      amount: i.amount,
+      amount: cancelled.has(i.number) ? (scheduled.get(i.number) ?? i.amount) : i.amount,
       dueAt: i.dueAt,
       status: cancelled.has(i.number) ? 'cancelled' : paid.has(i.number) ? 'paid' : i.status,
       received: byInstalment.get(i.number) ?? 0,
@@ -156,7 +161,12 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
     state.status = 'awaiting_instalments';
     schedule = opened.instalments.map((i) => ({ ...i, flagged: false }));
     // Cancelled by a return before this run (as recorded): nothing owed on them.
-    for (const i of schedule) if (i.status === 'cancelled') cancelled.add(i.number);
+    for (const i of schedule) {
+      if (i.status !== 'cancelled') continue;
+      cancelled.add(i.number);
+      scheduled.set(i.number, i.amount);
+      i.amount = 0;
+    }
     forgive();
     const isPaid = (n: number) => cancelled.has(n) || allocation().paid.has(n) || closed();
     wantFlag = () => {
