@@ -6,7 +6,7 @@ import { instalments, ledgerEntries, notifications, orders, shipments } from '..
 import { periodBounds, periodContaining } from '../../src/domain/settlement-period';
 import type { StatementLine } from '../../src/domain/reconciliation-lines';
 import { ourLines } from '../../src/finance/our-lines';
-import { view as collectionView, type CollectionOutcome } from '../../workflows/collection/messages';
+import { view as collectionView, operatorAction, type CollectionOutcome } from '../../workflows/collection/messages';
 import { createProduct, receiveStock, sampleOrder, SIGN_OFF, uniqueSku, waitForStatus } from '../helpers/orders';
 import { startTestStack, TEST_KEYS, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait-for';
@@ -110,56 +110,66 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack?.stop());
 
+/**
+ * An instalment order, completed, its first instalment paid; `meanwhile` runs before finance
+ * decides `return` on a settlement discrepancy; the goods come back. Answers what it saw.
+ */
+async function returnAfterFirstInstalment(customer: string, meanwhile: (collection: ReturnType<typeof collectionOf>, paid: number) => Promise<void> = async () => {}) {
+  const agreement = await agree(customer, 'instalments');
+  const order = await place(customer, 'instalments');
+  await signFor(order);
+  await waitForStatus(stack, order.id, 'completed');
+
+  // The collection's schedule; the first instalment is paid.
+  const schedule = await waitFor(
+    async () => {
+      const rows = await stack.db.select().from(instalments).where(eq(instalments.orderId, order.id)).orderBy(instalments.number);
+      return rows.length === 3 && rows;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, message: 'the instalment schedule' },
+  );
+  const [row] = await stack.db.select({ total: orders.totalAmount }).from(orders).where(eq(orders.id, order.id));
+  const first = schedule[0]!;
+  const paid = await stack.api('POST', '/v1/payments', {
+    key: TEST_KEYS.integrator,
+    body: { orderId: order.id, amount: first.amount, currency: 'EUR', method: 'bank_transfer', reference: `sepa-${order.number}-1`, instalmentNumber: 1 },
+  });
+  expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+  const collection = collectionOf(order.id);
+  await waitFor(async () => (await collection.query(collectionView)).instalments.find((i) => i.number === 1)?.status === 'paid', {
+    timeoutMs: 10_000,
+    intervalMs: 100,
+    message: 'instalment 1 paid in the collection',
+  });
+  await meanwhile(collection, first.amount);
+
+  // Their statement bills the sale 1.00 higher: finance decides the goods come back.
+  const { start, end } = periodBounds(periodContaining('monthly', new Date(), ZONE), ZONE);
+  const ours = await ourLines(stack.db, { counterparty: agreement.counterparty as never, periodStart: start, periodEnd: end, timeZone: ZONE });
+  const lines: StatementLine[] = ours.map((l) => (l.kind === 'sale' && l.reference === order.number ? { ...l, amount: l.amount + 100 } : l));
+  const waiting = await settleWithStatement(
+    agreement.id,
+    lines.map((l) => `${l.reference},${l.kind},${major(l.amount)},${l.currency},${l.date}`),
+  );
+  const d = waiting.discrepancies.find((x: { orderId: string | null }) => x.orderId === order.id);
+  expect(d).toMatchObject({ kind: 'amount_differs', status: 'open' });
+  const decided = await api('POST', `/v1/settlements/${waiting.id}/discrepancies/${d.id}/resolution`, { action: 'return', note: 'customer sends it back' });
+  expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+  await waitForStatus(stack, order.id, 'awaiting_return');
+  const received = await stack.api('POST', `/v1/orders/${order.id}/returns/received`, { key: TEST_KEYS.operator, body: { discrepancyId: d.id } });
+  expect(received.status, JSON.stringify(received.body)).toBe(200);
+  expect(received.body.status).toBe('refunded');
+  return { order, total: row!.total, first, collection, settlementId: waiting.id as string, discrepancyId: d.id as string };
+}
+
+const collectionOf = (orderId: string) => stack.running.client.workflow.getHandle(`collection-${orderId}`);
+
 describe('a return on an instalment order settles its collection', () => {
   it('refunds the instalment paid, cancels the others, and the collection ends; the ledger balances', { timeout: 60_000 }, async () => {
-    const customer = `cust-instal-return-${tag}`;
-    const agreement = await agree(customer, 'instalments');
-    const order = await place(customer, 'instalments');
-    await signFor(order);
-    await waitForStatus(stack, order.id, 'completed');
-
-    // The collection's schedule; the first instalment is paid.
-    const schedule = await waitFor(
-      async () => {
-        const rows = await stack.db.select().from(instalments).where(eq(instalments.orderId, order.id)).orderBy(instalments.number);
-        return rows.length === 3 && rows;
-      },
-      { timeoutMs: 20_000, intervalMs: 100, message: 'the instalment schedule' },
-    );
-    const [row] = await stack.db.select({ total: orders.totalAmount }).from(orders).where(eq(orders.id, order.id));
-    const total = row!.total;
-    const first = schedule[0]!;
-    const paid = await stack.api('POST', '/v1/payments', {
-      key: TEST_KEYS.integrator,
-      body: { orderId: order.id, amount: first.amount, currency: 'EUR', method: 'bank_transfer', reference: `sepa-${order.number}-1`, instalmentNumber: 1 },
-    });
-    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
-    const collection = stack.running.client.workflow.getHandle(`collection-${order.id}`);
-    await waitFor(async () => (await collection.query(collectionView)).instalments.find((i) => i.number === 1)?.status === 'paid', {
-      timeoutMs: 10_000,
-      intervalMs: 100,
-      message: 'instalment 1 paid in the collection',
-    });
-
-    // Their statement bills the sale 1.00 higher: finance decides the goods come back.
-    const { start, end } = periodBounds(periodContaining('monthly', new Date(), ZONE), ZONE);
-    const ours = await ourLines(stack.db, { counterparty: agreement.counterparty as never, periodStart: start, periodEnd: end, timeZone: ZONE });
-    const lines: StatementLine[] = ours.map((l) => (l.kind === 'sale' && l.reference === order.number ? { ...l, amount: l.amount + 100 } : l));
-    const waiting = await settleWithStatement(
-      agreement.id,
-      lines.map((l) => `${l.reference},${l.kind},${major(l.amount)},${l.currency},${l.date}`),
-    );
-    const d = waiting.discrepancies.find((x: { orderId: string | null }) => x.orderId === order.id);
-    expect(d).toMatchObject({ kind: 'amount_differs', status: 'open' });
-    const decided = await api('POST', `/v1/settlements/${waiting.id}/discrepancies/${d.id}/resolution`, { action: 'return', note: 'customer sends it back' });
-    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
-    await waitForStatus(stack, order.id, 'awaiting_return');
-    const received = await stack.api('POST', `/v1/orders/${order.id}/returns/received`, { key: TEST_KEYS.operator, body: { discrepancyId: d.id } });
-    expect(received.status, JSON.stringify(received.body)).toBe(200);
-    expect(received.body.status).toBe('refunded');
+    const { order, total, first, collection, settlementId, discrepancyId } = await returnAfterFirstInstalment(`cust-instal-return-${tag}`);
 
     // The refund is what was paid — not the total; the unpaid rest is no longer owed.
-    const refund = await stack.db.select().from(ledgerEntries).where(eq(ledgerEntries.journalId, `refund:${d.id}`));
+    const refund = await stack.db.select().from(ledgerEntries).where(eq(ledgerEntries.journalId, `refund:${discrepancyId}`));
     expect(refund).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'refund', side: 'credit', account: 'cash', amount: first.amount }),
@@ -167,7 +177,7 @@ describe('a return on an instalment order settles its collection', () => {
       ]),
     );
     expect(refund).toHaveLength(2);
-    const unpaid = await stack.db.select().from(ledgerEntries).where(eq(ledgerEntries.journalId, `return-unpaid:${d.id}`));
+    const unpaid = await stack.db.select().from(ledgerEntries).where(eq(ledgerEntries.journalId, `return-unpaid:${discrepancyId}`));
     expect(unpaid).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'adjustment', side: 'credit', account: 'instalment_receivable', amount: total - first.amount }),
@@ -178,7 +188,7 @@ describe('a return on an instalment order settles its collection', () => {
     expect(await balanceOf(order.id, 'instalment_receivable')).toBe(0);
     expect(await balanceOf(order.id, 'cash')).toBe(0);
     expect(await ledgerBalances()).toBe(true);
-    const shown = await discrepancyOf(waiting.id, d.id);
+    const shown = await discrepancyOf(settlementId, discrepancyId);
     expect(shown.resolution.carriedOut).toMatchObject({
       status: 'done',
       outcome: { refund: { amount: first.amount, currency: 'EUR' }, forgiven: { amount: total - first.amount, currency: 'EUR' } },
@@ -197,6 +207,21 @@ describe('a return on an instalment order settles its collection', () => {
     expect(dunned).toEqual([]);
     const [flag] = await stack.db.select({ needsAttention: orders.needsAttention }).from(orders).where(eq(orders.id, order.id));
     expect(flag!.needsAttention).toBe(false);
+  });
+
+  it('a collection an operator already closed is not told: the return still refunds what was paid and the order ends refunded', { timeout: 60_000 }, async () => {
+    const { order, first, collection, settlementId, discrepancyId } = await returnAfterFirstInstalment(`cust-instal-closed-${tag}`, async (c, paid) => {
+      await c.signal(operatorAction, { action: 'cancel', reason: 'customer disputes the plan' });
+      expect(await c.result()).toMatchObject({ status: 'closed_by_operator', received: paid });
+    });
+    expect((await discrepancyOf(settlementId, discrepancyId)).resolution.carriedOut).toMatchObject({ status: 'done', outcome: { refund: { amount: first.amount } } });
+    expect(await collection.result()).toMatchObject({ status: 'closed_by_operator' });
+    await waitFor(async () => (await stack.running.client.workflow.getHandle(`order-${order.id}`).describe()).status.name === 'COMPLETED', {
+      timeoutMs: 10_000,
+      message: 'the order run closed',
+    });
+    expect(await balanceOf(order.id, 'cash')).toBe(0);
+    expect(await ledgerBalances()).toBe(true);
   });
 });
 
