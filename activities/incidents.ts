@@ -12,7 +12,7 @@ import type { IncidentRecord, IncidentResolution } from '../workflows/order/acti
 import { goodsOf, moneyText, noticeCustomer, paidFor, shipmentsOfOrder, type ShipmentRow } from './delivery-goods';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 import { postJournal } from './ledger';
-import { forgivenBefore, splitReturnRefund } from './return-refund';
+import { collectionShare, forgivenBefore, splitReturnRefund } from './return-refund';
 import { refundedSoFar } from './settlement';
 
 // DELIVERY EXCEPTIONS (R3.10, R4.8, R4.9): the incident from report to resolution, the
@@ -252,12 +252,16 @@ export function createIncidentActivities(db: Db) {
       reason: string;
       /** A return after SETTLE: cash back only up to what was paid, the unpaid rest forgiven (return-refund.ts). */
       followPayments?: boolean;
-    }): Promise<{ amount: number; currency: string; forgiven?: number }> {
+    }): Promise<{ amount: number; currency: string; forgiven?: number; collectionForgiven?: number }> {
       return db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
         const journalId = `refund:${input.incidentId}`;
+        const withForgivenOf = async <T extends object>(r: T, forgiven: number) => {
+          const share = await collectionShare(tx, order, forgiven);
+          return forgiven > 0 ? { ...r, forgiven, ...(share > 0 ? { collectionForgiven: share } : {}) } : r;
+        };
         const forgivenAlready = input.followPayments ? await forgivenBefore(tx, input.incidentId) : 0;
-        const withForgiven = <T extends object>(r: T) => (forgivenAlready > 0 ? { ...r, forgiven: forgivenAlready } : r);
+        const withForgiven = <T extends object>(r: T) => withForgivenOf(r, forgivenAlready);
         const posted = await postedAmount(tx, journalId);
         if (posted !== undefined) return withForgiven({ amount: posted, currency: order.currency });
 
@@ -302,7 +306,7 @@ export function createIncidentActivities(db: Db) {
             .set({ decision: { ...shipment.decision, refund: mark }, updatedAt: new Date() })
             .where(eq(shipments.id, shipment.id));
         }
-        return { amount: cash, currency: order.currency, ...(forgiven > 0 ? { forgiven } : {}) };
+        return withForgivenOf({ amount: cash, currency: order.currency }, forgiven);
       });
     },
   };

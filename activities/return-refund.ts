@@ -98,3 +98,15 @@ async function forgiveOnSchedule(tx: Tx, order: OrderRow, forgiven: number): Pro
 export async function forgivenBefore(tx: Tx, incidentId: string): Promise<number> {
   return sumOf(tx, and(eq(ledgerEntries.journalId, returnUnpaidJournalId(incidentId)), eq(ledgerEntries.side, 'debit')));
 }
+
+/**
+ * Of a forgiven amount, what the order's collection no longer expects: all of it for
+ * instalments; for COD only when the carrier reported collecting nothing (the collection
+ * then expects the total) — cash the carrier did collect is still owed by it.
+ */
+export async function collectionShare(tx: Tx, order: OrderRow, forgiven: number): Promise<number> {
+  if (forgiven <= 0 || order.settlementMethod === 'instalments') return Math.max(0, forgiven);
+  if (order.settlementMethod !== 'cash_on_delivery') return 0;
+  const reported = await sumOf(tx, and(eq(ledgerEntries.orderId, order.id), eq(ledgerEntries.kind, 'cod_collected'), eq(ledgerEntries.side, 'debit')));
+  return reported > 0 ? 0 : forgiven;
+}

@@ -149,10 +149,10 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
     state.remittanceDueAt = new Date(dueAt).toISOString();
     const remitted = () => received() >= (state.expected ?? opened.expected) || closed();
     if (!(await condition(remitted, Math.max(MIN_WAIT_MS, dueAt - Date.now())))) {
-      await acts.remindCodRemittance({ orderId, carrier: opened.carrier, amount: opened.expected - received(), currency: opened.currency, dueAt: state.remittanceDueAt });
+      await acts.remindCodRemittance({ orderId, carrier: opened.carrier, amount: (state.expected ?? opened.expected) - received(), currency: opened.currency, dueAt: state.remittanceDueAt });
       state.remindedAt = new Date().toISOString();
       if (!(await condition(remitted, Math.max(MIN_WAIT_MS, settings.codRemittanceGraceMs)))) {
-        const text = `${money(opened.expected - received(), opened.currency)} of cash on delivery not remitted by ${opened.carrier ?? 'the carrier'} (due ${state.remittanceDueAt}, reminded ${state.remindedAt})`;
+        const text = `${money((state.expected ?? opened.expected) - received(), opened.currency)} of cash on delivery not remitted by ${opened.carrier ?? 'the carrier'} (due ${state.remittanceDueAt}, reminded ${state.remindedAt})`;
         wantFlag = () => (remitted() ? undefined : `${text}: record the remittance (POST /v1/payments, method cod_remittance) or close the collection (operatorAction cancel)`);
         await condition(remitted);
       }

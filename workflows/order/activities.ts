@@ -133,7 +133,7 @@ export interface OrderActivities {
     reason: string;
     /** A settlement return on an order paid after delivery: cash back up to what was paid, the unpaid rest forgiven. */
     followPayments?: boolean;
-  }): Promise<{ amount: number; currency: string; forgiven?: number }>;
+  }): Promise<{ amount: number; currency: string; forgiven?: number; collectionForgiven?: number }>;
   /** Goods lost or damaged on the way leave the books: one `write_off` movement per line. */
   writeOffShipments(input: { orderId: string; incidentId: string; shipmentIds: string[]; reason: 'lost' | 'damaged' | 'not_returned' }): Promise<{ units: number }>;
   /** Goods back at the warehouse go back on the shelf: one `return` movement per line. */

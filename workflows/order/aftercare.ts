@@ -127,12 +127,12 @@ async function takeBack(order: OrderRun, a: Aftercare): Promise<void> {
   const { units } = await order.run('put the returned goods back on the shelf', () => order.acts.restockReturn(base), keep);
   // Paid after delivery (COD, instalments): cash back up to what was paid, the rest forgiven.
   const followPayments = patched(RETURN_SETTLES_COLLECTION_PATCH);
-  const { forgiven, ...refund } = await order.run(
+  const { forgiven, collectionForgiven, ...refund } = await order.run(
     'refund the returned goods',
     () => order.acts.refundShipments({ ...base, reason: 'returned', ...(followPayments ? { followPayments } : {}) }),
     keep,
   );
-  if (followPayments && forgiven && isCollected(state.draft.settlement.method)) await settleCollection(order, a, forgiven, refund.currency);
+  if (followPayments && collectionForgiven && isCollected(state.draft.settlement.method)) await settleCollection(order, a, collectionForgiven, refund.currency);
   await order.run('close the returned shipments', () => order.acts.closeShipments({ orderId: order.orderId, shipmentIds, closedAs: 'returned' }), keep);
   for (const s of state.shipments) if (shipmentIds.includes(s.shipmentId)) s.closedAs = 'returned';
   await finish(order, a, 'done', { units, refund, ...(forgiven ? { forgiven: { amount: forgiven, currency: refund.currency } } : {}), ...(a.receivedNote ? { note: a.receivedNote } : {}) }, 'refunded');
