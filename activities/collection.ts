@@ -130,7 +130,8 @@ export function createCollectionActivities(db: Db) {
           .select()
           .from(instalments)
           .where(and(eq(instalments.orderId, order.id), eq(instalments.number, input.number)));
-        if (!row || row.status === 'paid') return;
+        // Paid, or cancelled by a return: nothing to dun.
+        if (!row || row.status === 'paid' || row.status === 'cancelled') return;
         await tx
           .update(instalments)
           .set({ status: 'overdue', dunningNotices: Math.max(row.dunningNotices, input.notice), updatedAt: new Date() })

@@ -12,6 +12,7 @@ import type { IncidentRecord, IncidentResolution } from '../workflows/order/acti
 import { goodsOf, moneyText, noticeCustomer, paidFor, shipmentsOfOrder, type ShipmentRow } from './delivery-goods';
 import { applyTransitions, lockOrder, type OrderRow, type Transition } from './order-status';
 import { postJournal } from './ledger';
+import { collectionShare, forgivenBefore, splitReturnRefund } from './return-refund';
 import { refundedSoFar } from './settlement';
 
 // DELIVERY EXCEPTIONS (R3.10, R4.8, R4.9): the incident from report to resolution, the
@@ -244,12 +245,25 @@ export function createIncidentActivities(db: Db) {
      * A shipment is refunded once: one already refunded (by another incident) adds nothing;
      * a retry answers the journal already posted. Never more than the order's total.
      */
-    async refundShipments(input: { orderId: string; incidentId: string; shipmentIds: string[]; reason: string }): Promise<{ amount: number; currency: string }> {
+    async refundShipments(input: {
+      orderId: string;
+      incidentId: string;
+      shipmentIds: string[];
+      reason: string;
+      /** A return after SETTLE: cash back only up to what was paid, the unpaid rest forgiven (return-refund.ts). */
+      followPayments?: boolean;
+    }): Promise<{ amount: number; currency: string; forgiven?: number; collectionForgiven?: number }> {
       return db.transaction(async (tx) => {
         const order = await lockOrder(tx, input.orderId);
         const journalId = `refund:${input.incidentId}`;
+        const withForgivenOf = async <T extends object>(r: T, forgiven: number) => {
+          const share = await collectionShare(tx, order, forgiven);
+          return forgiven > 0 ? { ...r, forgiven, ...(share > 0 ? { collectionForgiven: share } : {}) } : r;
+        };
+        const forgivenAlready = input.followPayments ? await forgivenBefore(tx, input.incidentId) : 0;
+        const withForgiven = <T extends object>(r: T) => withForgivenOf(r, forgivenAlready);
         const posted = await postedAmount(tx, journalId);
-        if (posted !== undefined) return { amount: posted, currency: order.currency };
+        if (posted !== undefined) return withForgiven({ amount: posted, currency: order.currency });
 
         const concerned = (await shipmentsOfOrder(tx, order.id, input.shipmentIds)).filter((s) => !refundOf(s));
         // What each order line was paid, less what was paid back for it already (through
@@ -281,16 +295,18 @@ export function createIncidentActivities(db: Db) {
           Math.max(0, order.totalAmount - (await refundedSoFar(tx, order.id))),
           goods + (nothingKept ? order.shippingAmount : 0),
         );
-        if (amount === 0) return { amount: 0, currency: order.currency };
+        // Paid after delivery: what was never paid is forgiven, not paid back.
+        const { cash, forgiven } = input.followPayments && amount > 0 ? await splitReturnRefund(tx, order, input.incidentId, amount) : { cash: amount, forgiven: 0 };
+        if (cash === 0 && forgiven === 0) return withForgiven({ amount: 0, currency: order.currency });
 
-        await postJournal(tx, order.id, refundJournal(order, journalId, input.reason, amount), 'refund', input.incidentId);
+        if (cash > 0) await postJournal(tx, order.id, refundJournal(order, journalId, input.reason, cash), 'refund', input.incidentId);
         for (const { shipment, mark } of perShipment) {
           await tx
             .update(shipments)
             .set({ decision: { ...shipment.decision, refund: mark }, updatedAt: new Date() })
             .where(eq(shipments.id, shipment.id));
         }
-        return { amount, currency: order.currency };
+        return withForgivenOf({ amount: cash, currency: order.currency }, forgiven);
       });
     },
   };

@@ -60,3 +60,29 @@ export function allocatePayments(
   const paid = new Set(ordered.filter((i) => open(i) <= 0).map((i) => i.number));
   return { received, paid, leftOver };
 }
+
+/**
+ * A return forgives part of what is still owed (the goods came back unpaid): that amount
+ * comes off the unpaid instalments, the last one first, never below what an instalment
+ * has received. One reduced to nothing is cancelled; one reduced to what it received is
+ * paid. Answers each instalment's new amount and the cancelled ones.
+ */
+export function forgiveInstalments(
+  schedule: readonly ScheduledInstalment[],
+  received: ReadonlyMap<number, number>,
+  forgiven: number,
+): { amounts: Map<number, number>; cancelled: number[]; leftOver: number } {
+  const amounts = new Map(schedule.map((i) => [i.number, i.amount]));
+  const cancelled: number[] = [];
+  let rest = Math.max(0, forgiven);
+  for (const i of [...schedule].sort((a, b) => b.number - a.number)) {
+    if (rest <= 0) break;
+    const got = received.get(i.number) ?? 0;
+    const take = Math.min(rest, Math.max(0, i.amount - got));
+    if (take <= 0) continue;
+    amounts.set(i.number, i.amount - take);
+    rest -= take;
+    if (i.amount - take === 0) cancelled.push(i.number);
+  }
+  return { amounts, cancelled: cancelled.sort((a, b) => a - b), leftOver: rest };
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allocatePayments, instalmentDueAt, splitInstalments } from '../../src/domain/instalments';
+import { allocatePayments, forgiveInstalments, instalmentDueAt, splitInstalments } from '../../src/domain/instalments';
 
 // R6.1 instalments: the total split exactly in integer minor units, and payments applied
 // to the instalment they name, else the oldest open one.
@@ -66,6 +66,44 @@ describe('allocatePayments', () => {
           expect(paid.size === 3).toBe(credited === 1000);
         },
       ),
+    );
+  });
+});
+
+describe('forgiveInstalments', () => {
+  const schedule = [
+    { number: 1, amount: 334 },
+    { number: 2, amount: 333 },
+    { number: 3, amount: 333 },
+  ];
+
+  it('a return of everything unpaid cancels the unpaid instalments, the paid one stays', () => {
+    const { amounts, cancelled, leftOver } = forgiveInstalments(schedule, new Map([[1, 334]]), 666);
+    expect(cancelled).toEqual([2, 3]);
+    expect([...amounts.values()]).toEqual([334, 0, 0]);
+    expect(leftOver).toBe(0);
+  });
+
+  it('takes from the last instalment first, never below what one received', () => {
+    const { amounts, cancelled } = forgiveInstalments(schedule, new Map([[2, 100]]), 500);
+    expect(cancelled).toEqual([3]);
+    expect(amounts.get(2)).toBe(166);
+    expect(amounts.get(1)).toBe(334);
+  });
+
+  it('forgives exactly what is unpaid, up to the amount; the rest is left over', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 2_000_000 }), fc.nat(), (total, count, forgiven, paidRaw) => {
+        const plan = splitInstalments(total, count).map((amount, i) => ({ number: i + 1, amount }));
+        const paid = paidRaw % (total + 1);
+        const { received } = allocatePayments(plan, [{ paymentId: 'p', amount: paid }]);
+        const out = forgiveInstalments(plan, received, forgiven);
+        const taken = plan.reduce((n, i) => n + i.amount - out.amounts.get(i.number)!, 0);
+        expect(taken).toBe(Math.min(forgiven, total - paid));
+        expect(out.leftOver).toBe(forgiven - taken);
+        for (const i of plan) expect(out.amounts.get(i.number)!).toBeGreaterThanOrEqual(received.get(i.number) ?? 0);
+        for (const n of out.cancelled) expect(out.amounts.get(n)).toBe(0);
+      }),
     );
   });
 });

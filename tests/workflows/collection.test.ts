@@ -15,6 +15,7 @@ import {
   collectionWorkflowId,
   operatorAction,
   paymentReceived,
+  returnSettled,
   view,
   type CollectionOutcome,
   type CollectionView,
@@ -256,5 +257,54 @@ describe('instalments', () => {
     expect(await c.result()).toMatchObject({ status: 'collected', received: 1_000 });
     expect(world.attention.map((a) => a.needsAttention)).toEqual([true, false]);
     expect([...world.paid].sort()).toEqual([1, 2]);
+  });
+});
+
+describe('a return (settlement aftercare) forgives what was never paid', () => {
+  it('an overdue, flagged instalment is cancelled: the flag clears, no more dunning, the collection ends closed_by_return', async () => {
+    const world = new CollectionWorld();
+    world.recorded = [{ paymentId: randomUUID(), reference: 'i1', amount: 500, currency: 'EUR', method: 'card', payerKind: 'customer', payerId: 'cust-1', instalmentNumber: 1 }];
+    const c = await startCollection('instalments', { instalmentCount: 2, instalmentIntervalMs: 20, dunningIntervalMs: 20 }, world);
+    await c.waitForView((v) => v.needsAttention, 'the operator flag');
+    // Another currency is not this collection's; the same return twice counts once.
+    await c.handle.signal(returnSettled, { returnId: 'd-usd', forgiven: 500, currency: 'USD' });
+    await c.handle.signal(returnSettled, { returnId: 'd-1', forgiven: 500, currency: 'EUR' });
+    await c.handle.signal(returnSettled, { returnId: 'd-1', forgiven: 500, currency: 'EUR' });
+    expect(await c.result()).toEqual({ orderId: c.orderId, status: 'closed_by_return', received: 500 });
+    const seen = await c.handle.query(view);
+    expect(seen.instalments.map((i) => [i.status, i.flagged])).toEqual([
+      ['paid', false],
+      ['cancelled', false],
+    ]);
+    expect(seen).toMatchObject({ needsAttention: false, forgiven: 500 });
+    expect(world.attention.map((a) => a.needsAttention)).toEqual([true, false]);
+    expect(world.dunning).toHaveLength(2);
+    // Only the paid one is recorded paid: the cancelled one was cancelled where it is recorded.
+    expect(world.paid).toEqual([1]);
+  });
+
+  it('a partial return takes the last instalment and part of the one before; the rest is still collected', async () => {
+    const c = await startCollection('instalments', {});
+    await c.waitForView((v) => v.instalments.length === 3, 'the schedule');
+    await c.handle.signal(returnSettled, { returnId: 'd-2', forgiven: 500, currency: 'EUR' });
+    const cut = await c.waitForView((v) => v.instalments[2]!.status === 'cancelled', 'instalment 3 cancelled');
+    expect(cut.instalments.map((i) => [i.amount, i.status])).toEqual([
+      [334, 'due'],
+      [166, 'due'],
+      [333, 'cancelled'],
+    ]);
+    await c.pay(334);
+    await c.pay(166);
+    expect(await c.result()).toMatchObject({ status: 'closed_by_return', received: 500 });
+    expect([...c.world.paid].sort()).toEqual([1, 2]);
+    expect(c.world.dunning).toEqual([]);
+  });
+
+  it('cash on delivery the carrier never reported collecting: the return forgives it and the collection ends', async () => {
+    const c = await startCollection('cash_on_delivery', {});
+    await c.waitForView((v) => v.status === 'awaiting_remittance', 'awaiting remittance');
+    await c.handle.signal(returnSettled, { returnId: 'd-3', forgiven: 1_000, currency: 'EUR' });
+    expect(await c.result()).toMatchObject({ status: 'closed_by_return', received: 0 });
+    expect(c.world.reminders).toEqual([]);
   });
 });

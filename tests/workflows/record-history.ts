@@ -232,6 +232,48 @@ async function settlementIn(api: Api, id: string, status: string): Promise<any> 
   });
 }
 
+/**
+ * An instalment order completes, its first instalment is paid, finance resolves a
+ * settlement discrepancy on it with `return` and the goods come back: the refund is the
+ * instalment paid, and the order's workflow tells the collection the rest is forgiven.
+ */
+async function returnedInstalmentOrder(api: Api, backstage: Backstage, customerId: string): Promise<{ id: string }> {
+  const counterparty = { kind: 'customer', id: customerId };
+  const { id, number } = await create(api, order(ONE_PARCEL, { customer: { ...customer, id: customerId }, settlement: { method: 'instalments', instalments: 3 } }));
+  const completed = await waitForStatus(api, id, 'completed');
+  const waiting = await backstage.view<{ status: string; currency: string; instalments: { number: number; amount: number; status: string }[] }>(
+    `collection-${id}`,
+    (v) => v.status === 'awaiting_instalments',
+  );
+  const first = waiting.instalments[0]!;
+  await pay(api, { orderId: id, amount: first.amount, currency: waiting.currency, method: 'bank_transfer', reference: `sepa-${number}-1`, instalmentNumber: 1 });
+  await backstage.view<{ instalments: { status: string }[] }>(`collection-${id}`, (v) => v.instalments[0]?.status === 'paid');
+  const agreement = await finance(api, 'POST', '/v1/agreements', {
+    counterparty,
+    method: 'instalments',
+    cycle: 'monthly',
+    settlementDay: 1,
+    settlementCurrency: 'EUR',
+    timeZone: SETTLEMENT_ZONE,
+    tolerance: 0,
+  });
+  // Their statement says the sale was 1.00 more than ours (and lists no payment).
+  const period = periodContaining('monthly', new Date(), SETTLEMENT_ZONE);
+  const theirs = completed.total.amount + 100;
+  const day = new Date().toISOString().slice(0, 10);
+  const content = `reference,kind,amount,currency,date\n${number},sale,${Math.trunc(theirs / 100)}.${String(theirs % 100).padStart(2, '0')},EUR,${day}\n`;
+  await finance(api, 'POST', '/v1/statements', { agreementId: agreement.id, period, format: 'csv', content });
+  const run = await finance(api, 'POST', '/v1/settlements', { agreementId: agreement.id, period, closeEarly: true });
+  const settled = await settlementIn(api, run.id, 'awaiting_decisions');
+  const discrepancy = settled.discrepancies.find((d: { orderId: string; kind: string }) => d.orderId === id && d.kind === 'amount_differs');
+  if (!discrepancy) throw new Error(`no amount_differs discrepancy on ${number}: ${JSON.stringify(settled.discrepancies)}`);
+  await finance(api, 'POST', `/v1/settlements/${run.id}/discrepancies/${discrepancy.id}/resolution`, { action: 'return', note: 'sent back' });
+  await waitForStatus(api, id, 'awaiting_return');
+  await operator(api, 'POST', `/v1/orders/${id}/returns/received`, { discrepancyId: discrepancy.id });
+  await waitForStatus(api, id, 'refunded');
+  return { id };
+}
+
 // ---- scenarios -----------------------------------------------------------------------
 
 type StackKind = 'long' | 'short' | 'exceptions' | 'paid' | 'back-office';
@@ -616,6 +658,24 @@ export const SCENARIOS: Scenario[] = [
       await backstage.view<{ status: string }>(workflowId, (v) => v.status === 'responded');
       await operator(api, 'POST', `/v1/complaints/${filed.body.id}/responses`, { message: 'A new box is on its way', by: 'Olga', resolve: true });
       return workflowId;
+    },
+  },
+  {
+    name: 'return-aftercare-instalments',
+    stack: 'back-office',
+    what: "an instalment order, first instalment paid, completed; finance resolves a discrepancy with `return`: a new run takes the goods back, refunds the instalment paid and tells the collection the rest is forgiven",
+    async run(api, backstage) {
+      const { id } = await returnedInstalmentOrder(api, backstage, 'cust-record-return-order');
+      return orderWorkflowId(id);
+    },
+  },
+  {
+    name: 'collection-instalments-returned',
+    stack: 'back-office',
+    what: 'the collection of an instalment order returned after its first instalment: the return forgives the rest, instalments 2 and 3 are cancelled and the collection ends closed_by_return',
+    async run(api, backstage) {
+      const { id } = await returnedInstalmentOrder(api, backstage, 'cust-record-return-collection');
+      return `collection-${id}`;
     },
   },
   {

@@ -1,4 +1,4 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CollectedMethod, CollectionSettings } from '../../src/domain/collection';
 
 // The collection workflow's messages (R6.1): what happens to an order's money after
@@ -22,7 +22,7 @@ export interface CollectionWorkflowInput {
   instalmentCount?: number;
 }
 
-export type InstalmentStatus = 'due' | 'overdue' | 'paid';
+export type InstalmentStatus = 'due' | 'overdue' | 'paid' | 'cancelled';
 
 export interface InstalmentView {
   number: number;
@@ -36,7 +36,7 @@ export interface InstalmentView {
   flagged: boolean;
 }
 
-export type CollectionStatus = 'opening' | 'awaiting_remittance' | 'awaiting_instalments' | 'collected' | 'closed_by_operator';
+export type CollectionStatus = 'opening' | 'awaiting_remittance' | 'awaiting_instalments' | 'collected' | 'closed_by_operator' | 'closed_by_return';
 
 export interface CollectionView {
   orderId: string;
@@ -55,11 +55,26 @@ export interface CollectionView {
   needsAttention: boolean;
   attentionReason?: string;
   closedReason?: string;
+  /** Forgiven by returns (finance's settlement `return`): no longer owed. */
+  forgiven?: number;
 }
 export const view = defineQuery<CollectionView>('view');
 
 export interface CollectionOutcome {
   orderId: string;
-  status: 'collected' | 'closed_by_operator';
+  status: 'collected' | 'closed_by_operator' | 'closed_by_return';
   received: number;
 }
+
+/**
+ * The order's workflow, after refunding a return (settlement aftercare): of what was owed,
+ * `forgiven` is owed no more — the goods came back unpaid. Instalments lose it from the last
+ * one back (cancelled when nothing is left of one: no more dunning); COD expects less.
+ * Once per `returnId` (the discrepancy); a collection that already ended is not told.
+ */
+export interface ReturnSettled {
+  returnId: string;
+  forgiven: number;
+  currency: string;
+}
+export const returnSettled = defineSignal<[ReturnSettled]>('returnSettled');

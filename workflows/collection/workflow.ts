@@ -1,5 +1,5 @@
 import { allHandlersFinished, condition, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { allocatePayments } from '../../src/domain/instalments';
+import { allocatePayments, forgiveInstalments } from '../../src/domain/instalments';
 import { formatMoney } from '../../src/domain/money';
 import type { PaymentNotice } from '../../src/domain/payments';
 import { NeedsAttentionKey } from '../../src/temporal/search-attributes';
@@ -7,6 +7,7 @@ import type { CollectionActivities, OpenedInstalment } from './activities';
 import {
   operatorAction,
   paymentReceived,
+  returnSettled,
   view,
   type CollectionOutcome,
   type CollectionView,
@@ -37,6 +38,12 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
   let closedReason: string | undefined;
   let schedule: (OpenedInstalment & { flagged: boolean })[] = [];
   let finished = false;
+  // Returns (settlement aftercare): what each forgave, and the instalments they cancelled.
+  const returns = new Map<string, number>();
+  const cancelled = new Set<number>();
+  /** A cancelled instalment shows what it was (as its row keeps it); it counts as nothing owed. */
+  const scheduled = new Map<number, number>();
+  let forgivenPending = 0;
 
   const hear = (p: PaymentNotice) => {
     // The dialog in the Temporal UI takes any JSON: only a usable payment counts.
@@ -47,6 +54,36 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
     payments.set(p.paymentId, p);
   };
   setHandler(paymentReceived, hear);
+  /** Takes a return's forgiven amount off what is owed (once the schedule is known). */
+  const forgive = () => {
+    if (forgivenPending <= 0 || state.status === 'opening') return;
+    if (input.method === 'cash_on_delivery') {
+      state.expected = Math.max(0, (state.expected ?? 0) - forgivenPending);
+    } else {
+      const { amounts, cancelled: gone } = forgiveInstalments(
+        schedule.filter((i) => !cancelled.has(i.number)),
+        allocation().received,
+        forgivenPending,
+      );
+      for (const i of schedule) {
+        if (!scheduled.has(i.number)) scheduled.set(i.number, i.amount);
+        i.amount = amounts.get(i.number) ?? i.amount;
+      }
+      for (const n of gone) cancelled.add(n);
+    }
+    forgivenPending = 0;
+  };
+  setHandler(returnSettled, (r) => {
+    // Only the order's own workflow sends it; the UI's dialog takes any JSON.
+    if (!r || typeof r.returnId !== 'string' || !Number.isSafeInteger(r.forgiven) || r.forgiven <= 0 || returns.has(r.returnId)) return;
+    if (state.currency !== undefined && r.currency !== state.currency) {
+      log.warn('return ignored: another currency', { orderId, returnId: r.returnId });
+      return;
+    }
+    returns.set(r.returnId, r.forgiven);
+    forgivenPending += r.forgiven;
+    forgive();
+  });
   setHandler(operatorAction, (payload) => {
     const action = payload as { action?: unknown; reason?: unknown } | null;
     if (action?.action === 'cancel') closedReason = typeof action.reason === 'string' && action.reason ? action.reason : 'closed by an operator';
@@ -81,14 +118,15 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
     const { received: byInstalment, paid } = allocation();
     const instalments: InstalmentView[] = schedule.map((i) => ({
       number: i.number,
-      amount: i.amount,
+      amount: cancelled.has(i.number) ? (scheduled.get(i.number) ?? i.amount) : i.amount,
       dueAt: i.dueAt,
-      status: paid.has(i.number) ? 'paid' : i.status,
+      status: cancelled.has(i.number) ? 'cancelled' : paid.has(i.number) ? 'paid' : i.status,
       received: byInstalment.get(i.number) ?? 0,
       dunningNotices: i.dunningNotices,
       flagged: i.flagged && !paid.has(i.number),
     }));
-    return { ...state, received: received(), instalments, payments: [...payments.keys()], ...(closedReason ? { closedReason } : {}) };
+    const forgiven = [...returns.values()].reduce((n, a) => n + a, 0);
+    return { ...state, received: received(), instalments, payments: [...payments.keys()], ...(closedReason ? { closedReason } : {}), ...(forgiven > 0 ? { forgiven } : {}) };
   });
 
   const opened = await acts.openCollection({
@@ -106,14 +144,15 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
 
   if (input.method === 'cash_on_delivery') {
     state.status = 'awaiting_remittance';
+    forgive();
     const dueAt = startedAt + settings.codRemittanceWindowMs;
     state.remittanceDueAt = new Date(dueAt).toISOString();
-    const remitted = () => received() >= opened.expected || closed();
+    const remitted = () => received() >= (state.expected ?? opened.expected) || closed();
     if (!(await condition(remitted, Math.max(MIN_WAIT_MS, dueAt - Date.now())))) {
-      await acts.remindCodRemittance({ orderId, carrier: opened.carrier, amount: opened.expected - received(), currency: opened.currency, dueAt: state.remittanceDueAt });
+      await acts.remindCodRemittance({ orderId, carrier: opened.carrier, amount: (state.expected ?? opened.expected) - received(), currency: opened.currency, dueAt: state.remittanceDueAt });
       state.remindedAt = new Date().toISOString();
       if (!(await condition(remitted, Math.max(MIN_WAIT_MS, settings.codRemittanceGraceMs)))) {
-        const text = `${money(opened.expected - received(), opened.currency)} of cash on delivery not remitted by ${opened.carrier ?? 'the carrier'} (due ${state.remittanceDueAt}, reminded ${state.remindedAt})`;
+        const text = `${money((state.expected ?? opened.expected) - received(), opened.currency)} of cash on delivery not remitted by ${opened.carrier ?? 'the carrier'} (due ${state.remittanceDueAt}, reminded ${state.remindedAt})`;
         wantFlag = () => (remitted() ? undefined : `${text}: record the remittance (POST /v1/payments, method cod_remittance) or close the collection (operatorAction cancel)`);
         await condition(remitted);
       }
@@ -121,7 +160,15 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
   } else {
     state.status = 'awaiting_instalments';
     schedule = opened.instalments.map((i) => ({ ...i, flagged: false }));
-    const isPaid = (n: number) => allocation().paid.has(n) || closed();
+    // Cancelled by a return before this run (as recorded): nothing owed on them.
+    for (const i of schedule) {
+      if (i.status !== 'cancelled') continue;
+      cancelled.add(i.number);
+      scheduled.set(i.number, i.amount);
+      i.amount = 0;
+    }
+    forgive();
+    const isPaid = (n: number) => cancelled.has(n) || allocation().paid.has(n) || closed();
     wantFlag = () => {
       const late = schedule.filter((i) => i.flagged && !isPaid(i.number));
       return late.length === 0
@@ -132,7 +179,7 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
       schedule.map(async (instalment) => {
         const paid = () => isPaid(instalment.number);
         const untilDue = Date.parse(instalment.dueAt) - Date.now();
-        if (instalment.status !== 'paid' && !(untilDue > 0 && (await condition(paid, untilDue))) && !paid()) {
+        if (instalment.status !== 'paid' && instalment.status !== 'cancelled' && !(untilDue > 0 && (await condition(paid, untilDue))) && !paid()) {
           instalment.status = 'overdue';
           let settled = false;
           for (const notice of [1, 2]) {
@@ -151,7 +198,8 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
           }
         }
         // Closed by an operator, an unpaid instalment stays as it is (finance writes it off).
-        if (instalment.status !== 'paid' && allocation().paid.has(instalment.number)) {
+        if (cancelled.has(instalment.number)) instalment.status = 'cancelled';
+        else if (instalment.status !== 'paid' && allocation().paid.has(instalment.number)) {
           await acts.recordInstalmentsPaid({ orderId, numbers: [instalment.number] });
           instalment.status = 'paid';
         }
@@ -161,7 +209,7 @@ export async function collectionWorkflow(input: CollectionWorkflowInput): Promis
 
   finished = true;
   await flagger;
-  state.status = closed() ? 'closed_by_operator' : 'collected';
+  state.status = closed() ? 'closed_by_operator' : returns.size > 0 ? 'closed_by_return' : 'collected';
   if (closedReason) state.closedReason = closedReason;
   await condition(allHandlersFinished);
   return { orderId, status: state.status, received: received() };

@@ -126,7 +126,14 @@ export interface OrderActivities {
   /** A carrier claim for lost or damaged goods, recorded on the incident; answers what was claimed. */
   fileCarrierClaim(input: { orderId: string; incidentId: string; shipmentIds: string[] }): Promise<{ amount: number; currency: string }>;
   /** Pays back what the customer paid for the shipments' lines (ledger kind `refund`, journal per incident). */
-  refundShipments(input: { orderId: string; incidentId: string; shipmentIds: string[]; reason: string }): Promise<{ amount: number; currency: string }>;
+  refundShipments(input: {
+    orderId: string;
+    incidentId: string;
+    shipmentIds: string[];
+    reason: string;
+    /** A settlement return on an order paid after delivery: cash back up to what was paid, the unpaid rest forgiven. */
+    followPayments?: boolean;
+  }): Promise<{ amount: number; currency: string; forgiven?: number; collectionForgiven?: number }>;
   /** Goods lost or damaged on the way leave the books: one `write_off` movement per line. */
   writeOffShipments(input: { orderId: string; incidentId: string; shipmentIds: string[]; reason: 'lost' | 'damaged' | 'not_returned' }): Promise<{ units: number }>;
   /** Goods back at the warehouse go back on the shelf: one `return` movement per line. */

@@ -1,4 +1,6 @@
-import { ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
+import { isCollected } from '../../src/domain/collection';
+import { collectionWorkflowId, returnSettled } from '../collection/messages';
 import type { OrderStatus } from '../../src/domain/order-status';
 import { activeShipments, sendReplacement } from './exceptions';
 import { carriedState, ORDER_RUN_ENDING, requestAftercare, returnReceived, type AftercareRequest, type AftercareStatus } from './messages';
@@ -19,6 +21,8 @@ import { track } from './track';
 
 /** Histories from before aftercare never reach it; new runs mark where they took it. */
 export const AFTERCARE_PATCH = 'settlement-aftercare';
+/** A return refunds what was paid and tells the order's collection what is owed no more. */
+export const RETURN_SETTLES_COLLECTION_PATCH = 'return-settles-collection';
 
 
 type Aftercare = NonNullable<OrderState['aftercares']>[number];
@@ -121,10 +125,27 @@ async function takeBack(order: OrderRun, a: Aftercare): Promise<void> {
 
   const base = { orderId: order.orderId, incidentId: a.discrepancyId, shipmentIds };
   const { units } = await order.run('put the returned goods back on the shelf', () => order.acts.restockReturn(base), keep);
-  const refund = await order.run('refund the returned goods', () => order.acts.refundShipments({ ...base, reason: 'returned' }), keep);
+  // Paid after delivery (COD, instalments): cash back up to what was paid, the rest forgiven.
+  const followPayments = patched(RETURN_SETTLES_COLLECTION_PATCH);
+  const { forgiven, collectionForgiven, ...refund } = await order.run(
+    'refund the returned goods',
+    () => order.acts.refundShipments({ ...base, reason: 'returned', ...(followPayments ? { followPayments } : {}) }),
+    keep,
+  );
+  if (followPayments && collectionForgiven && isCollected(state.draft.settlement.method)) await settleCollection(order, a, collectionForgiven, refund.currency);
   await order.run('close the returned shipments', () => order.acts.closeShipments({ orderId: order.orderId, shipmentIds, closedAs: 'returned' }), keep);
   for (const s of state.shipments) if (shipmentIds.includes(s.shipmentId)) s.closedAs = 'returned';
-  await finish(order, a, 'done', { units, refund, ...(a.receivedNote ? { note: a.receivedNote } : {}) }, 'refunded');
+  await finish(order, a, 'done', { units, refund, ...(forgiven ? { forgiven: { amount: forgiven, currency: refund.currency } } : {}), ...(a.receivedNote ? { note: a.receivedNote } : {}) }, 'refunded');
+}
+
+/** The order's collection stops asking for what the return forgave; one that already ended is not told. */
+async function settleCollection(order: OrderRun, a: Aftercare, forgiven: number, currency: string): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(collectionWorkflowId(order.orderId)).signal(returnSettled, { returnId: a.discrepancyId, forgiven, currency });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.info('collection not told of the return: it has ended', { orderId: order.orderId, error: String(err) });
+  }
 }
 
 /** Writes the aftercare's end on the discrepancy, with the order's status after it. */
