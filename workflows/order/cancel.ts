@@ -55,7 +55,7 @@ export function cancelMessages(order: OrderRun): void {
       // After booking, the carrier is asked to void first; it may already have the parcel.
       await condition(() => order.isFinal || state.cancelRefused !== undefined);
       if (!order.isFinal) throw wrongState(order, `${describe(order)}; it can no longer be cancelled: ${state.cancelRefused}`);
-      return { status: state.status, cancelled: { what: 'order' } };
+      return { status: state.status };
     },
     {
       validator: ({ reason }) => {

@@ -147,10 +147,10 @@ export interface CancelledRest {
   refunded: { amount: number; currency: string };
 }
 
-/** What a cancel took: the whole order, or (the first part with the carrier) only the rest still waiting for stock. */
+/** What a cancel took: the whole order (`status` cancelled), or, the first part with the carrier, only the rest still waiting for stock (`cancelled`). */
 export interface CancelReply {
   status: OrderStatus;
-  cancelled?: { what: 'order' } | ({ what: 'rest' } & CancelledRest);
+  cancelled?: { what: 'rest' } & CancelledRest;
 }
 export const cancel = defineUpdate<CancelReply, [{ reason: string }]>('cancel');
 
