@@ -47,9 +47,11 @@ export function createBackOrderedRestActivities(db: Db, options: { reach?: Alloc
       // Given up (the order was cancelled) or never there: nothing to ship.
       if (!rest || rest.fulfilment !== input.fulfilment) return { consignments: [] };
       // The rest leaves what orders ahead of it in the queue wait for, like any back order.
-      const queued = await queuedShortages(tx, order, rest.lines, { reach: input.reach, queueReach: options.reach });
+      // It may take from where the customer agreed a transfer from, as the queue counts it.
+      const alsoFrom = order.reserveScope?.alsoFrom ?? [];
+      const queued = await queuedShortages(tx, order, rest.lines, { reach: input.reach, alsoFrom, queueReach: options.reach });
       if (queued.length > 0) throw new InsufficientStock(queued);
-      const plan = await allocate(tx, order, rest.lines, { reach: input.reach });
+      const plan = await allocate(tx, order, rest.lines, { reach: input.reach, alsoFrom });
       const consignments = await consignmentsFor(tx, order, plan.allocations);
       await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId: order.id, fulfilment: input.fulfilment, ...a })));
       await tx.update(orders).set({ backOrderedRest: null }).where(eq(orders.id, order.id));
