@@ -1,3 +1,4 @@
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
 import { v5 as uuidv5 } from 'uuid';
 import type { RateQuote } from '../src/carriers/carrier-gateway';
@@ -5,7 +6,7 @@ import type { Db } from '../src/db/client';
 import { orderEvents, orderItems, orders, payments, reservations } from '../src/db/schema';
 import type { AllocationReach } from '../src/domain/allocation';
 import { STAGE_OF_STATUS } from '../src/domain/order-status';
-import { restCancellation } from '../src/domain/rest-cancellation';
+import { REST_NOT_WAITING, restCancellation } from '../src/domain/rest-cancellation';
 import { refundJournal } from '../src/domain/settlement';
 import type { Consignment, PlannedShipment } from '../src/domain/shipment';
 import { queuedShortages } from '../src/inventory/back-orders';
@@ -89,7 +90,15 @@ export function createBackOrderedRestActivities(db: Db, options: { reach?: Alloc
           .where(and(eq(orderEvents.orderId, order.id), eq(orderEvents.version, marker.version), eq(orderEvents.status, marker.status)));
         if (earlier) return earlier.detail.restCancelled as CancelledRest;
         const rest = order.backOrderedRest;
-        if (!rest || rest.fulfilment !== input.fulfilment) throw new Error(`order ${order.id} has no back-ordered rest ${input.fulfilment} to cancel`);
+        if (!rest || rest.fulfilment !== input.fulfilment) {
+          // A reservation attempt the workflow gave up waiting for took the stock after all.
+          throw ApplicationFailure.create({
+            type: REST_NOT_WAITING,
+            message: `the rest of order ${order.number} (fulfilment ${input.fulfilment}) no longer waits: it is reserved`,
+            nonRetryable: true,
+            category: ApplicationFailureCategory.BENIGN,
+          });
+        }
 
         const prices = new Map((await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id))).map((i) => [i.line, i.unitPrice]));
         const value = rest.lines.reduce((n, l) => n + l.quantity * (prices.get(l.line) ?? 0), 0);

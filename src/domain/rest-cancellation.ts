@@ -28,3 +28,6 @@ export function restCancellation({ total, refunded, paid, value }: RestMoney): R
   const refund = Math.min(rest, Math.max(0, holds - owed));
   return { refund, writeDown: rest - refund };
 }
+
+/** cancelRest's failure type: the rest no longer waits (a reservation attempt the workflow gave up on took the stock). */
+export const REST_NOT_WAITING = 'RestNotWaiting';

@@ -14,6 +14,8 @@ import {
   unresolved,
 } from './exceptions';
 import { trackingEvent } from './messages';
+import { failureType } from '../kit/failures';
+import { REST_NOT_WAITING } from '../../src/domain/rest-cancellation';
 import { holdForRest, PARTIAL_PATCHES, restDue, restPending, restRecheckAt, shipRest } from './partial';
 import { OrderCancelled, type OrderRun } from './run';
 import type { OrderState, ShipmentState } from './state';
@@ -143,12 +145,21 @@ async function takeRestCancel(order: OrderRun): Promise<void> {
   const quiet = state.status !== 'delivery_exception' && unresolved(state).length === 0 && (state.exceptionInbox?.length ?? 0) === 0;
   const marker = { status: state.status, detail: { restCancelled: { fulfilment: rest.fulfilment, lines: rest.lines } } };
   const steps = quiet ? stepsBetween(state.status, journeyStatus(state)) : [];
-  const cancelled = await order.transition(
-    'cancel the back-ordered rest',
-    [marker, ...steps],
-    (transitions) => order.acts.cancelRest({ orderId: order.orderId, fulfilment: rest.fulfilment, reason: request.reason, transitions }),
-    { noCancel: 'part of the order is with the carrier' },
-  );
+  let cancelled;
+  try {
+    cancelled = await order.transition(
+      'cancel the back-ordered rest',
+      [marker, ...steps],
+      (transitions) => order.acts.cancelRest({ orderId: order.orderId, fulfilment: rest.fulfilment, reason: request.reason, transitions }),
+      { noCancel: 'part of the order is with the carrier', handles: [REST_NOT_WAITING] },
+    );
+  } catch (err) {
+    if (failureType(err) !== REST_NOT_WAITING) throw err;
+    // Reserved by an attempt we had given up on: ship it now (shipRest finds the reservation).
+    state.restCancelRefused = 'the rest is already reserved and on its way';
+    state.stockArrived = true;
+    return;
+  }
   rest.done = true;
   state.restCancelled = cancelled;
 }
