@@ -3,7 +3,7 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../src/db/client';
 import { inventoryLevels, orderItems, orders, products, reservations, warehouses } from '../src/db/schema';
-import { planAllocation, withinReach, type Allocation, type AllocationReach, type LineRequest, type Shortage } from '../src/domain/allocation';
+import { planAllocation, reserveScope, withinReach, type Allocation, type AllocationReach, type LineRequest, type Shortage } from '../src/domain/allocation';
 import { BusinessFailure } from '../src/domain/failures';
 import { multiply, sum } from '../src/domain/money';
 import { packParcels } from '../src/domain/parcels';
@@ -217,7 +217,10 @@ export function createInventoryActivities(db: Db, options: { reach?: AllocationR
       await tx.insert(reservations).values(plan.allocations.map((a) => ({ orderId, ...a })));
       if (later.length > 0) {
         // R1.8 `partial`: the rest waits in the back-order queue as this fulfilment.
-        await tx.update(orders).set({ backOrderedRest: { fulfilment: input.partial!.fulfilment, lines: later } }).where(eq(orders.id, orderId));
+        await tx
+          .update(orders)
+          .set({ backOrderedRest: { fulfilment: input.partial!.fulfilment, lines: later }, reserveScope: reserveScope(input.reach, input.alsoFrom) })
+          .where(eq(orders.id, orderId));
       }
       await applyTransitions(tx, order, transitions);
       // Last, right before the commit: every order reserves through the same few stock
@@ -232,7 +235,17 @@ export function createInventoryActivities(db: Db, options: { reach?: AllocationR
   return {
     /** Reserves every line of the order, or raises InsufficientStock with the shortages. */
     async reserveStock(input: ReserveStockInput): Promise<ReserveStockResult> {
-      return reserveRetryingRaces(() => tryReserve(input));
+      try {
+        return await reserveRetryingRaces(() => tryReserve(input));
+      } catch (err) {
+        // Short: the order is about to wait in the back-order queue, which judges it by
+        // the scope it reserves with (its reach, agreed transfers), not the reach
+        // configured when the stock comes. Written after the attempt rolled back.
+        if (err instanceof ApplicationFailure && err.type === BusinessFailure.InsufficientStock) {
+          await db.update(orders).set({ reserveScope: reserveScope(input.reach, input.alsoFrom) }).where(eq(orders.id, input.orderId));
+        }
+        throw err;
+      }
     },
 
     /** Compensation for reserveStock: gives back whatever this order still holds. */

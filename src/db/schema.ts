@@ -19,6 +19,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { ExceptionKind, IncidentStatus, Reporter, ResolutionChoice } from '../domain/delivery-exception';
 import type { NotificationChannel } from '../domain/notices';
+import type { ReserveScope } from '../domain/allocation';
 import type { Customer } from '../domain/order';
 import type { PackagingKind, PackingList } from '../domain/packing-list';
 import type { SettlementCycle } from '../domain/settlement-cycle';
@@ -281,6 +282,8 @@ export const orders = pgTable(
     verification: jsonb('verification').$type<{ ok: boolean; reasons: { code: string; field: string; message: string }[] }>(),
     /** R1.8: a partial delivery's rest, back-ordered after the first part shipped (its fulfilment number and lines); null once reserved. */
     backOrderedRest: jsonb('back_ordered_rest').$type<{ fulfilment: number; lines: { line: number; sku: string; quantity: number }[] }>(),
+    /** R2.4: where RESERVE last looked for the order's stock (its reach, any warehouses a transfer was agreed from); the back-order queue judges it by this. Null: written before it (the configured reach). */
+    reserveScope: jsonb('reserve_scope').$type<ReserveScope>(),
     workflowId: text('workflow_id').notNull(),
     requestFingerprint: text('request_fingerprint').notNull(),
     // Milliseconds, like the API's timestamps and list cursors: no two readings of one row differ.

@@ -59,6 +59,37 @@ export function withinReach(site: WarehouseSite, destination: { country: string;
   return distanceRank(site, destination) <= REACH_RANK[reach];
 }
 
+/** Where RESERVE looked for an order's stock: its reach and the warehouses beyond it the customer agreed to a transfer from. */
+export interface ReserveScope {
+  reach: AllocationReach;
+  alsoFrom?: string[];
+}
+
+/** The scope an order's RESERVE runs with (absent reach: anywhere), as stored on the order. */
+export function reserveScope(reach: AllocationReach | undefined, alsoFrom: readonly string[] = []): ReserveScope {
+  const agreed = [...new Set(alsoFrom)].sort();
+  return { reach: reach ?? 'anywhere', ...(agreed.length > 0 ? { alsoFrom: agreed } : {}) };
+}
+
+/**
+ * The warehouses an order may take from, nearest first (as RESERVE ranks them): those
+ * within its scope's reach and those it agreed a transfer from. An order stored without
+ * a scope (back-ordered before scopes were kept) has the configured reach.
+ */
+export function warehousesInScope(
+  sites: readonly WarehouseSite[],
+  destination: { country: string; region: string },
+  scope: ReserveScope | null | undefined,
+  configured?: AllocationReach,
+): string[] {
+  const reach = scope ? scope.reach : configured;
+  const alsoFrom = scope?.alsoFrom ?? [];
+  return sites
+    .filter((s) => withinReach(s, destination, reach) || alsoFrom.includes(s.code))
+    .sort((a, b) => distanceRank(a, destination) - distanceRank(b, destination) || a.code.localeCompare(b.code))
+    .map((s) => s.code);
+}
+
 export function planAllocation(
   lines: readonly LineRequest[],
   stock: readonly StockPosition[],

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
 import { inventoryLevels, orderItems, orders, warehouses } from '../db/schema';
-import { distanceRank, withinReach, type AllocationReach, type Shortage, type WarehouseSite } from '../domain/allocation';
+import { reserveScope, warehousesInScope, type AllocationReach, type Shortage, type WarehouseSite } from '../domain/allocation';
 import type { Address } from '../domain/order';
 import { ordersToServe, unitsAhead, type WaitingOrder } from '../domain/backorder-queue';
 import type { Priority } from '../domain/order-status';
@@ -13,8 +13,10 @@ import { orderWorkflowId, stockAvailable } from '../../workflows/order/messages'
 // (src/domain/backorder-queue.ts): a receipt of one unit wakes the one order it serves,
 // not every order waiting. A woken order reserves in its own workflow; an order that
 // tries again on its own leaves the units the orders ahead of it wait for. Each waiting
-// order reaches only the warehouses RESERVE may take its stock from (the configured
-// ORDERFLOW_ALLOCATION_REACH from its delivery address), so stock is counted per
+// order reaches only the warehouses its own RESERVE may take its stock from (the reach it
+// ran with and any warehouse its customer agreed a transfer from, orders.reserve_scope;
+// for orders back-ordered before that was kept, the configured ORDERFLOW_ALLOCATION_REACH),
+// from its delivery address, so stock is counted per
 // warehouse: a receipt abroad wakes the orders that can take it, and an order competes
 // only with the orders ahead of it that want the same warehouses.
 
@@ -22,48 +24,41 @@ export interface BackorderDeps {
   db: Db;
   client: Client;
   log: (message: string) => void;
-  /** The configured reach of RESERVE (ORDERFLOW_ALLOCATION_REACH); absent: anywhere. */
+  /** The configured reach of RESERVE (ORDERFLOW_ALLOCATION_REACH; absent: anywhere), for orders stored without their own. */
   reach?: AllocationReach;
 }
 
 type Destination = Pick<Address, 'country' | 'region'>;
-
-/** The warehouses within `reach` of the destination, nearest first (as RESERVE ranks them). */
-function reachOf(sites: readonly WarehouseSite[], destination: Destination, reach: AllocationReach | undefined, alsoFrom: readonly string[] = []): string[] {
-  return sites
-    .filter((s) => withinReach(s, destination, reach) || alsoFrom.includes(s.code))
-    .sort((a, b) => distanceRank(a, destination) - distanceRank(b, destination) || a.code.localeCompare(b.code))
-    .map((s) => s.code);
-}
 
 async function sitesOf(db: Db | Tx): Promise<WarehouseSite[]> {
   return db.select({ code: warehouses.code, region: warehouses.region, country: warehouses.country }).from(warehouses);
 }
 
 /** The back-ordered orders (and partial deliveries' rests) waiting for these SKUs, with the units of each they need. */
-async function waitingFor(db: Db | Tx, skus: readonly string[], sites: readonly WarehouseSite[], reach: AllocationReach | undefined): Promise<Map<string, WaitingOrder[]>> {
+async function waitingFor(db: Db | Tx, skus: readonly string[], sites: readonly WarehouseSite[], configured: AllocationReach | undefined): Promise<Map<string, WaitingOrder[]>> {
   const rows = await db
     .select({
       orderId: orders.id,
       priority: orders.priority,
       placedAt: orders.createdAt,
       customer: orders.customer,
+      scope: orders.reserveScope,
       sku: orderItems.sku,
       quantity: sql<number>`sum(${orderItems.quantity})::int`,
     })
     .from(orders)
     .innerJoin(orderItems, eq(orderItems.orderId, orders.id))
     .where(and(eq(orders.status, 'backordered'), inArray(orderItems.sku, [...skus])))
-    .groupBy(orders.id, orders.priority, orders.createdAt, orders.customer, orderItems.sku);
+    .groupBy(orders.id, orders.priority, orders.createdAt, orders.customer, orders.reserveScope, orderItems.sku);
   // A partial delivery's rest waits in the same queue, for the units it still needs.
   const rests = await db
-    .select({ orderId: orders.id, priority: orders.priority, placedAt: orders.createdAt, customer: orders.customer, rest: orders.backOrderedRest })
+    .select({ orderId: orders.id, priority: orders.priority, placedAt: orders.createdAt, customer: orders.customer, scope: orders.reserveScope, rest: orders.backOrderedRest })
     .from(orders)
     .where(and(isNotNull(orders.backOrderedRest), sql`${orders.status} <> 'cancelled'`));
   for (const r of rests) {
     const need = new Map<string, number>();
     for (const l of r.rest?.lines ?? []) if (skus.includes(l.sku)) need.set(l.sku, (need.get(l.sku) ?? 0) + l.quantity);
-    for (const [sku, quantity] of need) rows.push({ orderId: r.orderId, priority: r.priority, placedAt: r.placedAt, customer: r.customer, sku, quantity });
+    for (const [sku, quantity] of need) rows.push({ orderId: r.orderId, priority: r.priority, placedAt: r.placedAt, customer: r.customer, scope: r.scope, sku, quantity });
   }
   const bySku = new Map<string, WaitingOrder[]>();
   for (const r of rows) {
@@ -73,7 +68,7 @@ async function waitingFor(db: Db | Tx, skus: readonly string[], sites: readonly 
       priority: r.priority as Priority,
       placedAt: r.placedAt.getTime(),
       quantity: Number(r.quantity),
-      reach: reachOf(sites, r.customer.address, reach),
+      reach: warehousesInScope(sites, r.customer.address, r.scope, configured),
     });
     bySku.set(r.sku, list);
   }
@@ -116,7 +111,7 @@ export interface QueueScope {
   /** This order's reach (absent: anywhere) and the warehouses its customer agreed to a transfer from. */
   reach?: AllocationReach;
   alsoFrom?: readonly string[];
-  /** The configured reach the waiting orders are served by (absent: this order's). */
+  /** The configured reach, for waiting orders stored without their own (absent: this order's). */
   queueReach?: AllocationReach;
 }
 
@@ -138,7 +133,7 @@ export async function queuedShortages(
   const sites = await sitesOf(tx);
   const waiting = await waitingFor(tx, skus, sites, scope.queueReach ?? scope.reach);
   const available = await availableOf(tx, skus);
-  const reach = reachOf(sites, order.customer.address, scope.reach, scope.alsoFrom);
+  const reach = warehousesInScope(sites, order.customer.address, reserveScope(scope.reach, scope.alsoFrom));
   const shortages: Shortage[] = [];
   for (const [sku, requested] of need) {
     const me: WaitingOrder = { orderId: order.id, priority: order.priority as Priority, placedAt: order.createdAt.getTime(), quantity: requested, reach };

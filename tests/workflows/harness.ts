@@ -503,6 +503,7 @@ const ORDER_ACTIVITIES = {
   // A partial delivery's rest is tested end to end (tests/e2e/stockout-options.test.ts).
   reserveRest: true,
   planRest: true,
+  cancelRest: true,
   correctDeliveryAddress: true,
   recordShipDateProposal: true,
   recordShipDateAnswer: true,

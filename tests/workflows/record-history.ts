@@ -427,6 +427,32 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'partial-rest-cancelled',
+    stack: 'long',
+    what: 'one lamp of three on the shelf: the customer takes it now (partial); with it on its way they cancel the other two; the order completes with the first part',
+    async run(api) {
+      const sku = 'LAMP-REST-CANCEL';
+      const product = await api.call(
+        'POST',
+        '/v1/products',
+        { sku, name: 'Lamp, rest cancelled', spec: 'record-history', unitPrice: 6400, unitCost: 2800, currency: 'EUR', weightGrams: 1100, dimensionsCm: { length: 40, width: 18, height: 12 }, handling: 'standard' },
+        'operator',
+      );
+      if (product.status !== 201) throw new Error(`product answered ${product.status}: ${JSON.stringify(product.body)}`);
+      const first = await api.call('POST', '/v1/inventory/receipts', { sku, warehouse: 'BER-1', quantity: 1, reference: 'record-history rest cancel' }, 'operator');
+      if (first.status !== 201) throw new Error(`receipt answered ${first.status}: ${JSON.stringify(first.body)}`);
+      const { id, workflowId } = await create(api, order([{ sku, quantity: 3, unitPrice: 6400 }]));
+      await waitForStatus(api, id, 'awaiting_stock_decision');
+      await sendWhenTaken(this.name, api, `/v1/orders/${id}/stockout-response`, { decision: 'partial' });
+      // With the first part delivered (the carrier has had it), only the rest can go.
+      await poll(`the first part of order ${id} to be delivered`, async () => (await view(api, id)).shipments.find((s: { status: string }) => s.status === 'delivered'));
+      const cancelled = await api.call('POST', `/v1/orders/${id}/cancel`, { reason: 'record-history: the rest is no longer needed' });
+      if (cancelled.status !== 200 || cancelled.body.cancelled?.what !== 'rest') throw new Error(`cancel answered ${cancelled.status}: ${JSON.stringify(cancelled.body)}`);
+      await signAndRate(this.name, api, id);
+      return workflowId;
+    },
+  },
+  {
     name: 'split-shipment',
     stack: 'long',
     what: 'no warehouse holds everything: two shipments from two warehouses, tracked together',

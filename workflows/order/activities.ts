@@ -18,7 +18,7 @@ import type { Consignment, PlannedShipment } from '../../src/domain/shipment';
 import type { SignOffProof } from '../../src/domain/sign-off';
 import type { Transition } from '../../src/domain/transition';
 import type { VerificationResult } from '../../src/domain/verification';
-import type { AftercareStatus } from './messages';
+import type { AftercareStatus, CancelledRest } from './messages';
 
 /** What a prepaid order has been paid (each payment once, by id) against what it owes. */
 export interface PaymentsReceived {
@@ -73,6 +73,8 @@ export interface OrderActivities {
     consignments: (Consignment & { quotes: RateQuote[] })[];
     transitions: Transition[];
   }): Promise<{ shipments: PlannedShipment[] }>;
+  /** R1.8 `partial`: the customer gives up the rest still waiting: its back order cleared, what was paid for it refunded, the rest not charged. */
+  cancelRest(input: { orderId: string; fulfilment: number; reason: string; transitions: Transition[] }): Promise<CancelledRest>;
   /** R1.8: the short SKU's lines become the chosen substitute, at the agreed price. */
   substituteItem(input: { orderId: string; sku: string; substituteSku: string }): Promise<{ items: { line: number; sku: string; quantity: number }[] }>;
   /** R1.8: pays back what was paid for an order cancelled after a stockout (ledger kind `refund`; none when nothing was paid). */

@@ -1,8 +1,19 @@
 import { condition, log, setHandler } from '@temporalio/workflow';
 import { handedOver } from './exceptions';
-import { cancel } from './messages';
+import { cancel, type CancelReply } from './messages';
+import { restCancellable } from './partial';
 import { describe, invalid, wrongState } from './refusals';
 import { OrderCancelled, type OrderRun } from './run';
+
+/** The customer's cancel once the first part of a partial delivery is with the carrier: the rest still waiting is given up (track.ts takes it). */
+async function cancelRestOnly(order: OrderRun, reason: string): Promise<CancelReply> {
+  const { state } = order;
+  state.restCancelRequest ??= { reason };
+  state.restCancelRefused = undefined;
+  await condition(() => state.restCancelled !== undefined || state.restCancelRefused !== undefined);
+  if (!state.restCancelled) throw wrongState(order, `${describe(order)}; the goods are with the carrier and ${state.restCancelRefused}, so it can no longer be cancelled`);
+  return { status: state.status, cancelled: { what: 'rest', ...state.restCancelled } };
+}
 
 // Cancelling an order: asked for by the customer (the `cancel` update), an operator, a
 // closed window, or a stockout; taken at the next safe point, where what the order
@@ -37,6 +48,8 @@ export function cancelMessages(order: OrderRun): void {
   setHandler(
     cancel,
     async ({ reason }) => {
+      // The first part is with the carrier: only the rest still waiting can go (partial.ts).
+      if (state.shipments.some(handedOver) || state.status === 'delivery_exception') return cancelRestOnly(order, reason);
       state.cancelRequest ??= { reason };
       state.cancelRefused = undefined;
       // After booking, the carrier is asked to void first; it may already have the parcel.
@@ -48,7 +61,7 @@ export function cancelMessages(order: OrderRun): void {
       validator: ({ reason }) => {
         if (typeof reason !== 'string' || reason.trim() === '') throw invalid('a cancellation needs a reason');
         if (order.isFinal) throw wrongState(order, describe(order));
-        if (state.shipments.some(handedOver) || state.status === 'delivery_exception') {
+        if ((state.shipments.some(handedOver) || state.status === 'delivery_exception') && !restCancellable(state)) {
           throw wrongState(order, `${describe(order)}; the goods are with the carrier, so it can no longer be cancelled`);
         }
       },

@@ -137,7 +137,22 @@ export interface FeedbackReply {
 }
 export const submitFeedback = defineUpdate<FeedbackReply, [Feedback]>('submitFeedback');
 
-export const cancel = defineUpdate<{ status: OrderStatus }, [{ reason: string }]>('cancel');
+/** R1.8 `partial`: the back-ordered rest given up by the customer, and what that did to the money. */
+export interface CancelledRest {
+  fulfilment: number;
+  lines: { line: number; sku: string; quantity: number }[];
+  /** The rest's goods at the order's prices. */
+  value: { amount: number; currency: string };
+  /** Paid back (ledger kind `refund`); the rest of the value comes off the order's total (never charged). */
+  refunded: { amount: number; currency: string };
+}
+
+/** What a cancel took: the whole order (`status` cancelled), or, the first part with the carrier, only the rest still waiting for stock (`cancelled`). */
+export interface CancelReply {
+  status: OrderStatus;
+  cancelled?: { what: 'rest' } & CancelledRest;
+}
+export const cancel = defineUpdate<CancelReply, [{ reason: string }]>('cancel');
 
 /** The customer's choice for a lost or damaged parcel; an option not on offer is refused, naming those that are. */
 export const chooseResolution = defineUpdate<{ status: OrderStatus; incident: IncidentView }, [{ incidentId: string; choice: ResolutionChoice }]>(

@@ -12,11 +12,21 @@ import type { OrderState } from './state';
  * first. TRACK runs it (track.ts): the order is delivered when both parts are.
  */
 
+export const PARTIAL_PATCHES = {
+  /** The customer may give up the rest still waiting once the first part is with the carrier. */
+  cancelRest: 'partial-rest-cancel',
+} as const;
+
 /** Goods are with the carrier from here: an operator retries a failing step, never cancels. */
 const keep = { noCancel: 'part of the order is with the carrier' } as const;
 
 export function restPending(state: OrderState): boolean {
   return state.backOrderedRest !== undefined && !state.backOrderedRest.done;
+}
+
+/** The rest still waits and nobody has asked to cancel it yet: the customer may give it up. */
+export function restCancellable(state: OrderState): boolean {
+  return restPending(state) && state.restCancelRequest === undefined && state.restCancelled === undefined;
 }
 
 /** When the rest looks for stock again on its own (epoch ms), while it waits. */

@@ -12,7 +12,7 @@ import type { Compensation } from '../kit/compensation';
 import type { OperatorState } from '../kit/operator';
 import type { StatusLineState } from '../kit/transition';
 import type { IncidentResolution, OrderActivities, ShipmentClosure } from './activities';
-import type { AftercareView, OrderCorrection, OrderView, OrderWorkflowInput, StockDecision } from './messages';
+import type { AftercareView, CancelledRest, OrderCorrection, OrderView, OrderWorkflowInput, StockDecision } from './messages';
 
 // Everything one order's run knows, as plain JSON: no classes, Maps or Sets, so it is
 // exactly what continue-as-new would carry to the next run.
@@ -102,6 +102,10 @@ export interface OrderState extends StatusLineState<OrderStatus>, OperatorState 
   partialChosen?: { fulfilment: number };
   /** R1.8 `partial`: the back-ordered rest, shipped as its own fulfilment when stock comes (workflows/order/partial.ts). */
   backOrderedRest?: BackOrderedRest;
+  /** R1.8 `partial`: the customer's cancel of the rest still waiting (the first part is with the carrier), and its outcome. */
+  restCancelRequest?: { reason: string };
+  restCancelled?: CancelledRest;
+  restCancelRefused?: string;
   trackingInbox: CarrierTrackingEvent[];
   /** Carrier event ids taken so far: each event is taken once. */
   seenTrackingEvents: string[];

@@ -14,7 +14,9 @@ import {
   unresolved,
 } from './exceptions';
 import { trackingEvent } from './messages';
-import { holdForRest, restDue, restPending, restRecheckAt, shipRest } from './partial';
+import { failureType } from '../kit/failures';
+import { REST_NOT_WAITING } from '../../src/domain/rest-cancellation';
+import { holdForRest, PARTIAL_PATCHES, restDue, restPending, restRecheckAt, shipRest } from './partial';
 import { OrderCancelled, type OrderRun } from './run';
 import type { OrderState, ShipmentState } from './state';
 
@@ -105,14 +107,61 @@ function onlyRestWaits(order: OrderRun): boolean {
 
 function hasWork(order: OrderRun): boolean {
   const { state } = order;
-  return hasIncidentWork(state) || (state.cancelRequest !== undefined && !state.ending) || closingQuestions(order).length > 0 || restDue(order);
+  return (
+    hasIncidentWork(state) ||
+    (state.cancelRequest !== undefined && !state.ending) ||
+    state.restCancelRequest !== undefined ||
+    closingQuestions(order).length > 0 ||
+    restDue(order)
+  );
 }
 
 async function handleWork(order: OrderRun): Promise<void> {
   await takeCancel(order);
   await closeLapsedQuestions(order);
   await handleIncidents(order);
+  await takeRestCancel(order);
   if (restDue(order)) await shipRest(order);
+}
+
+/**
+ * The customer gives up a partial delivery's rest (the first part is with the carrier):
+ * nothing is reserved for it, so nothing is released; what was paid for it is refunded
+ * (activities/back-ordered-rest.ts) and the order goes on with the first part only. The
+ * timeline says so, and the order catches up with the first part's journey (it was held
+ * back for the rest). Refused once the rest is reserved: it is on its way.
+ */
+async function takeRestCancel(order: OrderRun): Promise<void> {
+  const { state } = order;
+  const request = state.restCancelRequest;
+  if (!request) return;
+  state.restCancelRequest = undefined;
+  const rest = state.backOrderedRest;
+  // Histories before it never asked: the marker only guards a replay against a changed path.
+  if (!rest || rest.done || !patched(PARTIAL_PATCHES.cancelRest)) {
+    state.restCancelRefused = 'the rest is already reserved and on its way';
+    return;
+  }
+  const quiet = state.status !== 'delivery_exception' && unresolved(state).length === 0 && (state.exceptionInbox?.length ?? 0) === 0;
+  const marker = { status: state.status, detail: { restCancelled: { fulfilment: rest.fulfilment, lines: rest.lines } } };
+  const steps = quiet ? stepsBetween(state.status, journeyStatus(state)) : [];
+  let cancelled;
+  try {
+    cancelled = await order.transition(
+      'cancel the back-ordered rest',
+      [marker, ...steps],
+      (transitions) => order.acts.cancelRest({ orderId: order.orderId, fulfilment: rest.fulfilment, reason: request.reason, transitions }),
+      { noCancel: 'part of the order is with the carrier', handles: [REST_NOT_WAITING] },
+    );
+  } catch (err) {
+    if (failureType(err) !== REST_NOT_WAITING) throw err;
+    // Reserved by an attempt we had given up on: ship it now (shipRest finds the reservation).
+    state.restCancelRefused = 'the rest is already reserved and on its way';
+    state.stockArrived = true;
+    return;
+  }
+  rest.done = true;
+  state.restCancelled = cancelled;
 }
 
 /** When the loop must wake on its own: a playbook's deadline, a question's window, a silence too long. */

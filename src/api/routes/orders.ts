@@ -243,14 +243,15 @@ export function orderRoutes(deps: { db: Db; commands: OrderCommands; intake: Ord
       method: 'post',
       path: '/v1/orders/:id/cancel',
       tag: 'orders',
-      summary: 'Cancel an order before it is handed to the carrier; reserved stock is released',
+      summary:
+        'Cancel an order before it is handed to the carrier (reserved stock is released); once the first part of a partial delivery is with the carrier, cancels the rest still waiting for stock. `cancelled` says which',
       access: ACTORS,
       body: CancelBody,
-      responses: { 200: 'cancelled', 409: 'already dispatched or ended' },
+      responses: { 200: 'cancelled (the order, or the rest still waiting)', 409: 'already dispatched or ended' },
       async handler({ res, params, body, caller }) {
         const id = await resolveId(params, caller);
-        await commands.update(id, (h) => h.executeUpdate(cancel, { args: [body] }));
-        await replyWithOrder(res, 200, id);
+        const reply = await commands.update(id, (h) => h.executeUpdate(cancel, { args: [body] }));
+        await replyWithOrder(res, 200, id, reply?.cancelled ? { cancelled: reply.cancelled } : {});
       },
     }),
 
