@@ -62,6 +62,21 @@ const discrepancyOf = async (settlementId: string, id: string) => {
   return res.body.discrepancies.find((d: { id: string }) => d.id === id);
 };
 
+/** A monthly prepaid agreement in EUR, no tolerance, with the customer `id`. */
+async function agreementWith(id: string) {
+  const res = await api('POST', '/v1/agreements', {
+    counterparty: { kind: 'customer', id },
+    method: 'prepaid',
+    cycle: 'monthly',
+    settlementDay: 1,
+    settlementCurrency: 'EUR',
+    timeZone: ZONE,
+    tolerance: 0,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
 beforeAll(async () => {
   stack = await startTestStack({
     ORDERFLOW_SIGN_OFF_WINDOW: '1h',
@@ -72,17 +87,7 @@ beforeAll(async () => {
   await seedDemoCatalogue(stack.db);
   await createProduct(stack, SKU, { unitPrice: 1000 });
   await receiveStock(stack, WAREHOUSE, SKU, 10);
-  const res = await api('POST', '/v1/agreements', {
-    counterparty: { kind: 'customer', id: CUSTOMER },
-    method: 'prepaid',
-    cycle: 'monthly',
-    settlementDay: 1,
-    settlementCurrency: 'EUR',
-    timeZone: ZONE,
-    tolerance: 0,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  agreement = res.body;
+  agreement = await agreementWith(CUSTOMER);
 }, 60_000);
 afterAll(() => stack?.stop());
 
@@ -170,8 +175,9 @@ describe("finance's reship and return, carried out through the order's own workf
     expect(statuses.filter((s: string) => s === 'delivered')).toHaveLength(2);
     expect(shown.aftercare).toEqual([expect.objectContaining({ discrepancyId: d.id, settlementId, kind: 'reship', carriedOut: expect.objectContaining({ status: 'done' }) })]);
     expect(shown.shipments.filter((s: { replaces: string | null }) => s.replaces === d.id)).toEqual([expect.objectContaining({ status: 'delivered' })]);
+    // The database says `completed` a moment before the run itself closes.
     const run = stack.running.client.workflow.getHandle(`order-${order.id}`);
-    expect((await run.describe()).status.name).toBe('COMPLETED');
+    await waitFor(async () => (await run.describe()).status.name === 'COMPLETED', { message: 'the aftercare run to close' });
 
     // Stock: the re-shipped units left the shelf, and the level is its movements.
     const after = (await stockLevel(stack, SKU, WAREHOUSE))!;
@@ -242,16 +248,7 @@ describe("finance's reship and return, carried out through the order's own workf
   it('refuses reship and return on a cancelled order, naming the action, and changes nothing', async () => {
     // Its own customer, agreement and period's statement: the run above is not disturbed.
     const customer = `cust-aftercare-cancelled-${randomUUID().slice(0, 8)}`;
-    const agreed = await api('POST', '/v1/agreements', {
-      counterparty: { kind: 'customer', id: customer },
-      method: 'prepaid',
-      cycle: 'monthly',
-      settlementDay: 1,
-      settlementCurrency: 'EUR',
-      timeZone: ZONE,
-      tolerance: 0,
-    });
-    expect(agreed.status, JSON.stringify(agreed.body)).toBe(201);
+    const agreed = { body: await agreementWith(customer) };
     // Nothing on the shelf: the order waits for a stock decision, and is cancelled there.
     const empty = uniqueSku('AFTERCARE-NONE');
     await createProduct(stack, empty, { unitPrice: 1000 });
