@@ -64,7 +64,14 @@ describe('stock under concurrent orders', () => {
     const cancelled = ids.filter((_, i) => i % 10 === 3);
     await Promise.all(
       cancelled.map(async (id) => {
-        const res = await stack.api('POST', `/v1/orders/${id}/cancel`, { body: { reason: 'changed my mind' } });
+        // A busy order answers 503 "send it again" (the API's contract): a client does.
+        const res = await waitFor(
+          async () => {
+            const r = await stack.api('POST', `/v1/orders/${id}/cancel`, { body: { reason: 'changed my mind' } });
+            return r.status === 503 ? undefined : r;
+          },
+          { timeoutMs: 60_000, intervalMs: 500, message: `order ${id} to answer its cancel` },
+        );
         expect([200, 409], JSON.stringify(res.body)).toContain(res.status);
       }),
     );
