@@ -35,7 +35,7 @@ describe('stock under concurrent orders', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('100 concurrent orders for scarce SKUs: no oversell, no negative figure, levels equal the ledger, every order in a state that holds exactly what it should', async () => {
+  it('100 concurrent orders for scarce SKUs: no oversell, no negative figure, levels equal the ledger, every order in a state that holds exactly what it should', { timeout: 150_000 }, async () => {
     const skus = [uniqueSku('RARE'), uniqueSku('RARE'), uniqueSku('RARE')];
     for (const sku of skus) await createProduct(stack, sku);
     for (const sku of skus) for (const w of WAREHOUSES) await receiveStock(stack, w, sku, 3);
