@@ -36,9 +36,11 @@ async function paidByCustomer(tx: Tx, order: OrderRow): Promise<number> {
 
 /** The receivable's balance for the order: still owed. */
 async function owed(tx: Tx, order: OrderRow, account: string): Promise<number> {
-  const side = (s: 'debit' | 'credit') =>
-    sumOf(tx, and(eq(ledgerEntries.orderId, order.id), eq(ledgerEntries.account, account), eq(ledgerEntries.side, s), eq(ledgerEntries.currency, order.currency)));
-  return Math.max(0, (await side('debit')) - (await side('credit')));
+  const [row] = await tx
+    .select({ n: sql<string>`coalesce(sum(case when ${ledgerEntries.side} = 'debit' then ${ledgerEntries.amount} else -${ledgerEntries.amount} end), 0)` })
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.orderId, order.id), eq(ledgerEntries.account, account), eq(ledgerEntries.currency, order.currency)));
+  return Math.max(0, Number(row?.n ?? 0));
 }
 
 /**

@@ -34,8 +34,16 @@ async function sitesOf(db: Db | Tx): Promise<WarehouseSite[]> {
   return db.select({ code: warehouses.code, region: warehouses.region, country: warehouses.country }).from(warehouses);
 }
 
-/** The back-ordered orders (and partial deliveries' rests) waiting for these SKUs, with the units of each they need. */
-async function waitingFor(db: Db | Tx, skus: readonly string[], sites: readonly WarehouseSite[], configured: AllocationReach | undefined): Promise<Map<string, WaitingOrder[]>> {
+/**
+ * The back-ordered orders (and partial deliveries' rests) waiting for these SKUs, with the
+ * units of each they need, and the warehouses their reach is judged against. Nobody
+ * waiting (the usual case, read by every reservation) costs no more reads.
+ */
+async function waitingFor(
+  db: Db | Tx,
+  skus: readonly string[],
+  configured: AllocationReach | undefined,
+): Promise<{ bySku: Map<string, WaitingOrder[]>; sites: readonly WarehouseSite[] } | undefined> {
   const rows = await db
     .select({
       orderId: orders.id,
@@ -60,6 +68,8 @@ async function waitingFor(db: Db | Tx, skus: readonly string[], sites: readonly 
     for (const l of r.rest?.lines ?? []) if (skus.includes(l.sku)) need.set(l.sku, (need.get(l.sku) ?? 0) + l.quantity);
     for (const [sku, quantity] of need) rows.push({ orderId: r.orderId, priority: r.priority, placedAt: r.placedAt, customer: r.customer, scope: r.scope, sku, quantity });
   }
+  if (rows.length === 0) return undefined;
+  const sites = await sitesOf(db);
   const bySku = new Map<string, WaitingOrder[]>();
   for (const r of rows) {
     const list = bySku.get(r.sku) ?? [];
@@ -72,7 +82,7 @@ async function waitingFor(db: Db | Tx, skus: readonly string[], sites: readonly 
     });
     bySku.set(r.sku, list);
   }
-  return bySku;
+  return { bySku, sites };
 }
 
 /** Available units of each SKU per warehouse. */
@@ -92,7 +102,8 @@ async function availableOf(db: Db | Tx, skus: readonly string[]): Promise<Map<st
 
 /** Tells the back-ordered orders this SKU's available stock within their reach serves, by priority and age; a failed signal is logged, not thrown. */
 export async function wakeBackorders(deps: BackorderDeps, sku: string): Promise<string[]> {
-  const waiting = (await waitingFor(deps.db, [sku], await sitesOf(deps.db), deps.reach)).get(sku) ?? [];
+  const waiting = (await waitingFor(deps.db, [sku], deps.reach))?.bySku.get(sku) ?? [];
+  if (waiting.length === 0) return [];
   const available = (await availableOf(deps.db, [sku])).get(sku) ?? new Map<string, number>();
   const served = ordersToServe(waiting, available);
   await Promise.allSettled(
@@ -130,8 +141,11 @@ export async function queuedShortages(
   const need = new Map<string, number>();
   for (const l of lines) need.set(l.sku, (need.get(l.sku) ?? 0) + l.quantity);
   const skus = [...need.keys()];
-  const sites = await sitesOf(tx);
-  const waiting = await waitingFor(tx, skus, sites, scope.queueReach ?? scope.reach);
+  // Nobody waits for these SKUs: there is nothing to leave to anyone (RESERVE's own
+  // allocation finds any shortage of stock within reach).
+  const queue = await waitingFor(tx, skus, scope.queueReach ?? scope.reach);
+  if (!queue) return [];
+  const { bySku: waiting, sites } = queue;
   const available = await availableOf(tx, skus);
   const reach = warehousesInScope(sites, order.customer.address, reserveScope(scope.reach, scope.alsoFrom));
   const shortages: Shortage[] = [];
